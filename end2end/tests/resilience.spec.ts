@@ -1,0 +1,103 @@
+import { expect, test } from "@playwright/test";
+import { addNote, redis, signIn, storedTokens, watchApi } from "./helpers";
+
+test("an aborted refresh keeps the person signed in and retries", async ({ page }) => {
+  await page.clock.install();
+  await signIn(page);
+  const before = await storedTokens(page);
+  let aborted = 0;
+  await page.route("**/api/v1/auth/refresh", (route) => {
+    aborted++;
+    return route.abort("internetdisconnected");
+  });
+
+  await page.clock.fastForward("26:00");
+  await expect(page.getByTestId("reconnecting")).toBeVisible();
+  expect(aborted).toBeGreaterThan(0);
+  expect((await storedTokens(page))!.refresh_token).toBe(before!.refresh_token);
+  await expect(page.getByTestId("user-email")).toBeVisible();
+
+  await page.unroute("**/api/v1/auth/refresh");
+  await page.clock.runFor(15_000);
+  await expect(page.getByTestId("reconnecting")).toBeHidden();
+  expect((await storedTokens(page))!.refresh_token).not.toBe(before!.refresh_token);
+  await addNote(page, "after the network came back");
+});
+
+test("thirty seconds without a network: no sign-out, no refresh storm", async ({ page }) => {
+  await page.clock.install();
+  await signIn(page);
+  let attempts = 0;
+  await page.route("**/api/v1/auth/refresh", (route) => {
+    attempts++;
+    return route.abort("connectionrefused");
+  });
+  await page.clock.fastForward("26:00");
+  await expect(page.getByTestId("reconnecting")).toBeVisible();
+  await page.clock.runFor(30_000);
+  await expect(page.getByTestId("user-email")).toBeVisible();
+  expect(attempts).toBeGreaterThan(1);
+  expect(attempts).toBeLessThanOrEqual(6); // bounded per minute
+  expect(await storedTokens(page)).not.toBeNull();
+
+  await page.unroute("**/api/v1/auth/refresh");
+  await page.clock.runFor(15_000);
+  await expect(page.getByTestId("reconnecting")).toBeHidden();
+  await addNote(page, "after thirty seconds offline");
+});
+
+test("the server's Redis stopping and starting again signs nobody out", async ({ page }) => {
+  test.skip(!redis.available(), "needs the Redis started by ./scripts/test");
+  await page.clock.install();
+  await signIn(page);
+  const before = await storedTokens(page);
+  const api = watchApi(page);
+  redis.stop();
+  try {
+    await page.clock.fastForward("26:00");
+    await expect(page.getByTestId("reconnecting")).toBeVisible();
+    await expect(page.getByTestId("user-email")).toBeVisible();
+    expect(api.count("503 /api/v1/auth/refresh")).toBeGreaterThan(0);
+  } finally {
+    redis.start();
+  }
+  await expect.poll(async () => (await page.request.get("/healthz")).status()).toBe(200);
+  await page.clock.runFor(15_000);
+  await expect(page.getByTestId("reconnecting")).toBeHidden();
+  expect((await storedTokens(page))!.refresh_token).not.toBe(before!.refresh_token);
+  await addNote(page, "after redis came back");
+});
+
+test("a replayed, rotated-away refresh token ends the session for both", async ({ page, browser }) => {
+  await page.clock.install();
+  await signIn(page);
+  const stolen = (await storedTokens(page))!;
+  // Two rotations: the stolen token is no longer even the previous one.
+  for (let i = 0; i < 2; i++) {
+    const current = (await storedTokens(page))!.refresh_token;
+    await page.clock.fastForward("26:00");
+    await expect.poll(async () => (await storedTokens(page))!.refresh_token).not.toBe(current);
+  }
+
+  const thief = await browser.newContext();
+  const thiefPage = await thief.newPage();
+  await thiefPage.goto("/login");
+  await thiefPage.evaluate((tokens) => {
+    localStorage.setItem(
+      "stay-signed-in.tokens",
+      JSON.stringify({ ...tokens, access_expires_at: 0, received_at: 0 }),
+    );
+  }, stolen);
+  await thiefPage.goto("/");
+  await expect(thiefPage).toHaveURL(/\/login\?reason=reused/);
+  await expect(thiefPage.getByTestId("end-reason")).toContainText("old sign-in token was used again");
+  expect(await storedTokens(thiefPage)).toBeNull();
+
+  // The owner's next call finds the session gone and says why.
+  await page.getByLabel("New note").fill("after the theft");
+  await page.getByRole("button", { name: "Add" }).click();
+  await expect(page).toHaveURL(/\/login\?reason=reused/);
+  await expect(page.getByTestId("end-reason")).toBeVisible();
+  expect(await storedTokens(page)).toBeNull();
+  await thief.close();
+});

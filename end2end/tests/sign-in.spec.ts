@@ -1,0 +1,41 @@
+import { expect, test } from "@playwright/test";
+import { linkFor, ready, signIn, storedTokens } from "./helpers";
+
+test("the landing page hydrates and reaches the server", async ({ page }) => {
+  await page.goto("/");
+  await ready(page);
+  await expect(page.getByRole("heading", { name: "Sign in once. Stay signed in." })).toBeVisible();
+  await expect(page.getByTestId("server-status")).toContainText("Server connected · session store: redis");
+});
+
+test("sign in with a magic link", async ({ page }) => {
+  const email = await signIn(page);
+  await expect(page).toHaveURL("/");
+  await expect(page.getByTestId("user-email")).toHaveText(email);
+  const tokens = await storedTokens(page);
+  expect(tokens?.access_token.split(".")).toHaveLength(3);
+  expect(tokens?.refresh_token.length).toBeGreaterThan(60);
+});
+
+test("a used link explains and offers a new one", async ({ page }) => {
+  const email = await signIn(page);
+  const link = await linkFor(page.request, email);
+  await page.goto(link);
+  await ready(page);
+  await page.getByTestId("confirm-sign-in").click();
+  await expect(page.getByTestId("verify-error")).toContainText("already used");
+  await expect(page.getByRole("link", { name: "Request a new link" })).toBeVisible();
+});
+
+test("protected pages send visitors to sign in and back", async ({ page }) => {
+  await page.goto("/sessions");
+  await ready(page);
+  await expect(page).toHaveURL(/\/login\?next=\/sessions/);
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+});
+
+test("unknown pages say so", async ({ page }) => {
+  const response = await page.goto("/nowhere");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+});

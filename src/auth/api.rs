@@ -1,0 +1,151 @@
+//! The server functions: the only door between browser and server, and a stable JSON
+//! API under `/api/v1` for any other client (see the README for the contract).
+//!
+//! Protected functions use [`BearerClient`], which attaches the stored access token in
+//! the browser; on the server they call `authenticate()` before doing anything, so a
+//! call rejected with 401 changed nothing and is safe to retry.
+
+use super::{AuthError, Done, LinkRequested, Me, Note, ServerStatus, SessionInfo, TokenPair};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+pub use super::bearer::BearerClient;
+
+/// Server-side helpers shared by the functions below.
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use crate::auth::server::{AuthService, Authenticated, ClientInfo};
+    use crate::{auth::AuthError, http::AppState};
+    use axum::extract::ConnectInfo;
+    use http::{header, request::Parts};
+    use leptos::prelude::*;
+    use std::{net::SocketAddr, sync::Arc};
+
+    /// The auth service from the request's context.
+    pub fn service() -> Arc<AuthService> {
+        expect_context::<AppState>().auth
+    }
+
+    fn parts() -> Result<Parts, AuthError> {
+        use_context::<Parts>().ok_or(AuthError::Internal)
+    }
+
+    /// Peer address and User-Agent of the request.
+    pub fn client_info() -> Result<ClientInfo, AuthError> {
+        let parts = parts()?;
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .unwrap_or_default();
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .take(512)
+            .collect();
+        Ok(ClientInfo { ip, user_agent })
+    }
+
+    /// The authenticated caller, or 401 `unauthorized`.
+    pub async fn authenticate() -> Result<(Arc<AuthService>, Authenticated), AuthError> {
+        let parts = parts()?;
+        let service = service();
+        let authorization = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(|value| value.as_bytes());
+        let authenticated = service.authenticate(authorization).await?;
+        Ok((service, authenticated))
+    }
+}
+
+/// `POST /api/v1/status`: public; the landing page calls it after hydration to show the
+/// browser↔server path works.
+#[server(prefix = "/api/v1", endpoint = "status", input = Json)]
+pub async fn check_server() -> Result<ServerStatus, AuthError> {
+    let state = expect_context::<crate::http::AppState>();
+    let store = state.auth.store();
+    Ok(ServerStatus {
+        store: store.kind().to_string(),
+        store_ok: store.ping().await.is_ok(),
+        server_time: crate::auth::server::now_ms(),
+        dev_outbox: state.outbox.is_some(),
+    })
+}
+
+/// `POST /api/v1/auth/magic-link {email}`: sends a sign-in link. The answer is the same
+/// whether or not the address has an account.
+#[server(prefix = "/api/v1", endpoint = "auth/magic-link", input = Json)]
+pub async fn request_magic_link(email: String) -> Result<LinkRequested, AuthError> {
+    let client = ssr::client_info()?;
+    ssr::service().request_link(&email, &client).await?;
+    Ok(LinkRequested { ok: true })
+}
+
+/// `POST /api/v1/auth/verify {token}`: consumes a sign-in link once; returns a token pair.
+#[server(prefix = "/api/v1", endpoint = "auth/verify", input = Json)]
+pub async fn verify_magic_link(token: String) -> Result<TokenPair, AuthError> {
+    let client = ssr::client_info()?;
+    ssr::service().verify(&token, &client).await
+}
+
+/// `POST /api/v1/auth/refresh {refresh_token}`: rotates the refresh token and extends
+/// the session; returns the new pair.
+#[server(prefix = "/api/v1", endpoint = "auth/refresh", input = Json)]
+pub async fn refresh_tokens(refresh_token: String) -> Result<TokenPair, AuthError> {
+    ssr::service().refresh(&refresh_token).await
+}
+
+/// `POST /api/v1/auth/logout {refresh_token}`: ends that session. Idempotent.
+#[server(prefix = "/api/v1", endpoint = "auth/logout", input = Json)]
+pub async fn logout(refresh_token: String) -> Result<Done, AuthError> {
+    ssr::service().logout(&refresh_token).await?;
+    Ok(Done { ok: true })
+}
+
+/// `POST /api/v1/auth/logout-all` (bearer): ends every session of the user.
+#[server(prefix = "/api/v1", endpoint = "auth/logout-all", input = Json, client = BearerClient)]
+pub async fn logout_all() -> Result<Done, AuthError> {
+    let (service, auth) = ssr::authenticate().await?;
+    service.logout_all(&auth).await?;
+    Ok(Done { ok: true })
+}
+
+/// `POST /api/v1/me` (bearer): the user and the current session.
+#[server(prefix = "/api/v1", endpoint = "me", input = Json, client = BearerClient)]
+pub async fn whoami() -> Result<Me, AuthError> {
+    let (service, auth) = ssr::authenticate().await?;
+    Ok(service.me(&auth))
+}
+
+/// `POST /api/v1/sessions` (bearer): the user's sessions, the current one marked.
+#[server(prefix = "/api/v1", endpoint = "sessions", input = Json, client = BearerClient)]
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AuthError> {
+    let (service, auth) = ssr::authenticate().await?;
+    service.sessions(&auth).await
+}
+
+/// `POST /api/v1/sessions/revoke {session_id}` (bearer): ends one of the user's sessions.
+#[server(prefix = "/api/v1", endpoint = "sessions/revoke", input = Json, client = BearerClient)]
+pub async fn revoke_session(session_id: String) -> Result<Done, AuthError> {
+    let (service, auth) = ssr::authenticate().await?;
+    service.revoke(&auth, &session_id).await?;
+    Ok(Done { ok: true })
+}
+
+/// `POST /api/v1/notes` (bearer): the user's notes, oldest first.
+#[server(prefix = "/api/v1", endpoint = "notes", input = Json, client = BearerClient)]
+pub async fn list_notes() -> Result<Vec<Note>, AuthError> {
+    let (service, auth) = ssr::authenticate().await?;
+    service.notes(&auth).await
+}
+
+/// `POST /api/v1/notes/add {text}` (bearer): adds a note; returns it.
+#[server(prefix = "/api/v1", endpoint = "notes/add", input = Json, client = BearerClient)]
+pub async fn add_note(text: String) -> Result<Note, AuthError> {
+    let (service, auth) = ssr::authenticate().await?;
+    service.add_note(&auth, &text).await
+}

@@ -1,0 +1,39 @@
+//! The one wrapper every protected server function goes through.
+
+use super::{coordinator, lifecycle, token_store};
+use crate::auth::AuthError;
+use std::future::Future;
+
+/// Runs a protected call with a fresh bearer token (the bearer client reads it from the
+/// token store). On `unauthorized` it retries once: with a token another caller already
+/// refreshed, or after awaiting the shared refresh. Only `session_ended` signs out;
+/// transient failures flip the "reconnecting" indicator and keep the session.
+pub async fn authed<T, F, Fut>(call: F) -> Result<T, AuthError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, AuthError>>,
+{
+    let used = coordinator::fresh_tokens().await?;
+    let result = match call().await {
+        Err(AuthError::Unauthorized) => {
+            let stored = token_store::load().ok_or(AuthError::Unauthorized)?;
+            if stored.access_token == used.access_token {
+                coordinator::refresh().await?;
+            }
+            call().await
+        }
+        other => other,
+    };
+    observe(&result);
+    result
+}
+
+/// Mirrors an answer into the connection state.
+fn observe<T>(result: &Result<T, AuthError>) {
+    match result {
+        Ok(_) => lifecycle::online(),
+        Err(AuthError::SessionEnded { reason }) => lifecycle::session_ended(Some(*reason)),
+        Err(error) if error.is_transient() => lifecycle::reconnecting(),
+        Err(_) => lifecycle::online(),
+    }
+}

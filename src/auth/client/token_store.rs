@@ -1,0 +1,104 @@
+//! The token pair in localStorage: one record, written in one step, so no tab ever
+//! reads half an update. Expiry is computed from the server's `expires_in` and the
+//! local receive time, so a wrong local clock cannot cause refresh loops.
+
+use super::timing::now;
+use crate::auth::{EndReason, TokenPair};
+use gloo_storage::{LocalStorage, Storage};
+use serde::{Deserialize, Serialize};
+
+/// localStorage key of the token record.
+pub const TOKENS_KEY: &str = "stay-signed-in.tokens";
+/// localStorage key of the reason the last session ended (read by other tabs).
+pub const ENDED_KEY: &str = "stay-signed-in.ended";
+
+/// Largest preemptive-refresh margin (at the default 30-minute lifetime).
+const MAX_MARGIN_MS: f64 = 5.0 * 60.0 * 1000.0;
+
+/// What the browser keeps between page loads.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredTokens {
+    /// Bearer token for protected calls.
+    pub access_token: String,
+    /// Buys the next pair (rotated by every refresh).
+    pub refresh_token: String,
+    /// Local time the pair arrived (ms).
+    pub received_at: f64,
+    /// Local time the access token expires (ms).
+    pub access_expires_at: f64,
+    /// Local time the session ends unless refreshed (ms).
+    pub session_expires_at: f64,
+}
+
+impl std::fmt::Debug for StoredTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredTokens")
+            .field("access_expires_at", &self.access_expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoredTokens {
+    /// The record for a pair received now.
+    pub fn from_pair(pair: &TokenPair) -> Self {
+        let received_at = now();
+        Self {
+            access_token: pair.access_token.clone(),
+            refresh_token: pair.refresh_token.clone(),
+            received_at,
+            access_expires_at: received_at + pair.expires_in as f64 * 1000.0,
+            session_expires_at: received_at + pair.refresh_expires_in as f64 * 1000.0,
+        }
+    }
+
+    /// How early to refresh: 5 minutes at a 30-minute lifetime, a sixth of shorter
+    /// lifetimes (so a short test lifetime never makes a refresh loop).
+    pub fn margin_ms(&self) -> f64 {
+        ((self.access_expires_at - self.received_at) / 6.0).clamp(0.0, MAX_MARGIN_MS)
+    }
+
+    /// When the preemptive refresh is due.
+    pub fn refresh_due_at(&self) -> f64 {
+        self.access_expires_at - self.margin_ms()
+    }
+
+    /// True inside the margin (or past expiry).
+    pub fn needs_refresh(&self, at: f64) -> bool {
+        at >= self.refresh_due_at()
+    }
+}
+
+/// The stored pair, if any (a corrupt record counts as none).
+pub fn load() -> Option<StoredTokens> {
+    LocalStorage::get(TOKENS_KEY).ok()
+}
+
+/// Stores a pair in one write.
+pub fn save(tokens: &StoredTokens) {
+    if let Err(error) = LocalStorage::set(TOKENS_KEY, tokens) {
+        leptos::logging::warn!("could not store tokens: {error}");
+    }
+    LocalStorage::delete(ENDED_KEY);
+}
+
+/// Removes the pair, remembering why (so every tab can say it).
+pub fn clear(reason: Option<EndReason>) {
+    if let Some(reason) = reason {
+        let _ = LocalStorage::set(ENDED_KEY, reason.code());
+    } else {
+        LocalStorage::delete(ENDED_KEY);
+    }
+    LocalStorage::delete(TOKENS_KEY);
+}
+
+/// Why the last session ended, as another tab recorded it.
+pub fn ended_reason() -> Option<EndReason> {
+    LocalStorage::get::<String>(ENDED_KEY)
+        .ok()
+        .and_then(|code| EndReason::from_code(&code))
+}
+
+/// The access token the bearer client attaches.
+pub fn current_access_token() -> Option<String> {
+    load().map(|tokens| tokens.access_token)
+}

@@ -1,0 +1,201 @@
+//! The one error type of the API, shared by server and browser so both sides read the
+//! same machine-readable codes.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+/// Why a session ended; tells the person (and the client) that signing in again is needed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// Idle for longer than `REFRESH_TOKEN_TTL` or older than `SESSION_MAX_AGE`.
+    Expired,
+    /// Signed out, signed out everywhere, or revoked from the sessions page.
+    Revoked,
+    /// An already-rotated refresh token was presented again: treated as theft.
+    Reused,
+    /// The refresh token is not one this server issued (or its session is unknown).
+    Invalid,
+}
+
+impl EndReason {
+    /// One line for the person on the sign-in page.
+    pub fn explain(self) -> &'static str {
+        match self {
+            EndReason::Expired => "Your session expired. Please sign in again.",
+            EndReason::Revoked => "You were signed out (from this or another device).",
+            EndReason::Reused => {
+                "For your safety we ended this session: an old sign-in token was used again."
+            }
+            EndReason::Invalid => "Your sign-in is no longer valid. Please sign in again.",
+        }
+    }
+
+    /// The stable code used in JSON and URLs.
+    pub fn code(self) -> &'static str {
+        match self {
+            EndReason::Expired => "expired",
+            EndReason::Revoked => "revoked",
+            EndReason::Reused => "reused",
+            EndReason::Invalid => "invalid",
+        }
+    }
+
+    /// Parses [`EndReason::code`] back (used for the `?reason=` of the login page).
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Expired, Self::Revoked, Self::Reused, Self::Invalid]
+            .into_iter()
+            .find(|reason| reason.code() == code)
+    }
+}
+
+/// Every failure a server function can report. The JSON form (`{"error": "<code>", ...}`)
+/// is the contract; the HTTP status is derived from it in one place ([`AuthError::status`]).
+///
+/// The client's failure policy hangs on the variant: only [`AuthError::SessionEnded`]
+/// signs a person out; [`AuthError::Unauthorized`] means "refresh and retry once"; the
+/// rest are transient or input problems that keep the session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum AuthError {
+    /// Access token missing, malformed, forged, expired, or its session is gone (401).
+    #[error("unauthorized")]
+    Unauthorized,
+    /// The refresh token cannot be used any more (401); sign in again.
+    #[error("session ended ({reason:?})")]
+    SessionEnded {
+        /// Why, in one stable code.
+        reason: EndReason,
+    },
+    /// The sign-in link is unknown, expired, superseded by a newer one, or already used
+    /// (400); ask for a new link.
+    #[error("sign-in link invalid or expired")]
+    LinkInvalid,
+    /// Too many requests (429); try again after `retry_after` seconds.
+    #[error("rate limited, retry after {retry_after}s")]
+    RateLimited {
+        /// Seconds to wait before the next attempt.
+        retry_after: u64,
+    },
+    /// The session store does not answer (503); nothing was changed, try again.
+    #[error("service unavailable")]
+    Unavailable,
+    /// The request itself is wrong (400); `message` says what to fix.
+    #[error("bad request: {message}")]
+    BadRequest {
+        /// Human-readable description of the problem with the input.
+        message: String,
+    },
+    /// An unexpected server fault (500); details are in the server log only.
+    #[error("internal error")]
+    Internal,
+    /// Produced by the browser, never sent by the server: the request did not reach the
+    /// server or its answer could not be read.
+    #[error("network error: {message}")]
+    Network {
+        /// What the browser reported.
+        message: String,
+    },
+}
+
+impl AuthError {
+    /// The HTTP status that goes with each variant.
+    pub fn status(&self) -> u16 {
+        match self {
+            AuthError::Unauthorized | AuthError::SessionEnded { .. } => 401,
+            AuthError::RateLimited { .. } => 429,
+            AuthError::Unavailable => 503,
+            AuthError::BadRequest { .. } | AuthError::LinkInvalid => 400,
+            AuthError::Internal => 500,
+            AuthError::Network { .. } => 502,
+        }
+    }
+
+    /// Shorthand for [`AuthError::BadRequest`].
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        AuthError::BadRequest {
+            message: message.into(),
+        }
+    }
+
+    /// True when the failure says nothing about the session: keep the tokens, retry later.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            AuthError::RateLimited { .. }
+                | AuthError::Unavailable
+                | AuthError::Internal
+                | AuthError::Network { .. }
+        )
+    }
+}
+
+impl FromServerFnError for AuthError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // The arguments could not be read: the caller's fault, said plainly.
+            ServerFnErrorErr::Args(message) => AuthError::BadRequest {
+                message: format!("invalid request body: {message}"),
+            },
+            ServerFnErrorErr::MissingArg(name) => AuthError::BadRequest {
+                message: format!("missing field `{name}`"),
+            },
+            // In the browser: the request did not get a readable answer.
+            ServerFnErrorErr::Request(message)
+            | ServerFnErrorErr::Deserialization(message)
+            | ServerFnErrorErr::Response(message) => AuthError::Network { message },
+            _ => AuthError::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_codes_are_stable() {
+        let reused = AuthError::SessionEnded {
+            reason: EndReason::Reused,
+        };
+        assert_eq!(
+            serde_json::to_string(&reused).unwrap(),
+            r#"{"error":"session_ended","reason":"reused"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&AuthError::Unauthorized).unwrap(),
+            r#"{"error":"unauthorized"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&AuthError::RateLimited { retry_after: 7 }).unwrap(),
+            r#"{"error":"rate_limited","retry_after":7}"#
+        );
+    }
+
+    #[test]
+    fn only_session_ended_is_final() {
+        assert!(AuthError::Unavailable.is_transient());
+        assert!(!AuthError::Unauthorized.is_transient());
+        assert!(!AuthError::SessionEnded {
+            reason: EndReason::Expired
+        }
+        .is_transient());
+    }
+
+    #[test]
+    fn reasons_round_trip_through_codes() {
+        for reason in [
+            EndReason::Expired,
+            EndReason::Revoked,
+            EndReason::Reused,
+            EndReason::Invalid,
+        ] {
+            assert_eq!(EndReason::from_code(reason.code()), Some(reason));
+        }
+    }
+}

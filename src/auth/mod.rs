@@ -1,0 +1,122 @@
+//! Authentication: the types both sides share, the server functions that connect them,
+//! and one folder per side (`server/` runs only in the ssr build, `client/` only in the
+//! browser).
+
+pub mod api;
+mod bearer;
+#[cfg(feature = "hydrate")]
+pub mod client;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+mod error;
+pub mod session;
+pub mod state;
+
+pub use error::{AuthError, EndReason};
+
+use serde::{Deserialize, Serialize};
+
+/// What sign-in and refresh hand to the client: a short-lived access JWT and the
+/// rotating refresh token that replaces it before it runs out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenPair {
+    /// Signed JWT sent as `Authorization: Bearer` on protected calls.
+    pub access_token: String,
+    /// Opaque secret that buys the next pair exactly once (rotated on every refresh).
+    pub refresh_token: String,
+    /// Always `"bearer"`.
+    pub token_type: String,
+    /// Seconds until the access token expires, counted from when the server answered.
+    pub expires_in: u64,
+    /// Seconds until the session (and so the refresh token) expires if not refreshed.
+    pub refresh_expires_in: u64,
+}
+
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .field("refresh_expires_in", &self.refresh_expires_in)
+            .finish()
+    }
+}
+
+/// The signed-in person as the API shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    /// Stable random id (the JWT `sub`).
+    pub id: String,
+    /// The address the magic link was sent to.
+    pub email: String,
+    /// When the account was created (first sign-in), Unix milliseconds.
+    pub created_at: u64,
+}
+
+/// One session (one signed-in device) as the API shows it. Times are Unix milliseconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Public id of the session (the JWT `sid`); used to revoke it.
+    pub id: String,
+    /// Short device description taken from the User-Agent at sign-in.
+    pub device: String,
+    /// When the person signed in on this device.
+    pub created_at: u64,
+    /// Last refresh (or sign-in).
+    pub last_activity: u64,
+    /// When the session ends unless refreshed before then.
+    pub expires_at: u64,
+    /// Hard end of the session, whatever happens (`SESSION_MAX_AGE`).
+    pub absolute_expires_at: u64,
+    /// True for the session that made the request.
+    pub current: bool,
+}
+
+/// Answer of `/api/v1/me`: who you are and which session you are using.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// The signed-in person.
+    pub user: UserInfo,
+    /// The session of the access token used for the call.
+    pub session: SessionInfo,
+}
+
+/// One entry of the per-user notes list, the protected resource the app works against.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// Random id, unique within the user's notes.
+    pub id: String,
+    /// What the person wrote (1..=500 characters).
+    pub text: String,
+    /// Unix milliseconds.
+    pub created_at: u64,
+}
+
+/// Answer of the public status function the landing page calls after hydration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerStatus {
+    /// `"redis"` or `"memory"`.
+    pub store: String,
+    /// Whether the store answered just now.
+    pub store_ok: bool,
+    /// Server time, Unix milliseconds.
+    pub server_time: u64,
+    /// Whether `GET /dev/outbox` exists (development without SMTP).
+    pub dev_outbox: bool,
+}
+
+/// Neutral answer of `/api/v1/auth/magic-link`: the same for known and unknown emails.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkRequested {
+    /// Always `true`; the body never tells whether an account exists.
+    pub ok: bool,
+}
+
+/// Answer of the logout family: always `{"ok":true}` (the calls are idempotent).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Done {
+    /// Always `true`.
+    pub ok: bool,
+}

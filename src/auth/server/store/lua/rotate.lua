@@ -1,0 +1,48 @@
+-- One refresh, atomically. Mirrors `decide_rotation` in store/mod.rs.
+-- KEYS[1] session hash, KEYS[2] user's session index (zset), KEYS[3] tombstone
+-- ARGV: presented, new_hash, sealed, now, idle_ms, grace_ms, tombstone_ms, history_len, sid
+local presented, new_hash, sealed = ARGV[1], ARGV[2], ARGV[3]
+local now, idle, grace = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local tombstone_ms, history_len, sid = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
+
+local f = redis.call('HMGET', KEYS[1], 'refresh_hash', 'previous_hash', 'rotated_at',
+  'successor', 'expires_at', 'absolute_expires_at', 'history')
+if not f[1] then
+  local reason = redis.call('GET', KEYS[3])
+  return {'ended', reason or 'invalid'}
+end
+local current, previous, rotated_at = f[1], f[2] or '', tonumber(f[3])
+local successor, expires_at, absolute = f[4] or '', tonumber(f[5]), tonumber(f[6])
+local history = f[7] or ''
+
+local function finish(reason)
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], sid)
+  redis.call('SET', KEYS[3], reason, 'PX', tombstone_ms)
+  return {'ended', reason}
+end
+
+if now >= expires_at or now >= absolute then
+  return finish('expired')
+end
+if presented ~= '' and presented == current then
+  local new_expires = math.min(now + idle, absolute)
+  local kept = {}
+  for h in string.gmatch(history, '[^,]+') do kept[#kept + 1] = h end
+  kept[#kept + 1] = current
+  while #kept > history_len do table.remove(kept, 1) end
+  redis.call('HSET', KEYS[1], 'refresh_hash', new_hash, 'previous_hash', current,
+    'rotated_at', string.format('%.0f', now), 'successor', sealed,
+    'last_activity', string.format('%.0f', now),
+    'expires_at', string.format('%.0f', new_expires), 'history', table.concat(kept, ','))
+  redis.call('PEXPIREAT', KEYS[1], string.format('%.0f', new_expires + tombstone_ms))
+  redis.call('ZADD', KEYS[2], string.format('%.0f', new_expires), sid)
+  return {'rotated', string.format('%.0f', new_expires)}
+end
+if presented ~= '' and presented == previous and now < rotated_at + grace then
+  return {'replayed', string.format('%.0f', expires_at), successor}
+end
+for h in string.gmatch(history, '[^,]+') do
+  if h == presented then return finish('reused') end
+end
+return {'unknown'}

@@ -1,0 +1,249 @@
+//! In-process store: the embedded default when `REDIS_URL` is unset, so
+//! `cargo leptos watch` works with nothing installed. Everything is lost on restart.
+
+use super::{
+    apply_rotation, decide_rotation, Decision, MagicLinkRecord, Millis, RateCount, RotateOutcome,
+    Rotation, SessionRecord, SessionStore, StoreError, UserRecord, MAX_NOTES, TOMBSTONE_MS,
+};
+use crate::auth::{EndReason, Note};
+use async_trait::async_trait;
+use std::{
+    collections::HashMap,
+    sync::{Mutex, MutexGuard},
+};
+
+/// Sessions, links and counters in a `HashMap` behind one lock: each operation is
+/// atomic because it runs entirely under that lock (and never awaits while holding it).
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    users: HashMap<String, UserRecord>,
+    sessions: HashMap<String, SessionRecord>,
+    tombstones: HashMap<String, (EndReason, Millis)>,
+    links: HashMap<String, MagicLinkRecord>,
+    rates: HashMap<String, (u64, Millis)>,
+    notes: HashMap<String, Vec<Note>>,
+}
+
+impl Inner {
+    /// Ends `sid` (if live) and remembers why.
+    fn end(&mut self, sid: &str, reason: EndReason, now: Millis) -> bool {
+        let was_live = self
+            .sessions
+            .remove(sid)
+            .is_some_and(|session| session.is_live(now));
+        self.tombstones
+            .insert(sid.to_string(), (reason, now + TOMBSTONE_MS));
+        was_live
+    }
+
+    /// Drops what has expired, like Redis TTLs would.
+    fn sweep(&mut self, now: Millis) {
+        let expired: Vec<String> = self
+            .sessions
+            .values()
+            .filter(|s| !s.is_live(now))
+            .map(|s| s.sid.clone())
+            .collect();
+        for sid in expired {
+            self.end(&sid, EndReason::Expired, now);
+        }
+        self.tombstones.retain(|_, (_, until)| *until > now);
+        self.links.retain(|_, link| link.expires_at > now);
+        self.rates.retain(|_, (_, reset_at)| *reset_at > now);
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a half-applied operation behind
+        // (each one writes at its end), so a poisoned lock is still consistent.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn find_or_create_user(
+        &self,
+        email_key: &str,
+        candidate: &UserRecord,
+    ) -> Result<UserRecord, StoreError> {
+        let mut inner = self.lock();
+        Ok(inner
+            .users
+            .entry(email_key.to_string())
+            .or_insert_with(|| candidate.clone())
+            .clone())
+    }
+
+    async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        inner.sweep(session.created_at);
+        inner.sessions.insert(session.sid.clone(), session.clone());
+        Ok(())
+    }
+
+    async fn get_session(
+        &self,
+        sid: &str,
+        now: Millis,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .sessions
+            .get(sid)
+            .filter(|session| session.is_live(now))
+            .cloned())
+    }
+
+    async fn rotate(&self, sid: &str, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {
+        let mut inner = self.lock();
+        let now = rotation.now;
+        let Some(record) = inner.sessions.get_mut(sid) else {
+            let reason = inner
+                .tombstones
+                .get(sid)
+                .filter(|(_, until)| *until > now)
+                .map(|(reason, _)| *reason);
+            return Ok(RotateOutcome::Ended(reason.unwrap_or(EndReason::Invalid)));
+        };
+        match decide_rotation(record, rotation) {
+            Decision::Rotate { expires_at } => {
+                apply_rotation(record, rotation, expires_at);
+                Ok(RotateOutcome::Rotated { expires_at })
+            }
+            Decision::Replay => Ok(RotateOutcome::Replayed {
+                sealed_successor: record.successor.clone(),
+                expires_at: record.expires_at,
+            }),
+            Decision::End(reason) => {
+                inner.end(sid, reason, now);
+                Ok(RotateOutcome::Ended(reason))
+            }
+            Decision::Reject => Ok(RotateOutcome::Unknown),
+        }
+    }
+
+    async fn end_session(
+        &self,
+        sid: &str,
+        reason: EndReason,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        if !inner.sessions.contains_key(sid) {
+            return Ok(false);
+        }
+        Ok(inner.end(sid, reason, now))
+    }
+
+    async fn list_sessions(
+        &self,
+        user_id: &str,
+        now: Millis,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let inner = self.lock();
+        let mut sessions: Vec<SessionRecord> = inner
+            .sessions
+            .values()
+            .filter(|s| s.user.id == user_id && s.is_live(now))
+            .cloned()
+            .collect();
+        sessions.sort_by(|a, b| (a.created_at, &a.sid).cmp(&(b.created_at, &b.sid)));
+        Ok(sessions)
+    }
+
+    async fn end_all_sessions(
+        &self,
+        user_id: &str,
+        reason: EndReason,
+        now: Millis,
+    ) -> Result<usize, StoreError> {
+        let mut inner = self.lock();
+        let sids: Vec<String> = inner
+            .sessions
+            .values()
+            .filter(|s| s.user.id == user_id)
+            .map(|s| s.sid.clone())
+            .collect();
+        Ok(sids
+            .iter()
+            .filter(|sid| inner.end(sid, reason, now))
+            .count())
+    }
+
+    async fn save_magic_link(&self, link: &MagicLinkRecord) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        inner.links.insert(link.email_key.clone(), link.clone());
+        Ok(())
+    }
+
+    async fn redeem_magic_link(
+        &self,
+        email_key: &str,
+        secret_hash: &str,
+        now: Millis,
+    ) -> Result<Option<String>, StoreError> {
+        use subtle::ConstantTimeEq;
+        let mut inner = self.lock();
+        let matches = inner.links.get(email_key).is_some_and(|link| {
+            bool::from(link.secret_hash.as_bytes().ct_eq(secret_hash.as_bytes()))
+        });
+        if !matches {
+            return Ok(None);
+        }
+        let link = inner.links.remove(email_key);
+        Ok(link
+            .filter(|link| link.expires_at > now)
+            .map(|link| link.email))
+    }
+
+    async fn hit_rate_limit(
+        &self,
+        key: &str,
+        window_ms: Millis,
+        now: Millis,
+    ) -> Result<RateCount, StoreError> {
+        let mut inner = self.lock();
+        let entry = inner.rates.entry(key.to_string()).or_insert((0, 0));
+        if entry.1 <= now {
+            *entry = (0, now + window_ms);
+        }
+        entry.0 += 1;
+        Ok(RateCount {
+            count: entry.0,
+            reset_in_ms: entry.1 - now,
+        })
+    }
+
+    async fn add_note(&self, user_id: &str, note: &Note) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let notes = inner.notes.entry(user_id.to_string()).or_default();
+        notes.push(note.clone());
+        let excess = notes.len().saturating_sub(MAX_NOTES);
+        notes.drain(..excess);
+        Ok(())
+    }
+
+    async fn list_notes(&self, user_id: &str) -> Result<Vec<Note>, StoreError> {
+        Ok(self.lock().notes.get(user_id).cloned().unwrap_or_default())
+    }
+}

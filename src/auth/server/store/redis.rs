@@ -1,0 +1,446 @@
+//! The production store on Redis.
+//!
+//! - One multiplexed [`ConnectionManager`], created lazily and shared: it reconnects by
+//!   itself after Redis restarts, and the app can start while Redis is still down.
+//! - Every command runs under [`COMMAND_TIMEOUT`], so a hung or stopped Redis becomes
+//!   [`StoreError::Unavailable`] (HTTP 503) within about a second, never a hang.
+//! - Every decision is one Lua script (atomic, one round trip). Keys of one user share the
+//!   hash tag `{<user id>}`, so each script touches a single Cluster slot.
+
+use super::{
+    MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord, SessionStore,
+    StoreError, UserRecord, HISTORY_LEN, MAX_NOTES, TOMBSTONE_MS, USER_TTL_MS,
+};
+use crate::auth::{server::store::user_id_of, EndReason, Note};
+use async_trait::async_trait;
+use redis::{aio::ConnectionManager, AsyncCommands, Script};
+use std::{collections::HashMap, future::Future, sync::LazyLock, time::Duration};
+use tokio::sync::OnceCell;
+
+/// Upper bound for any single store call, connection included.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_millis(1000);
+
+macro_rules! script {
+    ($name:ident, $file:literal) => {
+        static $name: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!($file)));
+    };
+}
+script!(ROTATE, "lua/rotate.lua");
+script!(CREATE_SESSION, "lua/create_session.lua");
+script!(END_SESSION, "lua/end_session.lua");
+script!(END_ALL_SESSIONS, "lua/end_all_sessions.lua");
+script!(LIST_SESSIONS, "lua/list_sessions.lua");
+script!(REDEEM_LINK, "lua/redeem_link.lua");
+script!(FIND_OR_CREATE_USER, "lua/find_or_create_user.lua");
+script!(RATE_LIMIT, "lua/rate_limit.lua");
+
+/// Session store on Redis (see the module docs for the guarantees).
+pub struct RedisStore {
+    client: redis::Client,
+    connection: OnceCell<ConnectionManager>,
+    keys: Keys,
+}
+
+/// Key layout. `prefix` namespaces everything (tests use a random one each).
+struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    /// `<p>:{<uid>}:` — the user's hash tag; all per-user keys start with it.
+    fn user_space(&self, user_id: &str) -> String {
+        format!("{}:{{{}}}:", self.prefix, user_id)
+    }
+    fn session(&self, user_id: &str, sid: &str) -> String {
+        format!("{}session:{sid}", self.user_space(user_id))
+    }
+    fn index(&self, user_id: &str) -> String {
+        format!("{}sessions", self.user_space(user_id))
+    }
+    fn tombstone(&self, user_id: &str, sid: &str) -> String {
+        format!("{}ended:{sid}", self.user_space(user_id))
+    }
+    fn notes(&self, user_id: &str) -> String {
+        format!("{}notes", self.user_space(user_id))
+    }
+    fn user(&self, email_key: &str) -> String {
+        format!("{}:user:{email_key}", self.prefix)
+    }
+    fn link(&self, email_key: &str) -> String {
+        format!("{}:link:{email_key}", self.prefix)
+    }
+    fn rate(&self, key: &str, window: u64) -> String {
+        format!("{}:rate:{key}:{window}", self.prefix)
+    }
+}
+
+impl RedisStore {
+    /// A store for `url` whose keys all start with `prefix` (production: `"ssi"`).
+    /// Does not connect yet: the first call does, and later calls reconnect as needed.
+    pub fn new(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url)
+            .map_err(|e| StoreError::Unavailable(format!("bad REDIS_URL: {e}")))?;
+        Ok(Self {
+            client,
+            connection: OnceCell::new(),
+            keys: Keys {
+                prefix: prefix.to_string(),
+            },
+        })
+    }
+
+    /// The shared connection, opened on first use.
+    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+        let connect = || async {
+            let config = redis::aio::ConnectionManagerConfig::new()
+                .set_connection_timeout(COMMAND_TIMEOUT)
+                .set_response_timeout(COMMAND_TIMEOUT)
+                .set_number_of_retries(1)
+                .set_max_delay(500);
+            ConnectionManager::new_with_config(self.client.clone(), config)
+                .await
+                .map_err(unavailable)
+        };
+        let manager = with_timeout(self.connection.get_or_try_init(connect)).await?;
+        Ok(manager.clone())
+    }
+
+    /// Runs one store call under the timeout.
+    async fn run<T, F, Fut>(&self, call: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        let connection = self.connection().await?;
+        with_timeout(async { call(connection).await.map_err(unavailable) }).await
+    }
+}
+
+async fn with_timeout<T>(
+    call: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(COMMAND_TIMEOUT, call)
+        .await
+        .unwrap_or_else(|_| Err(StoreError::Unavailable("timed out".into())))
+}
+
+fn unavailable(error: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(error.to_string())
+}
+
+fn corrupt(what: impl Into<String>) -> StoreError {
+    StoreError::Corrupt(what.into())
+}
+
+fn ms(value: Millis) -> String {
+    value.to_string()
+}
+
+/// Field/value pairs of a session hash.
+fn session_fields(s: &SessionRecord) -> Vec<(&'static str, String)> {
+    vec![
+        ("sid", s.sid.clone()),
+        ("uid", s.user.id.clone()),
+        ("email", s.user.email.clone()),
+        ("user_created_at", ms(s.user.created_at)),
+        ("device", s.device.clone()),
+        ("created_at", ms(s.created_at)),
+        ("last_activity", ms(s.last_activity)),
+        ("expires_at", ms(s.expires_at)),
+        ("absolute_expires_at", ms(s.absolute_expires_at)),
+        ("refresh_hash", s.refresh_hash.clone()),
+        ("previous_hash", s.previous_hash.clone()),
+        ("rotated_at", ms(s.rotated_at)),
+        ("successor", s.successor.clone()),
+        ("history", s.history.clone()),
+    ]
+}
+
+/// Reads a session hash back; `None` for an empty (missing) hash.
+fn parse_session(fields: HashMap<String, String>) -> Result<Option<SessionRecord>, StoreError> {
+    if fields.is_empty() {
+        return Ok(None);
+    }
+    let text = |name: &str| {
+        fields
+            .get(name)
+            .cloned()
+            .ok_or_else(|| corrupt(format!("session without `{name}`")))
+    };
+    let number = |name: &str| -> Result<Millis, StoreError> {
+        text(name)?
+            .parse()
+            .map_err(|_| corrupt(format!("session field `{name}` is not a number")))
+    };
+    Ok(Some(SessionRecord {
+        sid: text("sid")?,
+        user: UserRecord {
+            id: text("uid")?,
+            email: text("email")?,
+            created_at: number("user_created_at")?,
+        },
+        device: text("device")?,
+        created_at: number("created_at")?,
+        last_activity: number("last_activity")?,
+        expires_at: number("expires_at")?,
+        absolute_expires_at: number("absolute_expires_at")?,
+        refresh_hash: text("refresh_hash")?,
+        previous_hash: text("previous_hash").unwrap_or_default(),
+        rotated_at: number("rotated_at")?,
+        successor: text("successor").unwrap_or_default(),
+        history: text("history").unwrap_or_default(),
+    }))
+}
+
+fn parse_reason(code: &str) -> Result<EndReason, StoreError> {
+    EndReason::from_code(code).ok_or_else(|| corrupt(format!("unknown end reason `{code}`")))
+}
+
+#[async_trait]
+impl SessionStore for RedisStore {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.run(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await })
+            .await
+            .map(|_| ())
+    }
+
+    async fn find_or_create_user(
+        &self,
+        email_key: &str,
+        candidate: &UserRecord,
+    ) -> Result<UserRecord, StoreError> {
+        let json = serde_json::to_string(candidate).map_err(|e| corrupt(e.to_string()))?;
+        let key = self.keys.user(email_key);
+        let stored: String = self
+            .run(|mut c| async move {
+                FIND_OR_CREATE_USER
+                    .key(key)
+                    .arg(json)
+                    .arg(USER_TTL_MS)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await?;
+        serde_json::from_str(&stored).map_err(|e| corrupt(format!("user record: {e}")))
+    }
+
+    async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        let uid = &session.user.id;
+        let mut invocation = CREATE_SESSION.key(self.keys.session(uid, &session.sid));
+        invocation
+            .key(self.keys.index(uid))
+            .arg(ms(session.expires_at + TOMBSTONE_MS))
+            .arg(ms(session.absolute_expires_at + TOMBSTONE_MS))
+            .arg(&session.sid)
+            .arg(ms(session.expires_at));
+        for (field, value) in session_fields(session) {
+            invocation.arg(field).arg(value);
+        }
+        self.run(|mut c| async move { invocation.invoke_async::<i64>(&mut c).await })
+            .await
+            .map(|_| ())
+    }
+
+    async fn get_session(
+        &self,
+        sid: &str,
+        now: Millis,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let Some(uid) = user_id_of(sid) else {
+            return Ok(None);
+        };
+        let key = self.keys.session(uid, sid);
+        let fields: HashMap<String, String> = self
+            .run(|mut c| async move { c.hgetall(key).await })
+            .await?;
+        Ok(parse_session(fields)?.filter(|s| s.is_live(now)))
+    }
+
+    async fn rotate(&self, sid: &str, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {
+        let Some(uid) = user_id_of(sid) else {
+            return Ok(RotateOutcome::Ended(EndReason::Invalid));
+        };
+        let mut invocation = ROTATE.key(self.keys.session(uid, sid));
+        invocation
+            .key(self.keys.index(uid))
+            .key(self.keys.tombstone(uid, sid))
+            .arg(&rotation.presented_hash)
+            .arg(&rotation.new_hash)
+            .arg(&rotation.sealed_successor)
+            .arg(ms(rotation.now))
+            .arg(ms(rotation.idle_ms))
+            .arg(ms(rotation.grace_ms))
+            .arg(ms(TOMBSTONE_MS))
+            .arg(HISTORY_LEN)
+            .arg(sid);
+        let reply: Vec<String> = self
+            .run(|mut c| async move { invocation.invoke_async(&mut c).await })
+            .await?;
+        let number = |text: &str| {
+            text.parse::<Millis>()
+                .map_err(|_| corrupt("rotate returned a bad number"))
+        };
+        match reply.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            ["rotated", expires_at] => Ok(RotateOutcome::Rotated {
+                expires_at: number(expires_at)?,
+            }),
+            ["replayed", expires_at, sealed] => Ok(RotateOutcome::Replayed {
+                sealed_successor: sealed.to_string(),
+                expires_at: number(expires_at)?,
+            }),
+            ["ended", reason] => Ok(RotateOutcome::Ended(parse_reason(reason)?)),
+            ["unknown"] => Ok(RotateOutcome::Unknown),
+            _ => Err(corrupt("rotate returned an unexpected reply")),
+        }
+    }
+
+    async fn end_session(
+        &self,
+        sid: &str,
+        reason: EndReason,
+        now: Millis,
+    ) -> Result<bool, StoreError> {
+        let Some(uid) = user_id_of(sid) else {
+            return Ok(false);
+        };
+        let mut invocation = END_SESSION.key(self.keys.session(uid, sid));
+        invocation
+            .key(self.keys.index(uid))
+            .key(self.keys.tombstone(uid, sid))
+            .arg(sid)
+            .arg(reason.code())
+            .arg(ms(TOMBSTONE_MS))
+            .arg(ms(now));
+        let live: i64 = self
+            .run(|mut c| async move { invocation.invoke_async(&mut c).await })
+            .await?;
+        Ok(live == 1)
+    }
+
+    async fn list_sessions(
+        &self,
+        user_id: &str,
+        now: Millis,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut invocation = LIST_SESSIONS.key(self.keys.index(user_id));
+        invocation.arg(self.keys.user_space(user_id)).arg(ms(now));
+        let rows: Vec<HashMap<String, String>> = self
+            .run(|mut c| async move { invocation.invoke_async(&mut c).await })
+            .await?;
+        let mut sessions = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Some(session) = parse_session(row)?.filter(|s| s.is_live(now)) {
+                sessions.push(session);
+            }
+        }
+        sessions.sort_by(|a, b| (a.created_at, &a.sid).cmp(&(b.created_at, &b.sid)));
+        Ok(sessions)
+    }
+
+    async fn end_all_sessions(
+        &self,
+        user_id: &str,
+        reason: EndReason,
+        now: Millis,
+    ) -> Result<usize, StoreError> {
+        let mut invocation = END_ALL_SESSIONS.key(self.keys.index(user_id));
+        invocation
+            .arg(self.keys.user_space(user_id))
+            .arg(reason.code())
+            .arg(ms(TOMBSTONE_MS))
+            .arg(ms(now));
+        let live: i64 = self
+            .run(|mut c| async move { invocation.invoke_async(&mut c).await })
+            .await?;
+        Ok(usize::try_from(live).unwrap_or(0))
+    }
+
+    async fn save_magic_link(&self, link: &MagicLinkRecord) -> Result<(), StoreError> {
+        let key = self.keys.link(&link.email_key);
+        let fields = [
+            ("secret_hash", link.secret_hash.clone()),
+            ("email", link.email.clone()),
+            ("expires_at", ms(link.expires_at)),
+        ];
+        let expires_at = link.expires_at;
+        self.run(|mut c| async move {
+            redis::pipe()
+                .atomic()
+                .del(&key)
+                .ignore()
+                .hset_multiple(&key, &fields)
+                .ignore()
+                .cmd("PEXPIREAT")
+                .arg(&key)
+                .arg(expires_at)
+                .ignore()
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
+    }
+
+    async fn redeem_magic_link(
+        &self,
+        email_key: &str,
+        secret_hash: &str,
+        now: Millis,
+    ) -> Result<Option<String>, StoreError> {
+        let mut invocation = REDEEM_LINK.key(self.keys.link(email_key));
+        invocation.arg(secret_hash).arg(ms(now));
+        self.run(|mut c| async move { invocation.invoke_async(&mut c).await })
+            .await
+    }
+
+    async fn hit_rate_limit(
+        &self,
+        key: &str,
+        window_ms: Millis,
+        now: Millis,
+    ) -> Result<RateCount, StoreError> {
+        let window_ms = window_ms.max(1);
+        let window = now / window_ms;
+        let window_end = (window + 1) * window_ms;
+        let mut invocation = RATE_LIMIT.key(self.keys.rate(key, window));
+        invocation.arg(ms(window_end + 1000));
+        let count: u64 = self
+            .run(|mut c| async move { invocation.invoke_async(&mut c).await })
+            .await?;
+        Ok(RateCount {
+            count,
+            reset_in_ms: window_end - now,
+        })
+    }
+
+    async fn add_note(&self, user_id: &str, note: &Note) -> Result<(), StoreError> {
+        let key = self.keys.notes(user_id);
+        let json = serde_json::to_string(note).map_err(|e| corrupt(e.to_string()))?;
+        self.run(|mut c| async move {
+            redis::pipe()
+                .atomic()
+                .rpush(&key, json)
+                .ignore()
+                .ltrim(&key, -(MAX_NOTES as isize), -1)
+                .ignore()
+                .pexpire(&key, USER_TTL_MS as i64)
+                .ignore()
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
+    }
+
+    async fn list_notes(&self, user_id: &str) -> Result<Vec<Note>, StoreError> {
+        let key = self.keys.notes(user_id);
+        let rows: Vec<String> = self
+            .run(|mut c| async move { c.lrange(key, 0, -1).await })
+            .await?;
+        rows.iter()
+            .map(|row| serde_json::from_str(row).map_err(|e| corrupt(format!("note: {e}"))))
+            .collect()
+    }
+}

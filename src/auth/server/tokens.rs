@@ -1,0 +1,236 @@
+//! Opaque secrets (refresh tokens, magic-link tokens) and the few primitives around
+//! them: OS randomness, SHA-256 hashing for storage, and sealing the successor pair.
+//!
+//! Token types are newtypes with a redacted `Debug` and no `Serialize`: they leave the
+//! server only inside a [`crate::auth::TokenPair`] or an email.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chacha20poly1305::{
+    aead::{Aead, KeyInit},
+    ChaCha20Poly1305, Key, Nonce,
+};
+use sha2::{Digest, Sha256};
+
+/// Bytes of OS randomness in every secret (256 bits).
+pub const SECRET_BYTES: usize = 32;
+
+/// Fills a fresh array from the OS random source.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    // The OS source failing is not recoverable for an auth server; abort loudly.
+    getrandom::fill(&mut bytes).expect("the OS random source must be available");
+    bytes
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A random hex id of 128 bits (user ids, JWT ids, note ids).
+pub fn random_id() -> String {
+    hex(&random_bytes::<16>())
+}
+
+/// SHA-256 of `data`, as hex: the only form in which secrets are stored.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex(&Sha256::digest(data))
+}
+
+/// Session id for a new session of `user_id`: the user id leads, so a token naming the
+/// session also names the user's Cluster slot.
+pub fn new_session_id(user_id: &str) -> String {
+    format!("{user_id}-{}", random_id())
+}
+
+fn new_secret() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<SECRET_BYTES>())
+}
+
+/// Splits `<id>.<secret>`, checking the secret looks like one of ours.
+fn split_token(raw: &str) -> Option<(&str, &str)> {
+    let (id, secret) = raw.trim().split_once('.')?;
+    let decoded = URL_SAFE_NO_PAD.decode(secret).ok()?;
+    (decoded.len() == SECRET_BYTES && !id.is_empty() && id.len() <= 128).then_some((id, secret))
+}
+
+/// The refresh token: `<session id>.<secret>`. Lookup is one key (the session); the
+/// store keeps only [`RefreshToken::hash`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    sid: String,
+    secret: String,
+}
+
+impl RefreshToken {
+    /// A new token for session `sid`.
+    pub fn generate(sid: &str) -> Self {
+        Self {
+            sid: sid.to_string(),
+            secret: new_secret(),
+        }
+    }
+
+    /// Reads a presented token; `None` when it cannot be one of ours.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (sid, secret) = split_token(raw)?;
+        crate::auth::server::store::user_id_of(sid)?;
+        Some(Self {
+            sid: sid.to_string(),
+            secret: secret.to_string(),
+        })
+    }
+
+    /// The session this token belongs to.
+    pub fn session_id(&self) -> &str {
+        &self.sid
+    }
+
+    /// What the store keeps.
+    pub fn hash(&self) -> String {
+        sha256_hex(self.secret.as_bytes())
+    }
+
+    /// The string handed to the client.
+    pub fn expose(&self) -> String {
+        format!("{}.{}", self.sid, self.secret)
+    }
+
+    /// Seals `plaintext` so that only a holder of this token can open it (used to keep
+    /// the successor pair for replays inside the grace window without storing a usable
+    /// token).
+    pub fn seal(&self, plaintext: &[u8]) -> String {
+        let cipher = self.cipher();
+        let nonce = random_bytes::<12>();
+        let mut out = nonce.to_vec();
+        // Encryption with a fresh key and nonce cannot fail for in-memory data.
+        out.extend(
+            cipher
+                .encrypt(Nonce::from_slice(&nonce), plaintext)
+                .expect("in-memory AEAD encryption"),
+        );
+        URL_SAFE_NO_PAD.encode(out)
+    }
+
+    /// Opens what [`RefreshToken::seal`] produced with the same token.
+    pub fn open(&self, sealed: &str) -> Option<Vec<u8>> {
+        let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        if bytes.len() < 12 {
+            return None;
+        }
+        let (nonce, ciphertext) = bytes.split_at(12);
+        self.cipher()
+            .decrypt(Nonce::from_slice(nonce), ciphertext)
+            .ok()
+    }
+
+    fn cipher(&self) -> ChaCha20Poly1305 {
+        let key = Sha256::new()
+            .chain_update(b"stay-signed-in successor v1\0")
+            .chain_update(self.secret.as_bytes())
+            .finalize();
+        ChaCha20Poly1305::new(Key::from_slice(&key))
+    }
+}
+
+impl std::fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RefreshToken({}.[redacted])", self.sid)
+    }
+}
+
+/// The magic-link token: `<email key>.<secret>`. One live link per email (the key), so
+/// a newer link replaces older ones; the store keeps only the secret's hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MagicLinkToken {
+    email_key: String,
+    secret: String,
+}
+
+impl MagicLinkToken {
+    /// A new link token for the email with key `email_key`.
+    pub fn generate(email_key: &str) -> Self {
+        Self {
+            email_key: email_key.to_string(),
+            secret: new_secret(),
+        }
+    }
+
+    /// Reads a presented token; `None` when it cannot be one of ours.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (email_key, secret) = split_token(raw)?;
+        if !email_key.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        Some(Self {
+            email_key: email_key.to_string(),
+            secret: secret.to_string(),
+        })
+    }
+
+    /// The store key part (digest of the email).
+    pub fn email_key(&self) -> &str {
+        &self.email_key
+    }
+
+    /// What the store keeps.
+    pub fn hash(&self) -> String {
+        sha256_hex(self.secret.as_bytes())
+    }
+
+    /// The string put into the link.
+    pub fn expose(&self) -> String {
+        format!("{}.{}", self.email_key, self.secret)
+    }
+}
+
+impl std::fmt::Debug for MagicLinkToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MagicLinkToken([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_tokens_round_trip_and_hide_their_secret() {
+        let token = RefreshToken::generate("ab12-cd34");
+        let parsed = RefreshToken::parse(&token.expose()).unwrap();
+        assert_eq!(parsed, token);
+        assert_eq!(parsed.session_id(), "ab12-cd34");
+        assert!(!format!("{token:?}").contains(&token.secret));
+        assert_ne!(token.hash(), RefreshToken::generate("ab12-cd34").hash());
+    }
+
+    #[test]
+    fn malformed_tokens_are_rejected() {
+        for raw in [
+            "",
+            ".",
+            "ab12-cd34",
+            "ab12-cd34.short",
+            "nohex.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
+        ] {
+            assert!(RefreshToken::parse(raw).is_none(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn only_the_same_token_opens_a_seal() {
+        let token = RefreshToken::generate("ab-cd");
+        let sealed = token.seal(b"pair");
+        assert_eq!(token.open(&sealed).unwrap(), b"pair");
+        assert!(RefreshToken::generate("ab-cd").open(&sealed).is_none());
+        assert!(token.open("garbage").is_none());
+    }
+
+    #[test]
+    fn magic_tokens_round_trip() {
+        let token = MagicLinkToken::generate("00ff");
+        assert_eq!(MagicLinkToken::parse(&token.expose()).unwrap(), token);
+        assert!(MagicLinkToken::parse("zz.abc").is_none());
+    }
+}

@@ -1,0 +1,70 @@
+//! What pages call to act on the session. In the browser these are the real client
+//! machinery (`auth/client`); during server rendering nothing runs them (effects and
+//! event handlers only run after hydration), so the server build gets inert versions.
+
+use super::{state::AuthState, AuthError, TokenPair};
+use std::future::Future;
+
+/// Runs a protected server function with token refresh and one retry (see
+/// `auth/client/call.rs`).
+pub async fn authed<T, F, Fut>(call: F) -> Result<T, AuthError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, AuthError>>,
+{
+    #[cfg(feature = "hydrate")]
+    {
+        super::client::authed(call).await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = call;
+        Err(AuthError::Unauthorized)
+    }
+}
+
+/// Starts the client machinery once the page is hydrated.
+pub fn start(state: AuthState) {
+    #[cfg(feature = "hydrate")]
+    super::client::lifecycle::start(state);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = state;
+}
+
+/// Keeps the pair returned by sign-in.
+pub fn signed_in(pair: &TokenPair) {
+    #[cfg(feature = "hydrate")]
+    super::client::lifecycle::signed_in(pair);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = pair;
+}
+
+/// Signs out this browser (all its tabs) and ends the session on the server.
+pub async fn sign_out() {
+    #[cfg(feature = "hydrate")]
+    super::client::lifecycle::sign_out().await;
+}
+
+/// Ends every session of the person.
+pub async fn sign_out_everywhere() -> Result<(), AuthError> {
+    #[cfg(feature = "hydrate")]
+    {
+        super::client::lifecycle::sign_out_everywhere().await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        Ok(())
+    }
+}
+
+/// The browser clock, Unix ms (0 during server rendering).
+pub fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        super::client::timing::now()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0.0
+    }
+}

@@ -1,0 +1,76 @@
+//! The reactive sign-in state the pages read. It exists in both builds so the server
+//! renders the same neutral "checking" state the browser starts from; only the browser
+//! (`auth/client`) ever changes it.
+
+use super::EndReason;
+use leptos::prelude::*;
+
+/// Where the person stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthStatus {
+    /// Not known yet: server rendering and hydration (tokens live in the browser only).
+    Checking,
+    /// Tokens are present; the session is believed valid.
+    SignedIn,
+    /// No tokens. `reason` says why a session ended, when one did.
+    SignedOut {
+        /// Why the previous session ended, if it did.
+        reason: Option<EndReason>,
+    },
+}
+
+/// Whether the server answers; drives the quiet "reconnecting" indicator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connection {
+    /// Last call or refresh reached the server.
+    Online,
+    /// The server could not be reached (network, 5xx, 429): tokens kept, retrying.
+    Reconnecting,
+}
+
+/// Times of the stored tokens (local clock, Unix ms) for the session panel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TokenTimes {
+    /// When the next preemptive refresh is due.
+    pub refresh_due_at: f64,
+    /// When the access token expires.
+    pub access_expires_at: f64,
+    /// When the session ends unless refreshed.
+    pub session_expires_at: f64,
+}
+
+/// The signals, provided once by `<App/>`.
+#[derive(Clone, Copy)]
+pub struct AuthState {
+    /// Signed in, out, or not known yet.
+    pub status: RwSignal<AuthStatus>,
+    /// Reachability of the server.
+    pub connection: RwSignal<Connection>,
+    /// Token times, when signed in.
+    pub times: RwSignal<Option<TokenTimes>>,
+    /// Number of refreshes this tab performed or adopted (shown for transparency).
+    pub refreshes: RwSignal<u32>,
+}
+
+impl AuthState {
+    /// Fresh state: checking, online.
+    pub fn new() -> Self {
+        Self {
+            status: RwSignal::new(AuthStatus::Checking),
+            connection: RwSignal::new(Connection::Online),
+            times: RwSignal::new(None),
+            refreshes: RwSignal::new(0),
+        }
+    }
+}
+
+impl Default for AuthState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The state provided by `<App/>`.
+pub fn use_auth() -> AuthState {
+    expect_context::<AuthState>()
+}

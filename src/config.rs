@@ -1,0 +1,312 @@
+//! Typed configuration read from the environment once at start and validated, so a bad
+//! value stops the server with a message naming the variable instead of failing later.
+
+use std::{collections::HashMap, time::Duration};
+
+/// Where the server runs; production turns off the development outbox and requires
+/// real secrets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppEnv {
+    /// Local work and tests: dev outbox on, random JWT secret allowed.
+    Development,
+    /// The real thing: no outbox, `JWT_SECRET` required, no secrets in logs.
+    Production,
+}
+
+/// "N requests per window", e.g. `5/15m`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed per window.
+    pub max: u64,
+    /// Length of the fixed window.
+    pub window: Duration,
+}
+
+/// Every setting of the server, validated.
+#[derive(Clone)]
+pub struct Config {
+    /// `APP_ENV`.
+    pub app_env: AppEnv,
+    /// `PUBLIC_URL`, without trailing slash: base of links in emails.
+    pub public_url: String,
+    /// `REDIS_URL`; `None` selects the in-memory store.
+    pub redis_url: Option<String>,
+    /// `REDIS_KEY_PREFIX`: namespace of every Redis key (default `ssi`).
+    pub redis_key_prefix: String,
+    /// `JWT_SECRET` bytes (random per start in development when unset).
+    pub jwt_secret: Vec<u8>,
+    /// True when the secret was generated at start (logged as such).
+    pub jwt_secret_generated: bool,
+    /// `ACCESS_TOKEN_TTL`.
+    pub access_ttl: Duration,
+    /// `REFRESH_TOKEN_TTL`: idle lifetime of a session.
+    pub refresh_ttl: Duration,
+    /// `SESSION_MAX_AGE`: absolute cap.
+    pub session_max_age: Duration,
+    /// `REFRESH_REUSE_GRACE`.
+    pub reuse_grace: Duration,
+    /// `MAGIC_LINK_TTL`.
+    pub magic_link_ttl: Duration,
+    /// `RATE_LIMIT_EMAIL`.
+    pub rate_limit_email: RateLimit,
+    /// `RATE_LIMIT_IP`.
+    pub rate_limit_ip: RateLimit,
+    /// `SMTP_URL`; `None` selects the development outbox.
+    pub smtp_url: Option<String>,
+    /// `MAIL_FROM`.
+    pub mail_from: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("app_env", &self.app_env)
+            .field("public_url", &self.public_url)
+            .field("redis", &self.redis_url.as_ref().map(|_| "[set]"))
+            .field("redis_key_prefix", &self.redis_key_prefix)
+            .field("jwt_secret", &"[redacted]")
+            .field("access_ttl", &self.access_ttl)
+            .field("refresh_ttl", &self.refresh_ttl)
+            .field("session_max_age", &self.session_max_age)
+            .field("reuse_grace", &self.reuse_grace)
+            .field("magic_link_ttl", &self.magic_link_ttl)
+            .field("rate_limit_email", &self.rate_limit_email)
+            .field("rate_limit_ip", &self.rate_limit_ip)
+            .field("smtp", &self.smtp_url.as_ref().map(|_| "[set]"))
+            .finish()
+    }
+}
+
+/// A configuration value that cannot be used; the message names the variable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration error: {variable}: {problem}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub variable: &'static str,
+    /// What is wrong and what is expected.
+    pub problem: String,
+}
+
+fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+/// The shortest HMAC key accepted (256 bits).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(&std::env::vars().collect())
+    }
+
+    /// Reads the given variables (tests pass a map instead of touching the process env).
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            vars.get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let app_env = match get("APP_ENV").as_deref() {
+            None | Some("development") | Some("dev") => AppEnv::Development,
+            Some("production") | Some("prod") => AppEnv::Production,
+            Some(other) => {
+                return Err(invalid(
+                    "APP_ENV",
+                    format!("`{other}` is not `development` or `production`"),
+                ))
+            }
+        };
+        let public_url = get("PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into());
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(invalid(
+                "PUBLIC_URL",
+                format!("`{public_url}` must start with http:// or https://"),
+            ));
+        }
+        let public_url = public_url.trim_end_matches('/').to_string();
+        let redis_url = get("REDIS_URL");
+        if let Some(url) = &redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(invalid(
+                    "REDIS_URL",
+                    "expected a URL like redis://127.0.0.1:6379",
+                ));
+            }
+        }
+        let redis_key_prefix = get("REDIS_KEY_PREFIX").unwrap_or_else(|| "ssi".into());
+        if !redis_key_prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(invalid(
+                "REDIS_KEY_PREFIX",
+                "use letters, digits, `-` and `_` only",
+            ));
+        }
+        let (jwt_secret, jwt_secret_generated) = match get("JWT_SECRET") {
+            Some(secret) if secret.len() >= MIN_SECRET_BYTES => (secret.into_bytes(), false),
+            Some(_) => {
+                return Err(invalid(
+                    "JWT_SECRET",
+                    format!("must be at least {MIN_SECRET_BYTES} bytes"),
+                ))
+            }
+            None if app_env == AppEnv::Production => {
+                return Err(invalid(
+                    "JWT_SECRET",
+                    format!("required when APP_ENV=production (at least {MIN_SECRET_BYTES} bytes)"),
+                ))
+            }
+            None => {
+                let mut secret = vec![0u8; 48];
+                getrandom::fill(&mut secret)
+                    .map_err(|e| invalid("JWT_SECRET", format!("no OS randomness: {e}")))?;
+                (secret, true)
+            }
+        };
+        let duration = |name: &'static str, default: &str| -> Result<Duration, ConfigError> {
+            let raw = get(name).unwrap_or_else(|| default.to_string());
+            let value = parse_duration(&raw).map_err(|problem| invalid(name, problem))?;
+            if value.is_zero() {
+                return Err(invalid(name, "must be longer than zero"));
+            }
+            Ok(value)
+        };
+        let rate = |name: &'static str, default: &str| -> Result<RateLimit, ConfigError> {
+            let raw = get(name).unwrap_or_else(|| default.to_string());
+            parse_rate_limit(&raw).map_err(|problem| invalid(name, problem))
+        };
+        let config = Config {
+            app_env,
+            public_url,
+            redis_url,
+            redis_key_prefix,
+            jwt_secret,
+            jwt_secret_generated,
+            access_ttl: duration("ACCESS_TOKEN_TTL", "30m")?,
+            refresh_ttl: duration("REFRESH_TOKEN_TTL", "7d")?,
+            session_max_age: duration("SESSION_MAX_AGE", "30d")?,
+            reuse_grace: duration("REFRESH_REUSE_GRACE", "30s")?,
+            magic_link_ttl: duration("MAGIC_LINK_TTL", "15m")?,
+            rate_limit_email: rate("RATE_LIMIT_EMAIL", "5/15m")?,
+            rate_limit_ip: rate("RATE_LIMIT_IP", "30/15m")?,
+            smtp_url: get("SMTP_URL"),
+            mail_from: get("MAIL_FROM")
+                .unwrap_or_else(|| "stay-signed-in <no-reply@localhost>".into()),
+        };
+        if config.access_ttl >= config.refresh_ttl {
+            return Err(invalid(
+                "ACCESS_TOKEN_TTL",
+                "must be shorter than REFRESH_TOKEN_TTL",
+            ));
+        }
+        if config.refresh_ttl > config.session_max_age {
+            return Err(invalid(
+                "REFRESH_TOKEN_TTL",
+                "must not be longer than SESSION_MAX_AGE",
+            ));
+        }
+        if config.app_env == AppEnv::Production && config.smtp_url.is_none() {
+            return Err(invalid(
+                "SMTP_URL",
+                "required when APP_ENV=production (the development outbox is off there)",
+            ));
+        }
+        Ok(config)
+    }
+
+    /// True outside production: enables `/dev/outbox` and readable link logging.
+    pub fn is_development(&self) -> bool {
+        self.app_env == AppEnv::Development
+    }
+}
+
+/// Parses human durations such as `30s`, `15m`, `7d` or `1h 30m`.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    humantime::parse_duration(raw)
+        .map_err(|_| format!("`{raw}` is not a duration; expected e.g. 30s, 15m, 2h, 7d"))
+}
+
+/// Parses `N/duration`, e.g. `5/15m`.
+pub fn parse_rate_limit(raw: &str) -> Result<RateLimit, String> {
+    let expected = || format!("`{raw}` is not a rate; expected N/window, e.g. 5/15m");
+    let (max, window) = raw.split_once('/').ok_or_else(expected)?;
+    let max: u64 = max.trim().parse().map_err(|_| expected())?;
+    let window = parse_duration(window.trim()).map_err(|_| expected())?;
+    if max == 0 || window.is_zero() {
+        return Err(expected());
+    }
+    Ok(RateLimit { max, window })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_follow_the_design() {
+        let config = Config::from_vars(&vars(&[])).unwrap();
+        assert_eq!(config.access_ttl, Duration::from_secs(30 * 60));
+        assert_eq!(config.refresh_ttl, Duration::from_secs(7 * 86_400));
+        assert_eq!(config.session_max_age, Duration::from_secs(30 * 86_400));
+        assert_eq!(config.reuse_grace, Duration::from_secs(30));
+        assert_eq!(config.magic_link_ttl, Duration::from_secs(15 * 60));
+        assert_eq!(config.rate_limit_email.max, 5);
+        assert_eq!(config.rate_limit_ip.max, 30);
+        assert!(config.jwt_secret_generated);
+        assert!(config.redis_url.is_none());
+        assert_eq!(config.public_url, "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (name, value) in [
+            ("ACCESS_TOKEN_TTL", "abc"),
+            ("REFRESH_TOKEN_TTL", "7 parsecs"),
+            ("RATE_LIMIT_EMAIL", "five"),
+            ("RATE_LIMIT_IP", "0/1m"),
+            ("APP_ENV", "staging"),
+            ("JWT_SECRET", "short"),
+            ("REDIS_URL", "localhost:6379"),
+            ("PUBLIC_URL", "example.com"),
+            ("MAGIC_LINK_TTL", "0s"),
+        ] {
+            let err = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
+            assert_eq!(err.variable, name, "{value}");
+            assert!(err.to_string().contains(name));
+        }
+    }
+
+    #[test]
+    fn production_requires_a_real_secret() {
+        let err = Config::from_vars(&vars(&[("APP_ENV", "production")])).unwrap_err();
+        assert_eq!(err.variable, "JWT_SECRET");
+        let ok = Config::from_vars(&vars(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("SMTP_URL", "smtp://127.0.0.1:25"),
+        ]))
+        .unwrap();
+        assert!(!ok.is_development());
+        assert!(!ok.jwt_secret_generated);
+    }
+
+    #[test]
+    fn human_durations_parse() {
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
+        let rate = parse_rate_limit("5/15m").unwrap();
+        assert_eq!(rate.window, Duration::from_secs(900));
+    }
+}

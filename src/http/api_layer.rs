@@ -1,0 +1,106 @@
+//! The HTTP contract of `/api/v1`, enforced in one place around the server functions:
+//!
+//! - request: bodies are capped (16 KiB) and an empty body reads as `{}`, so calls
+//!   without arguments need no body;
+//! - response: an error's HTTP status is derived from its [`AuthError`] JSON (server_fn
+//!   answers 500 for every error, even argument-decoding ones), `Retry-After` goes with
+//!   429, and nothing under `/api` is cached.
+
+use crate::auth::AuthError;
+use axum::{
+    body::{to_bytes, Body},
+    extract::Request,
+    http::{header, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+
+/// Largest request body accepted by the API.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Largest error body read back for status mapping.
+const MAX_ERROR_BYTES: usize = 64 * 1024;
+
+/// The middleware (a no-op outside `/api/`).
+pub async fn api_contract(request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let request = match normalise_body(request).await {
+        Ok(request) => request,
+        Err(error) => return error_response(&error),
+    };
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    if response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return with_error_status(response).await;
+    }
+    response
+}
+
+async fn normalise_body(request: Request) -> Result<Request, AuthError> {
+    let (mut parts, body) = request.into_parts();
+    let bytes = to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| AuthError::bad_request(format!("request body over {MAX_BODY_BYTES} bytes")))?;
+    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        axum::body::Bytes::from_static(b"{}")
+    } else {
+        bytes
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+async fn with_error_status(response: Response) -> Response {
+    let (parts, body) = response.into_parts();
+    let error = match to_bytes(body, MAX_ERROR_BYTES).await {
+        Ok(bytes) => serde_json::from_slice::<AuthError>(&bytes).unwrap_or_else(|_| {
+            tracing::error!("server function failed with a non-API error body");
+            AuthError::Internal
+        }),
+        Err(_) => AuthError::Internal,
+    };
+    let mut response = error_response(&error);
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_LENGTH && name != header::CONTENT_TYPE {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    response
+}
+
+/// The one error → response mapping: status from the variant, JSON body, `Retry-After`.
+pub fn error_response(error: &AuthError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status.is_server_error() {
+        tracing::error!(%error, "API call failed");
+    }
+    let body = serde_json::to_vec(error).unwrap_or_else(|_| br#"{"error":"internal"}"#.to_vec());
+    let mut response = (
+        status,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body,
+    )
+        .into_response();
+    response.headers_mut().insert(
+        SERVER_FN_ERROR_HEADER,
+        HeaderValue::from_static("api"),
+    );
+    if let AuthError::RateLimited { retry_after } = error {
+        if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    response
+}

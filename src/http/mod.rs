@@ -1,0 +1,176 @@
+//! The HTTP server (ssr build only): state, router, the layers around the API, and the
+//! plain axum routes (`/healthz`, `/dev/outbox`).
+//!
+//! Startup is testable: [`Application::build`] binds (port 0 works) and remembers the
+//! real address; [`Application::run_until_stopped`] serves.
+
+mod api_layer;
+mod health;
+mod outbox;
+mod state;
+
+pub use state::AppState;
+
+use crate::{
+    app::{shell, App},
+    auth::server::{
+        mailer::{DevOutbox, Mailer, SmtpMailer},
+        store::{MemoryStore, RedisStore, SessionStore},
+        AuthService,
+    },
+    config::Config,
+};
+use axum::{routing::get, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::{net::SocketAddr, sync::Arc};
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configured store or mailer cannot be set up.
+    #[error("{0}")]
+    Setup(String),
+    /// The address is taken or not ours.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Requested address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// A bound, ready-to-serve server.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Builds the state from `config`, the router, and binds `leptos_options.site_addr`.
+    pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Self, StartError> {
+        let state = build_state(config, leptos_options.clone())?;
+        let addr = leptos_options.site_addr;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        Ok(Self {
+            listener,
+            router: router(state),
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until Ctrl-C / SIGTERM.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    }
+}
+
+/// Chooses the store and mailer the configuration asks for.
+pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppState, StartError> {
+    let store: Arc<dyn SessionStore> = match &config.redis_url {
+        Some(url) => {
+            tracing::info!("session store: Redis (sessions survive restarts when Redis persists them)");
+            Arc::new(RedisStore::new(url, &config.redis_key_prefix).map_err(|e| StartError::Setup(e.to_string()))?)
+        }
+        None => {
+            tracing::warn!(
+                "session store: in-memory (REDIS_URL is unset); sessions will not survive a restart"
+            );
+            Arc::new(MemoryStore::new())
+        }
+    };
+    let (mailer, outbox): (Arc<dyn Mailer>, Option<Arc<DevOutbox>>) = match &config.smtp_url {
+        Some(url) => (
+            Arc::new(SmtpMailer::new(url, &config.mail_from).map_err(|e| StartError::Setup(e.to_string()))?),
+            None,
+        ),
+        None => {
+            tracing::info!("mail: development outbox (links in this log and at GET /dev/outbox)");
+            let outbox = DevOutbox::new();
+            (outbox.clone(), Some(outbox))
+        }
+    };
+    if config.jwt_secret_generated {
+        tracing::warn!("JWT_SECRET is unset: using a random secret; tokens end with this process");
+    }
+    let outbox = outbox.filter(|_| config.is_development());
+    let config = Arc::new(config);
+    let auth = Arc::new(AuthService::new(store, config.clone(), mailer));
+    Ok(AppState {
+        leptos_options,
+        auth,
+        outbox,
+    })
+}
+
+/// The whole router: the Leptos app and server functions, plus the plain routes.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let leptos_options = state.leptos_options.clone();
+    let context_state = state.clone();
+    let mut router = Router::new()
+        .route("/healthz", get(health::healthz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(leptos_options.clone()),
+        );
+    if state.outbox.is_some() {
+        router = router.route("/dev/outbox", get(outbox::list));
+    }
+    router
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(api_layer::api_contract))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+            // The path only: query strings can hold sign-in tokens.
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,54 @@
+//! Server entry (ssr): configuration -> state -> router -> serve.
+
+#[cfg(feature = "ssr")]
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    use leptos::prelude::get_configuration;
+    use stay_signed_in::{config::Config, http::Application};
+    use std::process::ExitCode;
+    use tracing_subscriber::{fmt, EnvFilter};
+
+    fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("stay-signed-in cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut leptos_options = match get_configuration(None) {
+        Ok(conf) => conf.leptos_options,
+        Err(error) => {
+            eprintln!("stay-signed-in cannot start: Leptos configuration: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if leptos_options.output_name.is_empty() {
+        leptos_options.output_name = env!("CARGO_PKG_NAME").into();
+    }
+    let app = match Application::build(config, leptos_options).await {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("stay-signed-in cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!("listening on http://{}", app.local_addr());
+    match app.run_until_stopped().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("server error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+fn main() {
+    // The browser entry point is `hydrate()` in lib.rs.
+}

@@ -1,0 +1,126 @@
+//! `/`: the landing page for visitors, the dashboard for signed-in people, and a
+//! neutral loading state while the browser checks (never a flash of "signed out").
+
+use crate::{
+    auth::{
+        api::{check_server, whoami},
+        session::authed,
+        state::{use_auth, AuthStatus},
+    },
+    components::{guard::Checking, notes::Notes, session_panel::SessionPanel},
+};
+use leptos::prelude::*;
+use leptos_router::{
+    components::A,
+    hooks::use_navigate,
+    NavigateOptions,
+};
+
+/// Landing or dashboard, depending on the session.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    // A session that ended (not a deliberate sign-out) goes to /login with its reason.
+    Effect::new(move |_| {
+        if let AuthStatus::SignedOut {
+            reason: Some(reason),
+        } = auth.status.get()
+        {
+            navigate(
+                &format!("/login?reason={}", reason.code()),
+                NavigateOptions::default(),
+            );
+        }
+    });
+    view! {
+        {move || match auth.status.get() {
+            AuthStatus::Checking => view! { <Checking /> }.into_any(),
+            AuthStatus::SignedIn => view! { <Dashboard /> }.into_any(),
+            AuthStatus::SignedOut { .. } => view! { <Landing /> }.into_any(),
+        }}
+    }
+}
+
+/// What a visitor sees.
+#[component]
+fn Landing() -> impl IntoView {
+    view! {
+        <section class="hero">
+            <h1>"Sign in once. Stay signed in."</h1>
+            <p class="lead">
+                "A magic link signs you in. After that, short-lived access tokens renew "
+                "quietly before they expire — across tabs, flaky networks and server restarts."
+            </p>
+            <A href="/login" attr:class="button button-large">"Sign in with email"</A>
+        </section>
+        <ServerCheck />
+        <section class="features">
+            <article class="card">
+                <h2>"Refreshed before expiry"</h2>
+                <p>"Tokens renew five minutes early, never after a failed request."</p>
+            </article>
+            <article class="card">
+                <h2>"One refresh for everything"</h2>
+                <p>"Many requests and many tabs share a single refresh."</p>
+            </article>
+            <article class="card">
+                <h2>"Calm on bad networks"</h2>
+                <p>"Lost connections mean “reconnecting”, never “signed out”."</p>
+            </article>
+        </section>
+    }
+}
+
+/// Calls the public status function after hydration: proof the browser↔server path works.
+#[component]
+fn ServerCheck() -> impl IntoView {
+    let status = LocalResource::new(check_server);
+    view! {
+        <p class="server-status" data-testid="server-status" aria-live="polite">
+            <Suspense fallback=|| "Checking the server…">
+                {move || status.get().map(|result| match result {
+                    Ok(s) if s.store_ok => format!("Server connected · session store: {}", s.store),
+                    Ok(s) => format!("Server connected · session store {} unavailable", s.store),
+                    Err(_) => "Server unreachable".to_string(),
+                })}
+            </Suspense>
+        </p>
+    }
+}
+
+/// What a signed-in person sees.
+#[component]
+fn Dashboard() -> impl IntoView {
+    let profile = LocalResource::new(|| authed(whoami));
+    view! {
+        <Suspense fallback=|| view! { <Checking /> }>
+            {move || profile.get().map(|result| match result {
+                Ok(me) => view! {
+                    <section class="welcome">
+                        <h1>"Welcome back"</h1>
+                        <p class="lead">
+                            "Signed in as " <strong data-testid="user-email">{me.user.email.clone()}</strong>
+                        </p>
+                    </section>
+                    <div class="grid">
+                        <Notes />
+                        <SessionPanel me=me />
+                    </div>
+                }.into_any(),
+                Err(error) => view! {
+                    <section class="card">
+                        <h1>"Welcome back"</h1>
+                        <p class="muted" data-testid="profile-error">
+                            {if error.is_transient() {
+                                "The server is not answering right now. You are still signed in; we keep trying."
+                            } else {
+                                "Checking your session…"
+                            }}
+                        </p>
+                    </section>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}

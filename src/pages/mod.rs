@@ -1,0 +1,7 @@
+//! One file per page.
+
+pub mod home;
+pub mod login;
+pub mod not_found;
+pub mod sessions;
+pub mod verify;

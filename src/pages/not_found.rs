@@ -1,0 +1,20 @@
+//! The 404 page.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// Shown for unknown paths; the server answers 404.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <section class="card narrow">
+            <h1>"Page not found"</h1>
+            <p>"There is nothing at this address."</p>
+            <A href="/" attr:class="button">"Go home"</A>
+        </section>
+    }
+}

@@ -1,0 +1,39 @@
+//! With Redis down every endpoint says 503 `unavailable` (never 401/session_ended, which
+//! would sign people out); when it is back everything works without a restart.
+
+use crate::{helpers::*, redis_server::RedisServer};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn redis_outage_is_503_and_recovery_needs_no_restart() {
+    let redis = RedisServer::start();
+    let app = spawn_app_with(AppOptions::default().with("REDIS_URL", &redis.url())).await;
+    let pair = app.sign_in(&email()).await;
+
+    redis.stop();
+    let started = Instant::now();
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 503);
+    assert!(started.elapsed() < Duration::from_millis(2_500), "{:?}", started.elapsed());
+    let unavailable = json!({ "error": "unavailable" });
+    assert_error(app.refresh(&pair.refresh).await, 503, unavailable.clone()).await;
+    assert_error(app.me(&pair.access).await, 503, unavailable.clone()).await;
+    assert_error(app.request_link(&email()).await, 503, unavailable.clone()).await;
+    assert_error(app.verify("00.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await, 503, unavailable.clone()).await;
+    let logout = app.post("auth/logout", json!({ "refresh_token": pair.refresh })).await;
+    assert_eq!(logout.status(), 503);
+
+    redis.launch();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+        if health.status() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not recover");
+    }
+    // The session survived (persistence) and refreshing works again.
+    let next: Value = app.refresh(&pair.refresh).await.json().await.unwrap();
+    assert!(next["refresh_token"].is_string(), "{next}");
+}

@@ -1,0 +1,79 @@
+//! Bad input gets a clear 400 with a JSON error, never a 500.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+async fn raw_post(app: &TestApp, endpoint: &str, body: &'static str) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/v1/{endpoint}")))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_bad_requests() {
+    let app = spawn_app().await;
+    for (endpoint, body) in [
+        ("auth/magic-link", "{not json"),
+        ("auth/magic-link", "{}"),
+        ("auth/magic-link", r#"{"email": 42}"#),
+        ("auth/refresh", r#"{"token": "x"}"#),
+        ("auth/verify", "[]"),
+    ] {
+        let response = raw_post(&app, endpoint, body).await;
+        assert_eq!(response.status(), 400, "{endpoint} {body}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"], "bad_request", "{endpoint} {body}");
+        assert!(error["message"].as_str().unwrap().len() > 5);
+    }
+}
+
+#[tokio::test]
+async fn invalid_emails_are_explained() {
+    let app = spawn_app().await;
+    for email in ["", "nobody", "a@b", "x@@example.com"] {
+        let response = app.request_link(email).await;
+        assert_eq!(response.status(), 400, "{email}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"], "bad_request");
+    }
+}
+
+#[tokio::test]
+async fn calls_without_arguments_need_no_body() {
+    let app = spawn_app().await;
+    let pair = app.sign_in(&email()).await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/me"))
+        .bearer_auth(&pair.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn notes_are_validated() {
+    let app = spawn_app().await;
+    let pair = app.sign_in(&email()).await;
+    for text in [String::new(), "   ".into(), "x".repeat(501)] {
+        let response = app
+            .post_authed("notes/add", &pair.access, json!({ "text": text }))
+            .await;
+        assert_eq!(response.status(), 400);
+    }
+}
+
+#[tokio::test]
+async fn huge_bodies_are_refused() {
+    let app = spawn_app().await;
+    let response = app
+        .post("auth/magic-link", json!({ "email": "a".repeat(20_000) }))
+        .await;
+    assert_eq!(response.status(), 400);
+}

@@ -1,0 +1,225 @@
+//! `spawn_app()` and helpers that read like what a client does.
+
+use crate::redis_server::free_port;
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// A secret shared by servers that must accept each other's tokens.
+pub const SHARED_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// A running server process.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub log_path: std::path::PathBuf,
+    child: Child,
+}
+
+/// How to start a server: extra environment on top of the test defaults.
+#[derive(Clone, Default)]
+pub struct AppOptions {
+    pub env: Vec<(String, String)>,
+}
+
+impl AppOptions {
+    pub fn with(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// The test Redis (`./scripts/test` sets `REDIS_URL`).
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL")
+        .expect("REDIS_URL must point at a Redis for the API tests (./scripts/test starts one)")
+}
+
+/// A fresh key prefix, so tests never see each other's data or counters.
+pub fn unique_prefix() -> String {
+    format!("api-{}", stay_signed_in::auth::server::tokens::random_id())
+}
+
+/// A server on the test Redis with its own key prefix and generous rate limits.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AppOptions::default()).await
+}
+
+/// The defaults every test server starts from (overridable by `options`).
+pub fn default_env() -> Vec<(String, String)> {
+    [
+        ("REDIS_URL", redis_url()),
+        ("REDIS_KEY_PREFIX", unique_prefix()),
+        ("RATE_LIMIT_IP", "10000/1m".to_string()),
+        ("RATE_LIMIT_EMAIL", "10000/1m".to_string()),
+        ("JWT_SECRET", SHARED_SECRET.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// Starts the server binary; panics with its log if it does not come up.
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    let port = free_port();
+    let log_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-logs");
+    std::fs::create_dir_all(&log_dir).unwrap();
+    let log_path = log_dir.join(format!("server-{port}.log"));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_stay-signed-in"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_OUTPUT_NAME", "stay-signed-in")
+        .env("LEPTOS_SITE_ROOT", "target/site")
+        .env("RUST_LOG", "info")
+        .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"));
+    for (name, value) in default_env().into_iter().chain(options.env) {
+        if value.is_empty() {
+            command.env_remove(&name);
+        } else {
+            command.env(name, value);
+        }
+    }
+    if std::env::var_os("TEST_LOG").is_none() {
+        command.stdout(log.try_clone().unwrap()).stderr(log);
+    }
+    let child = command.spawn().expect("the server binary starts");
+    let app = TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder()
+            .user_agent("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 api-tests")
+            .build()
+            .unwrap(),
+        log_path,
+        child,
+    };
+    app.wait_until_ready().await;
+    app
+}
+
+impl TestApp {
+    async fn wait_until_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if self.client.get(self.url("/healthz")).send().await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("server did not start:\n{}", self.log());
+    }
+
+    /// Everything the server logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// `POST /api/v1/<endpoint>` with a JSON body.
+    pub async fn post(&self, endpoint: &str, body: Value) -> Response {
+        self.client
+            .post(self.url(&format!("/api/v1/{endpoint}")))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A protected call with a bearer token.
+    pub async fn post_authed(&self, endpoint: &str, access: &str, body: Value) -> Response {
+        self.client
+            .post(self.url(&format!("/api/v1/{endpoint}")))
+            .bearer_auth(access)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn request_link(&self, email: &str) -> Response {
+        self.post("auth/magic-link", json!({ "email": email })).await
+    }
+
+    /// The newest link token the dev outbox holds for `email`.
+    pub async fn link_token(&self, email: &str) -> String {
+        let messages: Vec<Value> = self
+            .client
+            .get(self.url("/dev/outbox"))
+            .query(&[("to", email)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let last = messages.last().expect("an email in the outbox");
+        last["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn verify(&self, token: &str) -> Response {
+        self.post("auth/verify", json!({ "token": token })).await
+    }
+
+    /// Request link → read outbox → verify: the token pair.
+    pub async fn sign_in(&self, email: &str) -> Pair {
+        assert_eq!(self.request_link(email).await.status(), StatusCode::OK);
+        let token = self.link_token(email).await;
+        let response = self.verify(&token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        Pair::from(response.json::<Value>().await.unwrap())
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post("auth/refresh", json!({ "refresh_token": refresh_token }))
+            .await
+    }
+
+    pub async fn me(&self, access: &str) -> Response {
+        self.post_authed("me", access, json!({})).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A token pair as the API returns it.
+#[derive(Clone, Debug)]
+pub struct Pair {
+    pub access: String,
+    pub refresh: String,
+    pub raw: Value,
+}
+
+impl From<Value> for Pair {
+    fn from(raw: Value) -> Self {
+        Self {
+            access: raw["access_token"].as_str().unwrap().to_string(),
+            refresh: raw["refresh_token"].as_str().unwrap().to_string(),
+            raw,
+        }
+    }
+}
+
+/// A unique email address.
+pub fn email() -> String {
+    format!("{}@example.com", stay_signed_in::auth::server::tokens::random_id())
+}
+
+/// Asserts a JSON error answer.
+pub async fn assert_error(response: Response, status: u16, body: Value) {
+    assert_eq!(response.status().as_u16(), status);
+    let actual: Value = response.json().await.unwrap();
+    assert_eq!(actual, body);
+}

@@ -1,0 +1,20 @@
+//! HTTP tests against the real server binary (spawned per test, on a free port) and a
+//! real Redis (`REDIS_URL`, or a test's own `redis-server`).
+#![cfg(feature = "ssr")]
+
+#[path = "../support/redis_server.rs"]
+#[allow(dead_code)]
+mod redis_server;
+
+mod helpers;
+
+mod abuse;
+mod availability;
+mod bad_input;
+mod lifetimes;
+mod multi_server;
+mod revocation;
+mod rotation;
+mod sign_in;
+mod startup;
+mod tokens;

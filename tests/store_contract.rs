@@ -1,0 +1,455 @@
+//! One contract, two stores: every test body below runs against the in-memory store and
+//! against a real Redis (`REDIS_URL`, started by `./scripts/test`), each Redis test in its
+//! own key prefix.
+#![cfg(feature = "ssr")]
+
+#[path = "support/redis_server.rs"]
+#[allow(dead_code)]
+mod redis_server;
+
+use stay_signed_in::auth::{
+    server::store::{
+        MagicLinkRecord, MemoryStore, RedisStore, RotateOutcome, Rotation, SessionRecord,
+        SessionStore, UserRecord, MAX_NOTES,
+    },
+    EndReason, Note,
+};
+use std::sync::Arc;
+
+type Store = Arc<dyn SessionStore>;
+
+const HOUR: u64 = 3_600_000;
+const T0: u64 = 1_800_000_000_000;
+
+fn random_hex() -> String {
+    stay_signed_in::auth::server::tokens::random_id()
+}
+
+fn memory_store() -> Store {
+    Arc::new(MemoryStore::new())
+}
+
+fn redis_store() -> Store {
+    let url = std::env::var("REDIS_URL").expect(
+        "REDIS_URL must point at a Redis for the store contract tests (./scripts/test starts one)",
+    );
+    Arc::new(RedisStore::new(&url, &format!("test-{}", random_hex())).unwrap())
+}
+
+fn user() -> UserRecord {
+    UserRecord {
+        id: random_hex(),
+        email: format!("{}@example.com", random_hex()),
+        created_at: T0,
+    }
+}
+
+fn session_for(user: &UserRecord, now: u64) -> SessionRecord {
+    SessionRecord {
+        sid: format!("{}-{}", user.id, random_hex()),
+        user: user.clone(),
+        device: "Test on Linux".into(),
+        created_at: now,
+        last_activity: now,
+        expires_at: now + 24 * HOUR,
+        absolute_expires_at: now + 72 * HOUR,
+        refresh_hash: random_hex(),
+        previous_hash: String::new(),
+        rotated_at: now,
+        successor: String::new(),
+        history: String::new(),
+    }
+}
+
+fn rotation(presented: &str, now: u64) -> Rotation {
+    Rotation {
+        presented_hash: presented.to_string(),
+        new_hash: random_hex(),
+        sealed_successor: format!("sealed-{}", random_hex()),
+        now,
+        idle_ms: 24 * HOUR,
+        grace_ms: 30_000,
+    }
+}
+
+async fn stored_session(store: &Store) -> SessionRecord {
+    let session = session_for(&user(), T0);
+    store.create_session(&session).await.unwrap();
+    session
+}
+
+async fn sessions_are_created_read_and_expire(store: Store) {
+    let session = stored_session(&store).await;
+    let read = store.get_session(&session.sid, T0 + 1).await.unwrap();
+    assert_eq!(read.as_ref(), Some(&session));
+    assert_eq!(store.get_session(&session.sid, session.expires_at).await.unwrap(), None);
+    assert_eq!(store.get_session("ab-cd", T0).await.unwrap(), None);
+    assert_eq!(store.get_session("not a sid", T0).await.unwrap(), None);
+}
+
+async fn rotation_extends_and_replays_within_grace(store: Store) {
+    let session = stored_session(&store).await;
+    let first = rotation(&session.refresh_hash, T0 + HOUR);
+    assert_eq!(
+        store.rotate(&session.sid, &first).await.unwrap(),
+        RotateOutcome::Rotated { expires_at: T0 + 25 * HOUR }
+    );
+    let stored = store.get_session(&session.sid, T0 + HOUR).await.unwrap().unwrap();
+    assert_eq!(stored.refresh_hash, first.new_hash);
+    assert_eq!(stored.last_activity, T0 + HOUR);
+    assert_eq!(stored.expires_at, T0 + 25 * HOUR);
+
+    // The same (now previous) token inside the grace window: the same successor back.
+    let replay = rotation(&session.refresh_hash, T0 + HOUR + 10_000);
+    assert_eq!(
+        store.rotate(&session.sid, &replay).await.unwrap(),
+        RotateOutcome::Replayed {
+            sealed_successor: first.sealed_successor.clone(),
+            expires_at: T0 + 25 * HOUR,
+        }
+    );
+    // The successor still works: nothing was rotated by the replay.
+    let next = rotation(&first.new_hash, T0 + HOUR + 20_000);
+    assert!(matches!(
+        store.rotate(&session.sid, &next).await.unwrap(),
+        RotateOutcome::Rotated { .. }
+    ));
+}
+
+async fn rotation_is_capped_by_the_absolute_age(store: Store) {
+    let session = stored_session(&store).await;
+    let late = rotation(&session.refresh_hash, session.absolute_expires_at - HOUR);
+    // Idle expiry has passed by then: the session is over.
+    assert_eq!(
+        store.rotate(&session.sid, &late).await.unwrap(),
+        RotateOutcome::Ended(EndReason::Expired)
+    );
+    let mut young = session_for(&user(), T0);
+    young.absolute_expires_at = T0 + 2 * HOUR;
+    store.create_session(&young).await.unwrap();
+    assert_eq!(
+        store.rotate(&young.sid, &rotation(&young.refresh_hash, T0 + HOUR)).await.unwrap(),
+        RotateOutcome::Rotated { expires_at: T0 + 2 * HOUR }
+    );
+}
+
+async fn previous_token_after_grace_ends_the_session(store: Store) {
+    let session = stored_session(&store).await;
+    let first = rotation(&session.refresh_hash, T0 + 1_000);
+    store.rotate(&session.sid, &first).await.unwrap();
+    let stale = rotation(&session.refresh_hash, T0 + 1_000 + 30_000);
+    assert_eq!(
+        store.rotate(&session.sid, &stale).await.unwrap(),
+        RotateOutcome::Ended(EndReason::Reused)
+    );
+    // The current token dies with it.
+    assert_eq!(
+        store.rotate(&session.sid, &rotation(&first.new_hash, T0 + 40_000)).await.unwrap(),
+        RotateOutcome::Ended(EndReason::Reused)
+    );
+    assert_eq!(store.get_session(&session.sid, T0 + 40_000).await.unwrap(), None);
+}
+
+async fn older_tokens_end_the_session_at_once(store: Store) {
+    let session = stored_session(&store).await;
+    let first = rotation(&session.refresh_hash, T0 + 1_000);
+    store.rotate(&session.sid, &first).await.unwrap();
+    let second = rotation(&first.new_hash, T0 + 2_000);
+    store.rotate(&session.sid, &second).await.unwrap();
+    // The original token is two rotations old: theft, even inside the grace window.
+    assert_eq!(
+        store.rotate(&session.sid, &rotation(&session.refresh_hash, T0 + 3_000)).await.unwrap(),
+        RotateOutcome::Ended(EndReason::Reused)
+    );
+}
+
+async fn unknown_tokens_are_rejected_without_harm(store: Store) {
+    let session = stored_session(&store).await;
+    assert_eq!(
+        store.rotate(&session.sid, &rotation(&random_hex(), T0 + 1)).await.unwrap(),
+        RotateOutcome::Unknown
+    );
+    assert!(store.get_session(&session.sid, T0 + 1).await.unwrap().is_some());
+    let ghost = format!("{}-{}", random_hex(), random_hex());
+    assert_eq!(
+        store.rotate(&ghost, &rotation(&random_hex(), T0)).await.unwrap(),
+        RotateOutcome::Ended(EndReason::Invalid)
+    );
+}
+
+async fn concurrent_rotations_have_one_winner(store: Store) {
+    let session = stored_session(&store).await;
+    let attempts: Vec<Rotation> = (0..20)
+        .map(|_| rotation(&session.refresh_hash, T0 + 5_000))
+        .collect();
+    let tasks = attempts.iter().cloned().map(|attempt| {
+        let store = store.clone();
+        let sid = session.sid.clone();
+        tokio::spawn(async move { store.rotate(&sid, &attempt).await.unwrap() })
+    });
+    let outcomes: Vec<RotateOutcome> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let winners: Vec<usize> = outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| matches!(o, RotateOutcome::Rotated { .. }))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    let winner = &attempts[winners[0]];
+    for (i, outcome) in outcomes.iter().enumerate() {
+        if i != winners[0] {
+            assert_eq!(
+                outcome,
+                &RotateOutcome::Replayed {
+                    sealed_successor: winner.sealed_successor.clone(),
+                    expires_at: T0 + 5_000 + 24 * HOUR,
+                }
+            );
+        }
+    }
+    let stored = store.get_session(&session.sid, T0 + 6_000).await.unwrap().unwrap();
+    assert_eq!(stored.refresh_hash, winner.new_hash);
+}
+
+async fn ending_a_session_is_remembered_and_idempotent(store: Store) {
+    let session = stored_session(&store).await;
+    assert!(store.end_session(&session.sid, EndReason::Revoked, T0 + 1).await.unwrap());
+    assert!(!store.end_session(&session.sid, EndReason::Revoked, T0 + 2).await.unwrap());
+    assert_eq!(store.get_session(&session.sid, T0 + 3).await.unwrap(), None);
+    assert_eq!(
+        store.rotate(&session.sid, &rotation(&session.refresh_hash, T0 + 4)).await.unwrap(),
+        RotateOutcome::Ended(EndReason::Revoked)
+    );
+}
+
+async fn sessions_are_listed_and_ended_per_user(store: Store) {
+    let owner = user();
+    let stranger_session = stored_session(&store).await;
+    let mut mine = Vec::new();
+    for i in 0..3 {
+        let session = session_for(&owner, T0 + i);
+        store.create_session(&session).await.unwrap();
+        mine.push(session);
+    }
+    let listed = store.list_sessions(&owner.id, T0 + 10).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|s| &s.sid).collect::<Vec<_>>(),
+        mine.iter().map(|s| &s.sid).collect::<Vec<_>>()
+    );
+    assert_eq!(store.list_sessions(&owner.id, T0 + 48 * HOUR).await.unwrap(), vec![]);
+
+    assert_eq!(
+        store.end_all_sessions(&owner.id, EndReason::Revoked, T0 + 20).await.unwrap(),
+        3
+    );
+    assert!(store.list_sessions(&owner.id, T0 + 21).await.unwrap().is_empty());
+    for session in &mine {
+        assert_eq!(
+            store.rotate(&session.sid, &rotation(&session.refresh_hash, T0 + 22)).await.unwrap(),
+            RotateOutcome::Ended(EndReason::Revoked)
+        );
+    }
+    assert!(store.get_session(&stranger_session.sid, T0 + 23).await.unwrap().is_some());
+}
+
+fn link(email_key: &str, now: u64) -> MagicLinkRecord {
+    MagicLinkRecord {
+        email_key: email_key.to_string(),
+        secret_hash: random_hex(),
+        email: "ada@example.com".into(),
+        expires_at: now + 15 * 60_000,
+    }
+}
+
+async fn magic_links_are_single_use_and_superseded(store: Store) {
+    let key = random_hex();
+    let older = link(&key, T0);
+    let newer = link(&key, T0);
+    store.save_magic_link(&older).await.unwrap();
+    store.save_magic_link(&newer).await.unwrap();
+    assert_eq!(store.redeem_magic_link(&key, &older.secret_hash, T0).await.unwrap(), None);
+    assert_eq!(
+        store.redeem_magic_link(&key, &newer.secret_hash, T0).await.unwrap().as_deref(),
+        Some("ada@example.com")
+    );
+    assert_eq!(store.redeem_magic_link(&key, &newer.secret_hash, T0).await.unwrap(), None);
+
+    let expired = link(&random_hex(), T0);
+    store.save_magic_link(&expired).await.unwrap();
+    assert_eq!(
+        store
+            .redeem_magic_link(&expired.email_key, &expired.secret_hash, expired.expires_at)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn concurrent_redemptions_have_one_winner(store: Store) {
+    let record = link(&random_hex(), T0);
+    store.save_magic_link(&record).await.unwrap();
+    let tasks = (0..10).map(|_| {
+        let store = store.clone();
+        let record = record.clone();
+        tokio::spawn(async move {
+            store
+                .redeem_magic_link(&record.email_key, &record.secret_hash, T0 + 1)
+                .await
+                .unwrap()
+        })
+    });
+    let redeemed = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .filter(|r| r.as_ref().unwrap().is_some())
+        .count();
+    assert_eq!(redeemed, 1);
+}
+
+async fn rate_limits_count_per_window(store: Store) {
+    let key = random_hex();
+    let window = 60_000;
+    let start = T0 - T0 % window;
+    for expected in 1..=3 {
+        let count = store.hit_rate_limit(&key, window, start + 10).await.unwrap();
+        assert_eq!(count.count, expected);
+        assert_eq!(count.reset_in_ms, window - 10);
+    }
+    let next_window = store.hit_rate_limit(&key, window, start + window).await.unwrap();
+    assert_eq!(next_window.count, 1);
+    assert_eq!(store.hit_rate_limit(&random_hex(), window, start).await.unwrap().count, 1);
+}
+
+async fn users_are_created_once(store: Store) {
+    let key = random_hex();
+    let first = user();
+    let tasks = (0..8).map(|_| {
+        let store = store.clone();
+        let key = key.clone();
+        let candidate = UserRecord { id: random_hex(), ..first.clone() };
+        tokio::spawn(async move { store.find_or_create_user(&key, &candidate).await.unwrap() })
+    });
+    let users: Vec<UserRecord> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert!(users.iter().all(|u| u == &users[0]));
+    assert_eq!(store.find_or_create_user(&key, &user()).await.unwrap(), users[0]);
+}
+
+async fn notes_are_kept_per_user_and_bounded(store: Store) {
+    let owner = random_hex();
+    for i in 0..(MAX_NOTES + 5) {
+        let note = Note { id: i.to_string(), text: format!("note {i}"), created_at: T0 };
+        store.add_note(&owner, &note).await.unwrap();
+    }
+    let notes = store.list_notes(&owner).await.unwrap();
+    assert_eq!(notes.len(), MAX_NOTES);
+    assert_eq!(notes[0].id, "5");
+    assert!(store.list_notes(&random_hex()).await.unwrap().is_empty());
+}
+
+async fn the_store_answers_pings(store: Store) {
+    store.ping().await.unwrap();
+    assert!(["redis", "memory"].contains(&store.kind()));
+}
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::memory_store()).await })*
+        }
+        mod redis {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::redis_store()).await })*
+        }
+    };
+}
+
+contract!(
+    sessions_are_created_read_and_expire,
+    rotation_extends_and_replays_within_grace,
+    rotation_is_capped_by_the_absolute_age,
+    previous_token_after_grace_ends_the_session,
+    older_tokens_end_the_session_at_once,
+    unknown_tokens_are_rejected_without_harm,
+    concurrent_rotations_have_one_winner,
+    ending_a_session_is_remembered_and_idempotent,
+    sessions_are_listed_and_ended_per_user,
+    magic_links_are_single_use_and_superseded,
+    concurrent_redemptions_have_one_winner,
+    rate_limits_count_per_window,
+    users_are_created_once,
+    notes_are_kept_per_user_and_bounded,
+    the_store_answers_pings,
+);
+
+/// Redis only: a stopped or hung Redis is `Unavailable` within about a second, and the
+/// same store works again (with its data) once Redis is back, without a new store.
+mod redis_outage {
+    use super::*;
+    use redis_server::RedisServer;
+    use stay_signed_in::auth::server::store::StoreError;
+    use std::time::{Duration, Instant};
+
+    async fn ping_recovers(store: &Store) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            match store.ping().await {
+                Ok(()) => return,
+                Err(_) if Instant::now() < deadline => tokio::task::yield_now().await,
+                Err(e) => panic!("store did not recover: {e}"),
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stopped_redis_is_unavailable_then_recovers_with_data() {
+        let redis = RedisServer::start();
+        let store: Store = Arc::new(RedisStore::new(&redis.url(), "outage").unwrap());
+        let session = stored_session(&store).await;
+
+        redis.stop();
+        let started = Instant::now();
+        let error = store.get_session(&session.sid, T0).await.unwrap_err();
+        assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+        assert!(started.elapsed() < Duration::from_millis(2_500), "{:?}", started.elapsed());
+
+        redis.launch();
+        ping_recovers(&store).await;
+        let back = store.get_session(&session.sid, T0 + 1).await.unwrap();
+        assert_eq!(back.map(|s| s.sid), Some(session.sid));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hung_redis_times_out_instead_of_hanging() {
+        let redis = RedisServer::start();
+        let store: Store = Arc::new(RedisStore::new(&redis.url(), "hung").unwrap());
+        store.ping().await.unwrap();
+
+        redis.freeze();
+        let started = Instant::now();
+        let error = store.ping().await.unwrap_err();
+        let waited = started.elapsed();
+        redis.thaw();
+        assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+        assert!(waited < Duration::from_millis(2_500), "{waited:?}");
+        ping_recovers(&store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn store_created_while_redis_is_down_connects_later() {
+        let redis = RedisServer::start();
+        redis.stop();
+        let store: Store = Arc::new(RedisStore::new(&redis.url(), "late").unwrap());
+        assert!(store.ping().await.is_err());
+        redis.launch();
+        ping_recovers(&store).await;
+    }
+}
