@@ -145,6 +145,13 @@ impl FromServerFnError for AuthError {
             ServerFnErrorErr::MissingArg(name) => AuthError::BadRequest {
                 message: format!("missing field `{name}`"),
             },
+            // On the server, `Deserialization` means the request body could not be read
+            // into the arguments; in the browser it means the answer could not be read.
+            ServerFnErrorErr::Deserialization(message) if cfg!(feature = "ssr") => {
+                AuthError::BadRequest {
+                    message: format!("invalid request body: {message}"),
+                }
+            }
             // In the browser: the request did not get a readable answer.
             ServerFnErrorErr::Request(message)
             | ServerFnErrorErr::Deserialization(message)

@@ -222,15 +222,18 @@ impl SessionStore for MemoryStore {
         window_ms: Millis,
         now: Millis,
     ) -> Result<RateCount, StoreError> {
+        // Windows are aligned to multiples of `window_ms`, like the Redis store's.
+        let window_ms = window_ms.max(1);
+        let window_end = (now / window_ms + 1) * window_ms;
         let mut inner = self.lock();
         let entry = inner.rates.entry(key.to_string()).or_insert((0, 0));
-        if entry.1 <= now {
-            *entry = (0, now + window_ms);
+        if entry.1 != window_end {
+            *entry = (0, window_end);
         }
         entry.0 += 1;
         Ok(RateCount {
             count: entry.0,
-            reset_in_ms: entry.1 - now,
+            reset_in_ms: window_end - now,
         })
     }
 

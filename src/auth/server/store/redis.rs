@@ -327,7 +327,7 @@ impl SessionStore for RedisStore {
         now: Millis,
     ) -> Result<Vec<SessionRecord>, StoreError> {
         let mut invocation = LIST_SESSIONS.key(self.keys.index(user_id));
-        invocation.arg(self.keys.user_space(user_id)).arg(ms(now));
+        invocation.arg(self.keys.user_space(user_id));
         let rows: Vec<HashMap<String, String>> = self
             .run(|mut c| async move { invocation.invoke_async(&mut c).await })
             .await?;
