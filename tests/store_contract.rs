@@ -82,7 +82,13 @@ async fn sessions_are_created_read_and_expire(store: Store) {
     let session = stored_session(&store).await;
     let read = store.get_session(&session.sid, T0 + 1).await.unwrap();
     assert_eq!(read.as_ref(), Some(&session));
-    assert_eq!(store.get_session(&session.sid, session.expires_at).await.unwrap(), None);
+    assert_eq!(
+        store
+            .get_session(&session.sid, session.expires_at)
+            .await
+            .unwrap(),
+        None
+    );
     assert_eq!(store.get_session("ab-cd", T0).await.unwrap(), None);
     assert_eq!(store.get_session("not a sid", T0).await.unwrap(), None);
 }
@@ -92,9 +98,15 @@ async fn rotation_extends_and_replays_within_grace(store: Store) {
     let first = rotation(&session.refresh_hash, T0 + HOUR);
     assert_eq!(
         store.rotate(&session.sid, &first).await.unwrap(),
-        RotateOutcome::Rotated { expires_at: T0 + 25 * HOUR }
+        RotateOutcome::Rotated {
+            expires_at: T0 + 25 * HOUR
+        }
     );
-    let stored = store.get_session(&session.sid, T0 + HOUR).await.unwrap().unwrap();
+    let stored = store
+        .get_session(&session.sid, T0 + HOUR)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.refresh_hash, first.new_hash);
     assert_eq!(stored.last_activity, T0 + HOUR);
     assert_eq!(stored.expires_at, T0 + 25 * HOUR);
@@ -128,8 +140,13 @@ async fn rotation_is_capped_by_the_absolute_age(store: Store) {
     young.absolute_expires_at = T0 + 2 * HOUR;
     store.create_session(&young).await.unwrap();
     assert_eq!(
-        store.rotate(&young.sid, &rotation(&young.refresh_hash, T0 + HOUR)).await.unwrap(),
-        RotateOutcome::Rotated { expires_at: T0 + 2 * HOUR }
+        store
+            .rotate(&young.sid, &rotation(&young.refresh_hash, T0 + HOUR))
+            .await
+            .unwrap(),
+        RotateOutcome::Rotated {
+            expires_at: T0 + 2 * HOUR
+        }
     );
 }
 
@@ -144,10 +161,16 @@ async fn previous_token_after_grace_ends_the_session(store: Store) {
     );
     // The current token dies with it.
     assert_eq!(
-        store.rotate(&session.sid, &rotation(&first.new_hash, T0 + 40_000)).await.unwrap(),
+        store
+            .rotate(&session.sid, &rotation(&first.new_hash, T0 + 40_000))
+            .await
+            .unwrap(),
         RotateOutcome::Ended(EndReason::Reused)
     );
-    assert_eq!(store.get_session(&session.sid, T0 + 40_000).await.unwrap(), None);
+    assert_eq!(
+        store.get_session(&session.sid, T0 + 40_000).await.unwrap(),
+        None
+    );
 }
 
 async fn older_tokens_end_the_session_at_once(store: Store) {
@@ -158,7 +181,10 @@ async fn older_tokens_end_the_session_at_once(store: Store) {
     store.rotate(&session.sid, &second).await.unwrap();
     // The original token is two rotations old: theft, even inside the grace window.
     assert_eq!(
-        store.rotate(&session.sid, &rotation(&session.refresh_hash, T0 + 3_000)).await.unwrap(),
+        store
+            .rotate(&session.sid, &rotation(&session.refresh_hash, T0 + 3_000))
+            .await
+            .unwrap(),
         RotateOutcome::Ended(EndReason::Reused)
     );
 }
@@ -166,13 +192,23 @@ async fn older_tokens_end_the_session_at_once(store: Store) {
 async fn unknown_tokens_are_rejected_without_harm(store: Store) {
     let session = stored_session(&store).await;
     assert_eq!(
-        store.rotate(&session.sid, &rotation(&random_hex(), T0 + 1)).await.unwrap(),
+        store
+            .rotate(&session.sid, &rotation(&random_hex(), T0 + 1))
+            .await
+            .unwrap(),
         RotateOutcome::Unknown
     );
-    assert!(store.get_session(&session.sid, T0 + 1).await.unwrap().is_some());
+    assert!(store
+        .get_session(&session.sid, T0 + 1)
+        .await
+        .unwrap()
+        .is_some());
     let ghost = format!("{}-{}", random_hex(), random_hex());
     assert_eq!(
-        store.rotate(&ghost, &rotation(&random_hex(), T0)).await.unwrap(),
+        store
+            .rotate(&ghost, &rotation(&random_hex(), T0))
+            .await
+            .unwrap(),
         RotateOutcome::Ended(EndReason::Invalid)
     );
 }
@@ -211,17 +247,30 @@ async fn concurrent_rotations_have_one_winner(store: Store) {
             );
         }
     }
-    let stored = store.get_session(&session.sid, T0 + 6_000).await.unwrap().unwrap();
+    let stored = store
+        .get_session(&session.sid, T0 + 6_000)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.refresh_hash, winner.new_hash);
 }
 
 async fn ending_a_session_is_remembered_and_idempotent(store: Store) {
     let session = stored_session(&store).await;
-    assert!(store.end_session(&session.sid, EndReason::Revoked, T0 + 1).await.unwrap());
-    assert!(!store.end_session(&session.sid, EndReason::Revoked, T0 + 2).await.unwrap());
+    assert!(store
+        .end_session(&session.sid, EndReason::Revoked, T0 + 1)
+        .await
+        .unwrap());
+    assert!(!store
+        .end_session(&session.sid, EndReason::Revoked, T0 + 2)
+        .await
+        .unwrap());
     assert_eq!(store.get_session(&session.sid, T0 + 3).await.unwrap(), None);
     assert_eq!(
-        store.rotate(&session.sid, &rotation(&session.refresh_hash, T0 + 4)).await.unwrap(),
+        store
+            .rotate(&session.sid, &rotation(&session.refresh_hash, T0 + 4))
+            .await
+            .unwrap(),
         RotateOutcome::Ended(EndReason::Revoked)
     );
 }
@@ -240,20 +289,40 @@ async fn sessions_are_listed_and_ended_per_user(store: Store) {
         listed.iter().map(|s| &s.sid).collect::<Vec<_>>(),
         mine.iter().map(|s| &s.sid).collect::<Vec<_>>()
     );
-    assert_eq!(store.list_sessions(&owner.id, T0 + 48 * HOUR).await.unwrap(), vec![]);
+    assert_eq!(
+        store
+            .list_sessions(&owner.id, T0 + 48 * HOUR)
+            .await
+            .unwrap(),
+        vec![]
+    );
 
     assert_eq!(
-        store.end_all_sessions(&owner.id, EndReason::Revoked, T0 + 20).await.unwrap(),
+        store
+            .end_all_sessions(&owner.id, EndReason::Revoked, T0 + 20)
+            .await
+            .unwrap(),
         3
     );
-    assert!(store.list_sessions(&owner.id, T0 + 21).await.unwrap().is_empty());
+    assert!(store
+        .list_sessions(&owner.id, T0 + 21)
+        .await
+        .unwrap()
+        .is_empty());
     for session in &mine {
         assert_eq!(
-            store.rotate(&session.sid, &rotation(&session.refresh_hash, T0 + 22)).await.unwrap(),
+            store
+                .rotate(&session.sid, &rotation(&session.refresh_hash, T0 + 22))
+                .await
+                .unwrap(),
             RotateOutcome::Ended(EndReason::Revoked)
         );
     }
-    assert!(store.get_session(&stranger_session.sid, T0 + 23).await.unwrap().is_some());
+    assert!(store
+        .get_session(&stranger_session.sid, T0 + 23)
+        .await
+        .unwrap()
+        .is_some());
 }
 
 fn link(email_key: &str, now: u64) -> MagicLinkRecord {
@@ -271,12 +340,28 @@ async fn magic_links_are_single_use_and_superseded(store: Store) {
     let newer = link(&key, T0);
     store.save_magic_link(&older).await.unwrap();
     store.save_magic_link(&newer).await.unwrap();
-    assert_eq!(store.redeem_magic_link(&key, &older.secret_hash, T0).await.unwrap(), None);
     assert_eq!(
-        store.redeem_magic_link(&key, &newer.secret_hash, T0).await.unwrap().as_deref(),
+        store
+            .redeem_magic_link(&key, &older.secret_hash, T0)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .redeem_magic_link(&key, &newer.secret_hash, T0)
+            .await
+            .unwrap()
+            .as_deref(),
         Some("ada@example.com")
     );
-    assert_eq!(store.redeem_magic_link(&key, &newer.secret_hash, T0).await.unwrap(), None);
+    assert_eq!(
+        store
+            .redeem_magic_link(&key, &newer.secret_hash, T0)
+            .await
+            .unwrap(),
+        None
+    );
 
     let expired = link(&random_hex(), T0);
     store.save_magic_link(&expired).await.unwrap();
@@ -315,13 +400,26 @@ async fn rate_limits_count_per_window(store: Store) {
     let window = 60_000;
     let start = T0 - T0 % window;
     for expected in 1..=3 {
-        let count = store.hit_rate_limit(&key, window, start + 10).await.unwrap();
+        let count = store
+            .hit_rate_limit(&key, window, start + 10)
+            .await
+            .unwrap();
         assert_eq!(count.count, expected);
         assert_eq!(count.reset_in_ms, window - 10);
     }
-    let next_window = store.hit_rate_limit(&key, window, start + window).await.unwrap();
+    let next_window = store
+        .hit_rate_limit(&key, window, start + window)
+        .await
+        .unwrap();
     assert_eq!(next_window.count, 1);
-    assert_eq!(store.hit_rate_limit(&random_hex(), window, start).await.unwrap().count, 1);
+    assert_eq!(
+        store
+            .hit_rate_limit(&random_hex(), window, start)
+            .await
+            .unwrap()
+            .count,
+        1
+    );
 }
 
 async fn users_are_created_once(store: Store) {
@@ -330,7 +428,10 @@ async fn users_are_created_once(store: Store) {
     let tasks = (0..8).map(|_| {
         let store = store.clone();
         let key = key.clone();
-        let candidate = UserRecord { id: random_hex(), ..first.clone() };
+        let candidate = UserRecord {
+            id: random_hex(),
+            ..first.clone()
+        };
         tokio::spawn(async move { store.find_or_create_user(&key, &candidate).await.unwrap() })
     });
     let users: Vec<UserRecord> = futures::future::join_all(tasks)
@@ -339,13 +440,20 @@ async fn users_are_created_once(store: Store) {
         .map(Result::unwrap)
         .collect();
     assert!(users.iter().all(|u| u == &users[0]));
-    assert_eq!(store.find_or_create_user(&key, &user()).await.unwrap(), users[0]);
+    assert_eq!(
+        store.find_or_create_user(&key, &user()).await.unwrap(),
+        users[0]
+    );
 }
 
 async fn notes_are_kept_per_user_and_bounded(store: Store) {
     let owner = random_hex();
     for i in 0..(MAX_NOTES + 5) {
-        let note = Note { id: i.to_string(), text: format!("note {i}"), created_at: T0 };
+        let note = Note {
+            id: i.to_string(),
+            text: format!("note {i}"),
+            created_at: T0,
+        };
         store.add_note(&owner, &note).await.unwrap();
     }
     let notes = store.list_notes(&owner).await.unwrap();
@@ -419,7 +527,11 @@ mod redis_outage {
         let started = Instant::now();
         let error = store.get_session(&session.sid, T0).await.unwrap_err();
         assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
-        assert!(started.elapsed() < Duration::from_millis(2_500), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_millis(2_500),
+            "{:?}",
+            started.elapsed()
+        );
 
         redis.launch();
         ping_recovers(&store).await;

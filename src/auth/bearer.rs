@@ -37,9 +37,7 @@ where
     ) -> impl Future<
         Output = Result<
             (
-                impl futures::Stream<Item = Result<Bytes, Bytes>>
-                    + Send
-                    + 'static,
+                impl futures::Stream<Item = Result<Bytes, Bytes>> + Send + 'static,
                 impl futures::Sink<Bytes> + Send + 'static,
             ),
             E,

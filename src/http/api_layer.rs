@@ -31,10 +31,9 @@ pub async fn api_contract(request: Request, next: Next) -> Response {
         Err(error) => return error_response(&error),
     };
     let mut response = next.run(request).await;
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
         return with_error_status(response).await;
     }
@@ -87,16 +86,18 @@ pub fn error_response(error: &AuthError) -> Response {
     let mut response = (
         status,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
         body,
     )
         .into_response();
-    response.headers_mut().insert(
-        SERVER_FN_ERROR_HEADER,
-        HeaderValue::from_static("api"),
-    );
+    response
+        .headers_mut()
+        .insert(SERVER_FN_ERROR_HEADER, HeaderValue::from_static("api"));
     if let AuthError::RateLimited { retry_after } = error {
         if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);

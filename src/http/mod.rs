@@ -88,8 +88,13 @@ impl Application {
 pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppState, StartError> {
     let store: Arc<dyn SessionStore> = match &config.redis_url {
         Some(url) => {
-            tracing::info!("session store: Redis (sessions survive restarts when Redis persists them)");
-            Arc::new(RedisStore::new(url, &config.redis_key_prefix).map_err(|e| StartError::Setup(e.to_string()))?)
+            tracing::info!(
+                "session store: Redis (sessions survive restarts when Redis persists them)"
+            );
+            Arc::new(
+                RedisStore::new(url, &config.redis_key_prefix)
+                    .map_err(|e| StartError::Setup(e.to_string()))?,
+            )
         }
         None => {
             tracing::warn!(
@@ -100,7 +105,10 @@ pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppS
     };
     let (mailer, outbox): (Arc<dyn Mailer>, Option<Arc<DevOutbox>>) = match &config.smtp_url {
         Some(url) => (
-            Arc::new(SmtpMailer::new(url, &config.mail_from).map_err(|e| StartError::Setup(e.to_string()))?),
+            Arc::new(
+                SmtpMailer::new(url, &config.mail_from)
+                    .map_err(|e| StartError::Setup(e.to_string()))?,
+            ),
             None,
         ),
         None => {

@@ -17,7 +17,10 @@ pub struct OutboxQuery {
 }
 
 /// Lists the emails the development mailer "sent".
-pub async fn list(State(state): State<AppState>, Query(query): Query<OutboxQuery>) -> impl IntoResponse {
+pub async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<OutboxQuery>,
+) -> impl IntoResponse {
     match &state.outbox {
         Some(outbox) => Json(outbox.messages(query.to.as_deref())).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),

@@ -10,11 +10,7 @@ use crate::{
     components::{guard::Checking, notes::Notes, session_panel::SessionPanel},
 };
 use leptos::prelude::*;
-use leptos_router::{
-    components::A,
-    hooks::use_navigate,
-    NavigateOptions,
-};
+use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
 
 /// Landing or dashboard, depending on the session.
 #[component]

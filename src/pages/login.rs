@@ -2,12 +2,12 @@
 //! where to return (`?next=`), and explains rate limits in plain words.
 
 use crate::auth::{
-    api::{request_magic_link, check_server},
+    api::{check_server, request_magic_link},
     state::{use_auth, AuthStatus},
     AuthError, EndReason,
 };
 use leptos::{html, prelude::*};
-use leptos_router::{hooks::use_query_map, hooks::use_navigate, NavigateOptions};
+use leptos_router::{hooks::use_navigate, hooks::use_query_map, NavigateOptions};
 
 /// sessionStorage key of the page to open after signing in.
 pub const NEXT_KEY: &str = "stay-signed-in.next";
@@ -80,7 +80,9 @@ pub fn LoginPage() -> impl IntoView {
         let email = input.get().map(|i| i.value()).unwrap_or_default();
         let email = email.trim().to_string();
         if email.is_empty() || !email.contains('@') {
-            set_error.set(Some("Enter your email address, like name@example.com.".into()));
+            set_error.set(Some(
+                "Enter your email address, like name@example.com.".into(),
+            ));
             if let Some(input) = input.get() {
                 let _ = input.focus();
             }

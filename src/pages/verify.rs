@@ -40,9 +40,9 @@ pub fn VerifyPage() -> impl IntoView {
         }
     });
     let failure = move || match verify.value().get() {
-        Some(Err(AuthError::LinkInvalid)) => Some(
-            "This sign-in link has expired, was already used, or a newer link replaced it.",
-        ),
+        Some(Err(AuthError::LinkInvalid)) => {
+            Some("This sign-in link has expired, was already used, or a newer link replaced it.")
+        }
         Some(Err(AuthError::RateLimited { .. })) => {
             Some("Too many attempts. Please wait a minute and try again.")
         }

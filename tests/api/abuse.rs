@@ -9,14 +9,21 @@ async fn link_requests_are_limited_per_email() {
     assert_eq!(app.request_link(&email).await.status(), 200);
     let limited = app.request_link(&email).await;
     assert_eq!(limited.status(), 429);
-    let retry_header: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_header: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let body: Value = limited.json().await.unwrap();
     assert_eq!(body["error"], "rate_limited");
     let retry_after = body["retry_after"].as_u64().unwrap();
     assert!((1..=900).contains(&retry_after));
     assert_eq!(retry_header, retry_after);
     // Another address is not affected.
-    assert_eq!(app.request_link(&crate::helpers::email()).await.status(), 200);
+    assert_eq!(
+        app.request_link(&crate::helpers::email()).await.status(),
+        200
+    );
 }
 
 #[tokio::test]

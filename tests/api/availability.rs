@@ -15,13 +15,25 @@ async fn redis_outage_is_503_and_recovery_needs_no_restart() {
     let started = Instant::now();
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 503);
-    assert!(started.elapsed() < Duration::from_millis(2_500), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(2_500),
+        "{:?}",
+        started.elapsed()
+    );
     let unavailable = json!({ "error": "unavailable" });
     assert_error(app.refresh(&pair.refresh).await, 503, unavailable.clone()).await;
     assert_error(app.me(&pair.access).await, 503, unavailable.clone()).await;
     assert_error(app.request_link(&email()).await, 503, unavailable.clone()).await;
-    assert_error(app.verify("00.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await, 503, unavailable.clone()).await;
-    let logout = app.post("auth/logout", json!({ "refresh_token": pair.refresh })).await;
+    assert_error(
+        app.verify("00.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .await,
+        503,
+        unavailable.clone(),
+    )
+    .await;
+    let logout = app
+        .post("auth/logout", json!({ "refresh_token": pair.refresh }))
+        .await;
     assert_eq!(logout.status(), 503);
 
     redis.launch();

@@ -4,7 +4,7 @@ use crate::redis_server::free_port;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use std::{
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     time::{Duration, Instant},
 };
 
@@ -145,7 +145,8 @@ impl TestApp {
     }
 
     pub async fn request_link(&self, email: &str) -> Response {
-        self.post("auth/magic-link", json!({ "email": email })).await
+        self.post("auth/magic-link", json!({ "email": email }))
+            .await
     }
 
     /// The newest link token the dev outbox holds for `email`.
@@ -214,7 +215,10 @@ impl From<Value> for Pair {
 
 /// A unique email address.
 pub fn email() -> String {
-    format!("{}@example.com", stay_signed_in::auth::server::tokens::random_id())
+    format!(
+        "{}@example.com",
+        stay_signed_in::auth::server::tokens::random_id()
+    )
 }
 
 /// Asserts a JSON error answer.

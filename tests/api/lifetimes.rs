@@ -10,7 +10,12 @@ async fn expired_links_do_not_sign_in() {
     let email = email();
     app.request_link(&email).await;
     let token = app.link_token(&email).await;
-    assert_error(app.verify(&token).await, 400, json!({ "error": "link_invalid" })).await;
+    assert_error(
+        app.verify(&token).await,
+        400,
+        json!({ "error": "link_invalid" }),
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -11,14 +11,27 @@ async fn sign_in_on_one_refresh_on_the_other_logout_anywhere() {
 
     let pair = first.sign_in(&email()).await;
     assert_eq!(second.me(&pair.access).await.status(), 200);
-    let next = Pair::from(second.refresh(&pair.refresh).await.json::<Value>().await.unwrap());
+    let next = Pair::from(
+        second
+            .refresh(&pair.refresh)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap(),
+    );
     assert_eq!(first.me(&next.access).await.status(), 200);
     let note = second
-        .post_authed("notes/add", &next.access, json!({ "text": "from the second server" }))
+        .post_authed(
+            "notes/add",
+            &next.access,
+            json!({ "text": "from the second server" }),
+        )
         .await;
     assert_eq!(note.status(), 200);
 
-    let logout = first.post("auth/logout", json!({ "refresh_token": next.refresh })).await;
+    let logout = first
+        .post("auth/logout", json!({ "refresh_token": next.refresh }))
+        .await;
     assert_eq!(logout.status(), 200);
     assert_eq!(second.me(&next.access).await.status(), 401);
     assert_error(

@@ -5,9 +5,19 @@ use serde_json::{json, Value};
 async fn logout_ends_the_session_at_once() {
     let app = spawn_app().await;
     let pair = app.sign_in(&email()).await;
-    let response = app.post("auth/logout", json!({ "refresh_token": pair.refresh })).await;
-    assert_eq!(response.json::<Value>().await.unwrap(), json!({ "ok": true }));
-    assert_error(app.me(&pair.access).await, 401, json!({ "error": "unauthorized" })).await;
+    let response = app
+        .post("auth/logout", json!({ "refresh_token": pair.refresh }))
+        .await;
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "ok": true })
+    );
+    assert_error(
+        app.me(&pair.access).await,
+        401,
+        json!({ "error": "unauthorized" }),
+    )
+    .await;
     assert_error(
         app.refresh(&pair.refresh).await,
         401,
@@ -15,9 +25,13 @@ async fn logout_ends_the_session_at_once() {
     )
     .await;
     // Idempotent.
-    let again = app.post("auth/logout", json!({ "refresh_token": pair.refresh })).await;
+    let again = app
+        .post("auth/logout", json!({ "refresh_token": pair.refresh }))
+        .await;
     assert_eq!(again.status(), 200);
-    let garbage = app.post("auth/logout", json!({ "refresh_token": "nonsense" })).await;
+    let garbage = app
+        .post("auth/logout", json!({ "refresh_token": "nonsense" }))
+        .await;
     assert_eq!(garbage.status(), 200);
 }
 
@@ -28,7 +42,9 @@ async fn logout_all_ends_every_session_of_the_user() {
     let laptop = app.sign_in(&email).await;
     let phone = app.sign_in(&email).await;
     let stranger = app.sign_in(&crate::helpers::email()).await;
-    let response = app.post_authed("auth/logout-all", &laptop.access, json!({})).await;
+    let response = app
+        .post_authed("auth/logout-all", &laptop.access, json!({}))
+        .await;
     assert_eq!(response.status(), 200);
     for pair in [&laptop, &phone] {
         assert_eq!(app.me(&pair.access).await.status(), 401);
@@ -64,13 +80,21 @@ async fn revoke_ends_one_own_session_only() {
     let stranger_me: Value = app.me(&stranger.access).await.json().await.unwrap();
     let stranger_sid = stranger_me["session"]["id"].clone();
     let refused = app
-        .post_authed("sessions/revoke", &laptop.access, json!({ "session_id": stranger_sid }))
+        .post_authed(
+            "sessions/revoke",
+            &laptop.access,
+            json!({ "session_id": stranger_sid }),
+        )
         .await;
     assert_eq!(refused.status(), 400);
     assert_eq!(app.me(&stranger.access).await.status(), 200);
 
     let revoked = app
-        .post_authed("sessions/revoke", &laptop.access, json!({ "session_id": phone_id }))
+        .post_authed(
+            "sessions/revoke",
+            &laptop.access,
+            json!({ "session_id": phone_id }),
+        )
         .await;
     assert_eq!(revoked.status(), 200);
     assert_eq!(app.me(&phone.access).await.status(), 401);
@@ -88,7 +112,11 @@ async fn a_rejected_call_changes_nothing() {
     let app = spawn_app().await;
     let pair = app.sign_in(&email()).await;
     let rejected = app
-        .post_authed("notes/add", "not-a-token", json!({ "text": "should not exist" }))
+        .post_authed(
+            "notes/add",
+            "not-a-token",
+            json!({ "text": "should not exist" }),
+        )
         .await;
     assert_eq!(rejected.status(), 401);
     let notes: Value = app

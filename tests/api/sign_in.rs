@@ -61,7 +61,12 @@ async fn a_link_works_once() {
     app.request_link(&email).await;
     let token = app.link_token(&email).await;
     assert_eq!(app.verify(&token).await.status(), 200);
-    assert_error(app.verify(&token).await, 400, json!({ "error": "link_invalid" })).await;
+    assert_error(
+        app.verify(&token).await,
+        400,
+        json!({ "error": "link_invalid" }),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -85,7 +90,12 @@ async fn a_newer_link_supersedes_older_ones() {
     app.request_link(&email).await;
     let newer = app.link_token(&email).await;
     assert_ne!(older, newer);
-    assert_error(app.verify(&older).await, 400, json!({ "error": "link_invalid" })).await;
+    assert_error(
+        app.verify(&older).await,
+        400,
+        json!({ "error": "link_invalid" }),
+    )
+    .await;
     assert_eq!(app.verify(&newer).await.status(), 200);
 }
 
@@ -122,7 +132,10 @@ async fn the_outbox_link_points_at_the_public_url() {
         .await
         .unwrap();
     let link = outbox[0]["link"].as_str().unwrap();
-    assert!(link.starts_with(&format!("{}/auth/verify?token=", app.address)), "{link}");
+    assert!(
+        link.starts_with(&format!("{}/auth/verify?token=", app.address)),
+        "{link}"
+    );
 }
 
 #[tokio::test]
@@ -167,6 +180,11 @@ async fn pages_render_and_unknown_pages_are_404() {
     let app = spawn_app().await;
     let home = app.client.get(app.url("/")).send().await.unwrap();
     assert_eq!(home.status(), 200);
-    let missing = app.client.get(app.url("/no/such/page")).send().await.unwrap();
+    let missing = app
+        .client
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
 }

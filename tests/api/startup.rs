@@ -14,7 +14,10 @@ fn start_with(env: &[(&str, &str)]) -> (bool, String) {
         command.env(name, value);
     }
     let output = command.output().unwrap();
-    (output.status.success(), String::from_utf8_lossy(&output.stderr).to_string())
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).to_string(),
+    )
 }
 
 #[test]
@@ -33,7 +36,10 @@ fn bad_values_stop_the_server_naming_the_variable() {
 
 #[test]
 fn production_refuses_a_missing_or_short_secret() {
-    let (ok, stderr) = start_with(&[("APP_ENV", "production"), ("SMTP_URL", "smtp://127.0.0.1:1")]);
+    let (ok, stderr) = start_with(&[
+        ("APP_ENV", "production"),
+        ("SMTP_URL", "smtp://127.0.0.1:1"),
+    ]);
     assert!(!ok);
     assert!(stderr.contains("JWT_SECRET"), "{stderr}");
     let (ok, stderr) = start_with(&[

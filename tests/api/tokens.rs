@@ -46,7 +46,12 @@ async fn forged_and_malformed_access_tokens_are_unauthorized() {
     let good = claims(&sub, &sid);
     let secret = SHARED_SECRET.as_bytes();
     // Sanity: our forger makes tokens the server accepts when nothing is wrong.
-    assert_eq!(app.me(&sign(header("at+jwt"), &good, secret)).await.status(), 200);
+    assert_eq!(
+        app.me(&sign(header("at+jwt"), &good, secret))
+            .await
+            .status(),
+        200
+    );
 
     let with = |field: &str, value: Value| {
         let mut claims = good.clone();
@@ -60,41 +65,126 @@ async fn forged_and_malformed_access_tokens_are_unauthorized() {
     };
     let parts: Vec<&str> = pair.access.split('.').collect();
     let cases: Vec<(&str, String)> = vec![
-        ("alg none", format!("{}.{}.", b64(&json!({"alg":"none","typ":"at+jwt","kid":kid()})), b64(&good))),
-        ("alg none, no kid", format!("{}.{}.", b64(&json!({"alg":"none"})), b64(&good))),
+        (
+            "alg none",
+            format!(
+                "{}.{}.",
+                b64(&json!({"alg":"none","typ":"at+jwt","kid":kid()})),
+                b64(&good)
+            ),
+        ),
+        (
+            "alg none, no kid",
+            format!("{}.{}.", b64(&json!({"alg":"none"})), b64(&good)),
+        ),
         ("HS384 swap", {
             let mut h = header("at+jwt");
             h.alg = Algorithm::HS384;
             sign(h, &good, secret)
         }),
-        ("RS256 header on HMAC signature", format!(
-            "{}.{}.{}",
-            b64(&json!({"alg":"RS256","typ":"at+jwt","kid":kid()})),
-            parts[1],
-            parts[2]
-        )),
+        (
+            "RS256 header on HMAC signature",
+            format!(
+                "{}.{}.{}",
+                b64(&json!({"alg":"RS256","typ":"at+jwt","kid":kid()})),
+                parts[1],
+                parts[2]
+            ),
+        ),
         ("stripped signature", format!("{}.{}.", parts[0], parts[1])),
-        ("altered signature", format!("{}.{}.{}x", parts[0], parts[1], &parts[2][..parts[2].len() - 1])),
-        ("altered payload", format!("{}.{}.{}", parts[0], b64(&with("sub", json!("someone-else"))), parts[2])),
-        ("other secret", sign(header("at+jwt"), &good, b"another-secret-another-secret-another-secret")),
+        (
+            "altered signature",
+            format!(
+                "{}.{}.{}x",
+                parts[0],
+                parts[1],
+                &parts[2][..parts[2].len() - 1]
+            ),
+        ),
+        (
+            "altered payload",
+            format!(
+                "{}.{}.{}",
+                parts[0],
+                b64(&with("sub", json!("someone-else"))),
+                parts[2]
+            ),
+        ),
+        (
+            "other secret",
+            sign(
+                header("at+jwt"),
+                &good,
+                b"another-secret-another-secret-another-secret",
+            ),
+        ),
         ("wrong typ", sign(header("JWT"), &good, secret)),
-        ("no typ", { let mut h = header("at+jwt"); h.typ = None; sign(h, &good, secret) }),
-        ("wrong kid", { let mut h = header("at+jwt"); h.kid = Some("nope".into()); sign(h, &good, secret) }),
-        ("wrong aud", sign(header("at+jwt"), &with("aud", json!("someone-else")), secret)),
-        ("wrong iss", sign(header("at+jwt"), &with("iss", json!("evil")), secret)),
-        ("expired", sign(header("at+jwt"), &with("exp", json!(now() - 60)), secret)),
-        ("future iat", sign(header("at+jwt"), &with("iat", json!(now() + 3600)), secret)),
-        ("future nbf", sign(header("at+jwt"), &with("nbf", json!(now() + 3600)), secret)),
-        ("missing exp", sign(header("at+jwt"), &without("exp"), secret)),
-        ("missing sid", sign(header("at+jwt"), &without("sid"), secret)),
-        ("missing jti", sign(header("at+jwt"), &without("jti"), secret)),
-        ("unknown session", sign(header("at+jwt"), &with("sid", json!(format!("{sub}-00"))), secret)),
-        ("sub of another user", sign(header("at+jwt"), &with("sub", json!("0000")), secret)),
+        ("no typ", {
+            let mut h = header("at+jwt");
+            h.typ = None;
+            sign(h, &good, secret)
+        }),
+        ("wrong kid", {
+            let mut h = header("at+jwt");
+            h.kid = Some("nope".into());
+            sign(h, &good, secret)
+        }),
+        (
+            "wrong aud",
+            sign(
+                header("at+jwt"),
+                &with("aud", json!("someone-else")),
+                secret,
+            ),
+        ),
+        (
+            "wrong iss",
+            sign(header("at+jwt"), &with("iss", json!("evil")), secret),
+        ),
+        (
+            "expired",
+            sign(header("at+jwt"), &with("exp", json!(now() - 60)), secret),
+        ),
+        (
+            "future iat",
+            sign(header("at+jwt"), &with("iat", json!(now() + 3600)), secret),
+        ),
+        (
+            "future nbf",
+            sign(header("at+jwt"), &with("nbf", json!(now() + 3600)), secret),
+        ),
+        (
+            "missing exp",
+            sign(header("at+jwt"), &without("exp"), secret),
+        ),
+        (
+            "missing sid",
+            sign(header("at+jwt"), &without("sid"), secret),
+        ),
+        (
+            "missing jti",
+            sign(header("at+jwt"), &without("jti"), secret),
+        ),
+        (
+            "unknown session",
+            sign(
+                header("at+jwt"),
+                &with("sid", json!(format!("{sub}-00"))),
+                secret,
+            ),
+        ),
+        (
+            "sub of another user",
+            sign(header("at+jwt"), &with("sub", json!("0000")), secret),
+        ),
         ("garbage base64", "!!!.@@@.###".to_string()),
         ("not a jwt", "hello".to_string()),
         ("empty", String::new()),
         ("refresh token as access token", pair.refresh.clone()),
-        ("oversized", format!("{}.{}.{}", parts[0], "A".repeat(9000), parts[2])),
+        (
+            "oversized",
+            format!("{}.{}.{}", parts[0], "A".repeat(9000), parts[2]),
+        ),
     ];
 
     for (name, token) in cases {
@@ -126,7 +216,10 @@ async fn missing_or_odd_authorization_headers_are_unauthorized() {
         assert_eq!(response.status(), 401, "{header:?}");
     }
     assert_eq!(
-        me(Some(format!("bearer {}", pair.access))).await.unwrap().status(),
+        me(Some(format!("bearer {}", pair.access)))
+            .await
+            .unwrap()
+            .status(),
         200
     );
 }

@@ -111,7 +111,11 @@ impl RedisServer {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("redis on port {} did not become {}", self.port, if up { "ready" } else { "stopped" });
+        panic!(
+            "redis on port {} did not become {}",
+            self.port,
+            if up { "ready" } else { "stopped" }
+        );
     }
 }
 

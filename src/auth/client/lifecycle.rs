@@ -156,10 +156,8 @@ fn listen() {
     let _ = window.add_event_listener_with_callback("storage", storage.as_ref().unchecked_ref());
     let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
     if let Some(document) = window.document() {
-        let _ = document.add_event_listener_with_callback(
-            "visibilitychange",
-            visible.as_ref().unchecked_ref(),
-        );
+        let _ = document
+            .add_event_listener_with_callback("visibilitychange", visible.as_ref().unchecked_ref());
     }
     // The listeners live as long as the page.
     storage.forget();

@@ -54,7 +54,14 @@ mod tests {
 
     #[test]
     fn bad_addresses_are_refused() {
-        for raw in ["", "ada", "ada@", "@example.com", "ada@localhost", "a b@example.com"] {
+        for raw in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@localhost",
+            "a b@example.com",
+        ] {
             assert!(Email::parse(raw).is_err(), "{raw}");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());

@@ -175,7 +175,10 @@ mod tests {
     #[test]
     fn another_secret_does_not_verify() {
         let (token, _) = keys().issue("u1", "u1-s1", now());
-        let other = JwtKeys::new(b"another-secret-another-secret-another", Duration::from_secs(60));
+        let other = JwtKeys::new(
+            b"another-secret-another-secret-another",
+            Duration::from_secs(60),
+        );
         assert!(other.verify(&token, now()).is_err());
     }
 

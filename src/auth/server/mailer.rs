@@ -2,9 +2,7 @@
 //! otherwise the development outbox (log + `GET /dev/outbox`, never in production).
 
 use async_trait::async_trait;
-use lettre::{
-    message::Mailbox, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-};
+use lettre::{message::Mailbox, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Serialize;
 use std::{
     collections::VecDeque,

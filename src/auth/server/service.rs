@@ -7,8 +7,8 @@ use super::{
     jwt::{AccessClaims, JwtKeys, MAX_TOKEN_BYTES},
     mailer::{Mailer, SignInEmail},
     store::{
-        user_id_of, MagicLinkRecord, Millis, RotateOutcome, Rotation, SessionRecord,
-        SessionStore, StoreError, UserRecord,
+        user_id_of, MagicLinkRecord, Millis, RotateOutcome, Rotation, SessionRecord, SessionStore,
+        StoreError, UserRecord,
     },
     tokens::{new_session_id, random_id, MagicLinkToken, RefreshToken},
 };
@@ -115,9 +115,14 @@ impl AuthService {
     /// Sends a sign-in link. Same answer for every valid address (no enumeration):
     /// everyone gets a link; the account is made when the link is used.
     #[tracing::instrument(skip_all)]
-    pub async fn request_link(&self, raw_email: &str, client: &ClientInfo) -> Result<(), AuthError> {
+    pub async fn request_link(
+        &self,
+        raw_email: &str,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
         let email = Email::parse(raw_email).map_err(AuthError::bad_request)?;
-        self.limit("link-ip", &client.ip, self.config.rate_limit_ip).await?;
+        self.limit("link-ip", &client.ip, self.config.rate_limit_ip)
+            .await?;
         self.limit("link-email", email.as_str(), self.config.rate_limit_email)
             .await?;
         let now = now_ms();
@@ -132,7 +137,11 @@ impl AuthService {
             .await?;
         let message = SignInEmail {
             to: email.as_str().to_string(),
-            link: format!("{}/auth/verify?token={}", self.config.public_url, token.expose()),
+            link: format!(
+                "{}/auth/verify?token={}",
+                self.config.public_url,
+                token.expose()
+            ),
             token: token.expose(),
             sent_at: now,
         };
@@ -145,8 +154,13 @@ impl AuthService {
 
     /// Consumes a sign-in link once and opens a session.
     #[tracing::instrument(skip_all)]
-    pub async fn verify(&self, raw_token: &str, client: &ClientInfo) -> Result<TokenPair, AuthError> {
-        self.limit("verify-ip", &client.ip, self.config.rate_limit_ip).await?;
+    pub async fn verify(
+        &self,
+        raw_token: &str,
+        client: &ClientInfo,
+    ) -> Result<TokenPair, AuthError> {
+        self.limit("verify-ip", &client.ip, self.config.rate_limit_ip)
+            .await?;
         let token = MagicLinkToken::parse(raw_token).ok_or(AuthError::LinkInvalid)?;
         let now = now_ms();
         let email = self
@@ -160,11 +174,15 @@ impl AuthService {
             email: email.as_str().to_string(),
             created_at: now,
         };
-        let user = self.store.find_or_create_user(&email.key(), &candidate).await?;
+        let user = self
+            .store
+            .find_or_create_user(&email.key(), &candidate)
+            .await?;
         let sid = new_session_id(&user.id);
         let refresh = RefreshToken::generate(&sid);
         let absolute_expires_at = now + self.config.session_max_age.as_millis() as Millis;
-        let expires_at = (now + self.config.refresh_ttl.as_millis() as Millis).min(absolute_expires_at);
+        let expires_at =
+            (now + self.config.refresh_ttl.as_millis() as Millis).min(absolute_expires_at);
         let session = SessionRecord {
             sid: sid.clone(),
             user: user.clone(),
@@ -182,7 +200,13 @@ impl AuthService {
         self.store.create_session(&session).await?;
         let (access_token, claims) = self.jwt.issue(&user.id, &sid, now / 1000);
         tracing::info!(user = %user.id, "signed in");
-        Ok(pair(access_token, refresh.expose(), claims.exp, expires_at, now))
+        Ok(pair(
+            access_token,
+            refresh.expose(),
+            claims.exp,
+            expires_at,
+            now,
+        ))
     }
 
     /// Rotates a refresh token: one atomic store step (see `store::decide_rotation`).
@@ -271,7 +295,10 @@ impl AuthService {
     }
 
     /// Checks an `Authorization` header: a valid access token of a live session.
-    pub async fn authenticate(&self, authorization: Option<&[u8]>) -> Result<Authenticated, AuthError> {
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&[u8]>,
+    ) -> Result<Authenticated, AuthError> {
         let header = authorization.ok_or(AuthError::Unauthorized)?;
         if header.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::Unauthorized);

@@ -240,8 +240,11 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
 
     /// The live session `sid`, or `None` when unknown, ended or expired at `now`.
-    async fn get_session(&self, sid: &str, now: Millis)
-        -> Result<Option<SessionRecord>, StoreError>;
+    async fn get_session(
+        &self,
+        sid: &str,
+        now: Millis,
+    ) -> Result<Option<SessionRecord>, StoreError>;
 
     /// One atomic refresh step, following [`decide_rotation`].
     async fn rotate(&self, sid: &str, rotation: &Rotation) -> Result<RotateOutcome, StoreError>;
