@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { linkFor, ready, signIn, storedTokens } from "./helpers";
+import { linkFor, ready, signIn, storedTokens, uniqueEmail } from "./helpers";
 
 test("the landing page hydrates and reaches the server", async ({ page }) => {
   await page.goto("/");
@@ -27,11 +27,23 @@ test("a used link explains and offers a new one", async ({ page }) => {
   await expect(page.getByRole("link", { name: "Request a new link" })).toBeVisible();
 });
 
-test("protected pages send visitors to sign in and back", async ({ page }) => {
+test("protected pages send visitors to sign in and back", async ({ page, context }) => {
   await page.goto("/sessions");
   await ready(page);
   await expect(page).toHaveURL(/\/login\?next=\/sessions/);
-  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+  const email = uniqueEmail();
+  await page.getByLabel("Email address").fill(email);
+  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+  await expect(page.getByTestId("check-email")).toContainText(email);
+  // The emailed link opens in a new tab.
+  const mailTab = await context.newPage();
+  await mailTab.goto(await linkFor(page.request, email));
+  await ready(mailTab);
+  await mailTab.getByTestId("confirm-sign-in").click();
+  await expect(mailTab).toHaveURL("/sessions");
+  await expect(mailTab.getByTestId("sessions")).toContainText("This device");
+  // The first tab follows through the shared storage.
+  await expect(page).toHaveURL("/sessions");
 });
 
 test("unknown pages say so", async ({ page }) => {

@@ -149,10 +149,9 @@ impl TestApp {
             .await
     }
 
-    /// The newest link token the dev outbox holds for `email`.
-    pub async fn link_token(&self, email: &str) -> String {
-        let messages: Vec<Value> = self
-            .client
+    /// Emails the dev outbox holds for `email`, oldest first.
+    pub async fn outbox(&self, email: &str) -> Vec<Value> {
+        self.client
             .get(self.url("/dev/outbox"))
             .query(&[("to", email)])
             .send()
@@ -160,9 +159,29 @@ impl TestApp {
             .unwrap()
             .json()
             .await
-            .unwrap();
-        let last = messages.last().expect("an email in the outbox");
-        last["token"].as_str().unwrap().to_string()
+            .unwrap()
+    }
+
+    /// Link tokens for `email`, once at least `count` emails were delivered (delivery
+    /// runs in the background, so this waits for the condition).
+    pub async fn link_tokens(&self, email: &str, count: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let messages = self.outbox(email).await;
+            if messages.len() >= count {
+                return messages
+                    .iter()
+                    .map(|m| m["token"].as_str().unwrap().to_string())
+                    .collect();
+            }
+            assert!(Instant::now() < deadline, "no email for {email}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The newest link token for `email` (waits for the first email).
+    pub async fn link_token(&self, email: &str) -> String {
+        self.link_tokens(email, 1).await.pop().unwrap()
     }
 
     pub async fn verify(&self, token: &str) -> Response {
@@ -171,8 +190,13 @@ impl TestApp {
 
     /// Request link → read outbox → verify: the token pair.
     pub async fn sign_in(&self, email: &str) -> Pair {
+        let sent_before = self.outbox(email).await.len();
         assert_eq!(self.request_link(email).await.status(), StatusCode::OK);
-        let token = self.link_token(email).await;
+        let token = self
+            .link_tokens(email, sent_before + 1)
+            .await
+            .pop()
+            .unwrap();
         let response = self.verify(&token).await;
         assert_eq!(response.status(), StatusCode::OK);
         Pair::from(response.json::<Value>().await.unwrap())

@@ -86,9 +86,9 @@ async fn a_newer_link_supersedes_older_ones() {
     let app = spawn_app().await;
     let email = email();
     app.request_link(&email).await;
-    let older = app.link_token(&email).await;
     app.request_link(&email).await;
-    let newer = app.link_token(&email).await;
+    let tokens = app.link_tokens(&email, 2).await;
+    let (older, newer) = (tokens[0].clone(), tokens[1].clone());
     assert_ne!(older, newer);
     assert_error(
         app.verify(&older).await,
@@ -122,15 +122,8 @@ async fn the_outbox_link_points_at_the_public_url() {
     let app = spawn_app().await;
     let email = email();
     app.request_link(&email).await;
-    let outbox: Value = app
-        .client
-        .get(app.url("/dev/outbox"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    app.link_token(&email).await;
+    let outbox = app.outbox(&email).await;
     let link = outbox[0]["link"].as_str().unwrap();
     assert!(
         link.starts_with(&format!("{}/auth/verify?token=", app.address)),
