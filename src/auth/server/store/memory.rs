@@ -113,7 +113,8 @@ impl SessionStore for MemoryStore {
             .sessions
             .get(sid)
             .filter(|session| session.is_live(now))
-            .cloned())
+            .cloned()
+            .map(SessionRecord::without_internals))
     }
 
     async fn rotate(&self, sid: &str, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {
@@ -168,6 +169,7 @@ impl SessionStore for MemoryStore {
             .values()
             .filter(|s| s.user.id == user_id && s.is_live(now))
             .cloned()
+            .map(SessionRecord::without_internals)
             .collect();
         sessions.sort_by(|a, b| (a.created_at, &a.sid).cmp(&(b.created_at, &b.sid)));
         Ok(sessions)

@@ -73,6 +73,13 @@ pub struct SessionRecord {
 }
 
 impl SessionRecord {
+    /// The record as reads return it: rotation internals stay inside the store.
+    pub fn without_internals(mut self) -> Self {
+        self.successor.clear();
+        self.history.clear();
+        self
+    }
+
     /// Live at `now`: before both the idle and the absolute expiry.
     pub fn is_live(&self, now: Millis) -> bool {
         now < self.expires_at && now < self.absolute_expires_at
@@ -240,6 +247,7 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
 
     /// The live session `sid`, or `None` when unknown, ended or expired at `now`.
+    /// Rotation internals (`successor`, `history`) stay in the store and come back empty.
     async fn get_session(
         &self,
         sid: &str,
@@ -257,7 +265,7 @@ pub trait SessionStore: Send + Sync + 'static {
         now: Millis,
     ) -> Result<bool, StoreError>;
 
-    /// The user's live sessions, oldest first.
+    /// The user's live sessions, oldest first (without rotation internals).
     async fn list_sessions(
         &self,
         user_id: &str,

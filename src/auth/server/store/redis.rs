@@ -57,6 +57,9 @@ impl Keys {
     fn index(&self, user_id: &str) -> String {
         format!("{}sessions", self.user_space(user_id))
     }
+    fn history(&self, user_id: &str, sid: &str) -> String {
+        format!("{}history:{sid}", self.user_space(user_id))
+    }
     fn tombstone(&self, user_id: &str, sid: &str) -> String {
         format!("{}ended:{sid}", self.user_space(user_id))
     }
@@ -136,6 +139,22 @@ fn ms(value: Millis) -> String {
     value.to_string()
 }
 
+/// The session fields a read returns (everything but the sealed successor).
+const PUBLIC_FIELDS: [&str; 12] = [
+    "sid",
+    "uid",
+    "email",
+    "user_created_at",
+    "device",
+    "created_at",
+    "last_activity",
+    "expires_at",
+    "absolute_expires_at",
+    "refresh_hash",
+    "previous_hash",
+    "rotated_at",
+];
+
 /// Field/value pairs of a session hash.
 fn session_fields(s: &SessionRecord) -> Vec<(&'static str, String)> {
     vec![
@@ -152,7 +171,6 @@ fn session_fields(s: &SessionRecord) -> Vec<(&'static str, String)> {
         ("previous_hash", s.previous_hash.clone()),
         ("rotated_at", ms(s.rotated_at)),
         ("successor", s.successor.clone()),
-        ("history", s.history.clone()),
     ]
 }
 
@@ -187,8 +205,9 @@ fn parse_session(fields: HashMap<String, String>) -> Result<Option<SessionRecord
         refresh_hash: text("refresh_hash")?,
         previous_hash: text("previous_hash").unwrap_or_default(),
         rotated_at: number("rotated_at")?,
-        successor: text("successor").unwrap_or_default(),
-        history: text("history").unwrap_or_default(),
+        // Rotation internals stay inside the store (see `SessionStore::get_session`).
+        successor: String::new(),
+        history: String::new(),
     }))
 }
 
@@ -254,9 +273,20 @@ impl SessionStore for RedisStore {
             return Ok(None);
         };
         let key = self.keys.session(uid, sid);
-        let fields: HashMap<String, String> = self
-            .run(|mut c| async move { c.hgetall(key).await })
+        let values: Vec<Option<String>> = self
+            .run(|mut c| async move {
+                redis::cmd("HMGET")
+                    .arg(key)
+                    .arg(&PUBLIC_FIELDS)
+                    .query_async(&mut c)
+                    .await
+            })
             .await?;
+        let fields: HashMap<String, String> = PUBLIC_FIELDS
+            .iter()
+            .zip(values)
+            .filter_map(|(name, value)| Some((name.to_string(), value?)))
+            .collect();
         Ok(parse_session(fields)?.filter(|s| s.is_live(now)))
     }
 
@@ -268,6 +298,7 @@ impl SessionStore for RedisStore {
         invocation
             .key(self.keys.index(uid))
             .key(self.keys.tombstone(uid, sid))
+            .key(self.keys.history(uid, sid))
             .arg(&rotation.presented_hash)
             .arg(&rotation.new_hash)
             .arg(&rotation.sealed_successor)
@@ -311,6 +342,7 @@ impl SessionStore for RedisStore {
         invocation
             .key(self.keys.index(uid))
             .key(self.keys.tombstone(uid, sid))
+            .key(self.keys.history(uid, sid))
             .arg(sid)
             .arg(reason.code())
             .arg(ms(TOMBSTONE_MS))
@@ -334,6 +366,7 @@ impl SessionStore for RedisStore {
         let mut sessions = Vec::with_capacity(rows.len());
         for row in rows {
             if let Some(session) = parse_session(row)?.filter(|s| s.is_live(now)) {
+                // parse_session already leaves the rotation internals out.
                 sessions.push(session);
             }
         }
