@@ -95,6 +95,14 @@ test("sign-out clears storage, kills the tokens, and signs out other tabs", asyn
   expect(await refresh.json()).toEqual({ error: "session_ended", reason: "revoked" });
 });
 
+test("sign-out works even when the server cannot be reached", async ({ page }) => {
+  await signIn(page);
+  await page.route("**/api/v1/auth/logout", (route) => route.abort("internetdisconnected"));
+  await page.getByTestId("sign-out").click();
+  await expect(page.getByRole("link", { name: "Sign in with email" })).toBeVisible();
+  expect(await storedTokens(page)).toBeNull();
+});
+
 test("reloads and three tabs stay signed in across several refresh cycles", async ({ context }) => {
   await context.clock.install();
   const first = await context.newPage();

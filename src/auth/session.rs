@@ -56,15 +56,3 @@ pub async fn sign_out_everywhere() -> Result<(), AuthError> {
         Ok(())
     }
 }
-
-/// The browser clock, Unix ms (0 during server rendering).
-pub fn now_ms() -> f64 {
-    #[cfg(feature = "hydrate")]
-    {
-        super::client::timing::now()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        0.0
-    }
-}

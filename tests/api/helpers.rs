@@ -207,6 +207,32 @@ impl TestApp {
             .await
     }
 
+    /// A refresh that must succeed: the new pair.
+    pub async fn rotate(&self, refresh_token: &str) -> Pair {
+        let response = self.refresh(refresh_token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        Pair::from(response.json::<Value>().await.unwrap())
+    }
+
+    /// `GET path` as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// A protected call that must succeed: its JSON.
+    pub async fn authed_json(&self, endpoint: &str, access: &str, body: Value) -> Value {
+        let response = self.post_authed(endpoint, access, body).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
     pub async fn me(&self, access: &str) -> Response {
         self.post_authed("me", access, json!({})).await
     }
@@ -243,6 +269,16 @@ pub fn email() -> String {
         "{}@example.com",
         stay_signed_in::auth::server::tokens::random_id()
     )
+}
+
+/// Asserts `401 session_ended` with `reason`.
+pub async fn assert_session_ended(response: Response, reason: &str) {
+    assert_error(
+        response,
+        401,
+        json!({ "error": "session_ended", "reason": reason }),
+    )
+    .await;
 }
 
 /// Asserts a JSON error answer.

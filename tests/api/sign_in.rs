@@ -21,12 +21,7 @@ async fn magic_link_sign_in_returns_a_token_pair_and_opens_the_api() {
         .post_authed("notes/add", &pair.access, json!({ "text": "hello" }))
         .await;
     assert_eq!(note.status(), 200);
-    let notes: Value = app
-        .post_authed("notes", &pair.access, json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let notes: Value = app.authed_json("notes", &pair.access, json!({})).await;
     assert_eq!(notes[0]["text"], "hello");
 }
 
@@ -45,12 +40,7 @@ async fn the_same_person_gets_the_same_user_on_every_sign_in() {
         }
     };
     assert_eq!(id(&first).await, id(&second).await);
-    let sessions: Value = app
-        .post_authed("sessions", &second.access, json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sessions: Value = app.authed_json("sessions", &second.access, json!({})).await;
     assert_eq!(sessions.as_array().unwrap().len(), 2);
 }
 
@@ -134,27 +124,11 @@ async fn the_outbox_link_points_at_the_public_url() {
 #[tokio::test]
 async fn health_names_the_store() {
     let app = spawn_app().await;
-    let health: Value = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = app.get_json("/healthz").await;
     assert_eq!(health, json!({ "status": "ok", "store": "redis" }));
 
     let memory = spawn_app_with(AppOptions::default().with("REDIS_URL", "")).await;
-    let health: Value = memory
-        .client
-        .get(memory.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = memory.get_json("/healthz").await;
     assert_eq!(health, json!({ "status": "ok", "store": "memory" }));
     assert!(memory.log().contains("will not survive a restart"));
 }

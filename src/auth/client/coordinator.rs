@@ -36,7 +36,7 @@ const LEASE_MS: f64 = 10_000.0;
 /// localStorage key of the cross-tab refresh lease.
 const LEASE_KEY: &str = "stay-signed-in.refresh-lease";
 /// Longest wait between retries after transient failures.
-const MAX_BACKOFF_MS: f64 = 10_000.0;
+const MAX_BACKOFF_MS: f64 = 30_000.0;
 
 type SharedRefresh = Shared<LocalBoxFuture<'static, Result<StoredTokens, AuthError>>>;
 

@@ -2,8 +2,9 @@
 //! `cargo leptos watch` works with nothing installed. Everything is lost on restart.
 
 use super::{
-    apply_rotation, decide_rotation, Decision, MagicLinkRecord, Millis, RateCount, RotateOutcome,
-    Rotation, SessionRecord, SessionStore, StoreError, UserRecord, MAX_NOTES, TOMBSTONE_MS,
+    apply_rotation, decide_rotation, oldest_first, Decision, MagicLinkRecord, Millis, RateCount,
+    RotateOutcome, Rotation, SessionRecord, SessionStore, StoreError, UserRecord, MAX_NOTES,
+    TOMBSTONE_MS,
 };
 use crate::auth::{EndReason, Note};
 use async_trait::async_trait;
@@ -171,7 +172,7 @@ impl SessionStore for MemoryStore {
             .cloned()
             .map(SessionRecord::without_internals)
             .collect();
-        sessions.sort_by(|a, b| (a.created_at, &a.sid).cmp(&(b.created_at, &b.sid)));
+        oldest_first(&mut sessions);
         Ok(sessions)
     }
 

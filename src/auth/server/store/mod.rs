@@ -86,6 +86,11 @@ impl SessionRecord {
     }
 }
 
+/// Sorts sessions oldest first (ties by id): the order `list_sessions` promises.
+pub fn oldest_first(sessions: &mut [SessionRecord]) {
+    sessions.sort_by(|a, b| (a.created_at, &a.sid).cmp(&(b.created_at, &b.sid)));
+}
+
 /// The user id a session id starts with; sessions carry it so a refresh token alone
 /// finds all keys of its owner in one Cluster slot.
 pub fn user_id_of(sid: &str) -> Option<&str> {

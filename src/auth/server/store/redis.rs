@@ -8,8 +8,8 @@
 //!   hash tag `{<user id>}`, so each script touches a single Cluster slot.
 
 use super::{
-    MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord, SessionStore,
-    StoreError, UserRecord, HISTORY_LEN, MAX_NOTES, TOMBSTONE_MS, USER_TTL_MS,
+    oldest_first, MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord,
+    SessionStore, StoreError, UserRecord, HISTORY_LEN, MAX_NOTES, TOMBSTONE_MS, USER_TTL_MS,
 };
 use crate::auth::{server::store::user_id_of, EndReason, Note};
 use async_trait::async_trait;
@@ -370,7 +370,7 @@ impl SessionStore for RedisStore {
                 sessions.push(session);
             }
         }
-        sessions.sort_by(|a, b| (a.created_at, &a.sid).cmp(&(b.created_at, &b.sid)));
+        oldest_first(&mut sessions);
         Ok(sessions)
     }
 
