@@ -2,14 +2,13 @@
 
 use crate::{
     auth::{session, state::AuthState},
-    components::header::Header,
+    components::{guard::AuthRedirects, header::Header},
     pages::{
         home::HomePage, login::LoginPage, not_found::NotFound, sessions::SessionsPage,
         verify::VerifyPage,
     },
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path,
@@ -25,9 +24,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="stylesheet" id="leptos" href="/pkg/stay-signed-in.css" />
+                <title>"stay-signed-in"</title>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
-                <MetaTags />
             </head>
             <body>
                 <App />
@@ -39,16 +39,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// The application: auth state, header, routes.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     let auth = AuthState::new();
     provide_context(auth);
     // Effects run only in the browser, after hydration: tokens are read there.
     Effect::new(move |_| session::start(auth));
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/stay-signed-in.css" />
-        <Title text="stay-signed-in" />
         <Router>
+            <AuthRedirects />
             <Header />
             <main class="container" id="main">
                 <Routes fallback=|| view! { <NotFound /> }>

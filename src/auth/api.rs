@@ -5,7 +5,7 @@
 //! the browser; on the server they call `authenticate()` before doing anything, so a
 //! call rejected with 401 changed nothing and is safe to retry.
 
-use super::{AuthError, Done, LinkRequested, Me, Note, ServerStatus, SessionInfo, TokenPair};
+use super::{AuthError, Done, Me, Note, ServerStatus, SessionInfo, TokenPair};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -79,10 +79,10 @@ pub async fn check_server() -> Result<ServerStatus, AuthError> {
 /// `POST /api/v1/auth/magic-link {email}`: sends a sign-in link. The answer is the same
 /// whether or not the address has an account.
 #[server(prefix = "/api/v1", endpoint = "auth/magic-link", input = Json)]
-pub async fn request_magic_link(email: String) -> Result<LinkRequested, AuthError> {
+pub async fn request_magic_link(email: String) -> Result<Done, AuthError> {
     let client = ssr::client_info()?;
     ssr::service().request_link(&email, &client).await?;
-    Ok(LinkRequested { ok: true })
+    Ok(Done { ok: true })
 }
 
 /// `POST /api/v1/auth/verify {token}`: consumes a sign-in link once; returns a token pair.

@@ -59,7 +59,7 @@ impl EndReason {
 /// signs a person out; [`AuthError::Unauthorized`] means "refresh and retry once"; the
 /// rest are transient or input problems that keep the session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "error", rename_all = "snake_case")]
+#[serde(into = "WireError", from = "WireError")]
 pub enum AuthError {
     /// Access token missing, malformed, forged, expired, or its session is gone (401).
     #[error("unauthorized")]
@@ -99,6 +99,71 @@ pub enum AuthError {
         /// What the browser reported.
         message: String,
     },
+}
+
+/// The JSON form of [`AuthError`]: `{"error": "<code>", ...fields}`. A flat struct
+/// instead of serde's internally tagged enum keeps the browser bundle small (that
+/// derive buffers and re-parses every value).
+#[derive(Default, Serialize, Deserialize)]
+struct WireError {
+    error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<EndReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+impl From<AuthError> for WireError {
+    fn from(error: AuthError) -> Self {
+        let code = |code: &str| WireError {
+            error: code.to_string(),
+            ..WireError::default()
+        };
+        match error {
+            AuthError::Unauthorized => code("unauthorized"),
+            AuthError::SessionEnded { reason } => WireError {
+                reason: Some(reason),
+                ..code("session_ended")
+            },
+            AuthError::LinkInvalid => code("link_invalid"),
+            AuthError::RateLimited { retry_after } => WireError {
+                retry_after: Some(retry_after),
+                ..code("rate_limited")
+            },
+            AuthError::Unavailable => code("unavailable"),
+            AuthError::BadRequest { message } => WireError {
+                message: Some(message),
+                ..code("bad_request")
+            },
+            AuthError::Internal => code("internal"),
+            AuthError::Network { message } => WireError {
+                message: Some(message),
+                ..code("network")
+            },
+        }
+    }
+}
+
+impl From<WireError> for AuthError {
+    fn from(wire: WireError) -> Self {
+        match (wire.error.as_str(), wire.reason, wire.retry_after) {
+            ("unauthorized", _, _) => AuthError::Unauthorized,
+            ("session_ended", Some(reason), _) => AuthError::SessionEnded { reason },
+            ("link_invalid", _, _) => AuthError::LinkInvalid,
+            ("rate_limited", _, Some(retry_after)) => AuthError::RateLimited { retry_after },
+            ("unavailable", _, _) => AuthError::Unavailable,
+            ("bad_request", _, _) => AuthError::BadRequest {
+                message: wire.message.unwrap_or_default(),
+            },
+            ("network", _, _) => AuthError::Network {
+                message: wire.message.unwrap_or_default(),
+            },
+            // Unknown or incomplete codes: a server fault, never a reason to sign out.
+            _ => AuthError::Internal,
+        }
+    }
 }
 
 impl AuthError {
@@ -182,6 +247,29 @@ mod tests {
             serde_json::to_string(&AuthError::RateLimited { retry_after: 7 }).unwrap(),
             r#"{"error":"rate_limited","retry_after":7}"#
         );
+    }
+
+    #[test]
+    fn every_variant_round_trips_through_json() {
+        for error in [
+            AuthError::Unauthorized,
+            AuthError::SessionEnded {
+                reason: EndReason::Revoked,
+            },
+            AuthError::LinkInvalid,
+            AuthError::RateLimited { retry_after: 3 },
+            AuthError::Unavailable,
+            AuthError::bad_request("nope"),
+            AuthError::Internal,
+            AuthError::Network {
+                message: "offline".into(),
+            },
+        ] {
+            let json = serde_json::to_string(&error).unwrap();
+            assert_eq!(serde_json::from_str::<AuthError>(&json).unwrap(), error);
+        }
+        let odd: AuthError = serde_json::from_str(r#"{"error":"session_ended"}"#).unwrap();
+        assert_eq!(odd, AuthError::Internal);
     }
 
     #[test]

@@ -107,14 +107,8 @@ pub struct ServerStatus {
     pub dev_outbox: bool,
 }
 
-/// Neutral answer of `/api/v1/auth/magic-link`: the same for known and unknown emails.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinkRequested {
-    /// Always `true`; the body never tells whether an account exists.
-    pub ok: bool,
-}
-
-/// Answer of the logout family: always `{"ok":true}` (the calls are idempotent).
+/// Answer of calls that only confirm: always `{"ok":true}` (the logout family is
+/// idempotent; the magic-link answer is the same whether or not the email is known).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Done {
     /// Always `true`.

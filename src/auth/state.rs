@@ -48,8 +48,6 @@ pub struct AuthState {
     pub connection: RwSignal<Connection>,
     /// Token times, when signed in.
     pub times: RwSignal<Option<TokenTimes>>,
-    /// Number of refreshes this tab performed or adopted (shown for transparency).
-    pub refreshes: RwSignal<u32>,
 }
 
 impl AuthState {
@@ -59,7 +57,6 @@ impl AuthState {
             status: RwSignal::new(AuthStatus::Checking),
             connection: RwSignal::new(Connection::Online),
             times: RwSignal::new(None),
-            refreshes: RwSignal::new(0),
         }
     }
 }

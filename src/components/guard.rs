@@ -3,9 +3,9 @@
 //! session ended), the content when signed in.
 
 use crate::auth::state::{use_auth, AuthStatus};
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 use leptos_router::{
-    hooks::{use_location, use_navigate},
+    hooks::{use_location, use_navigate, use_query_map},
     NavigateOptions,
 };
 
@@ -30,26 +30,63 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
-/// Shows `children` only to signed-in people.
+/// Paths that need a session (their visitors are sent to `/login?next=`).
+const PROTECTED: [&str; 1] = ["/sessions"];
+
+/// The one place that moves people when their session state changes:
+/// - signed out on a protected page, or a session that *ended* (not a deliberate
+///   sign-out) anywhere: to `/login`, with the way back and the reason;
+/// - signed in on `/login`: on to the page they wanted.
 #[component]
-pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
+pub fn AuthRedirects() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     let location = use_location();
+    let query = use_query_map();
     Effect::new(move |_| {
-        if let AuthStatus::SignedOut { reason } = auth.status.get() {
-            let path = location.pathname.get_untracked();
-            let url = login_url(&path, reason.map(|r| r.code()));
-            navigate(&url, NavigateOptions::default());
+        let status = auth.status.get();
+        let path = location.pathname.get_untracked();
+        match status {
+            AuthStatus::SignedOut { reason } if needs_sign_in(&path, reason.is_some()) => {
+                let url = login_url(&path, reason.map(|r| r.code()));
+                navigate(&url, NavigateOptions::default());
+            }
+            AuthStatus::SignedIn if path == "/login" => {
+                let next = query.with_untracked(|q| q.get("next"));
+                navigate(&safe_next(next), NavigateOptions::default());
+            }
+            _ => {}
         }
     });
-    view! {
-        <Show
-            when=move || auth.status.get() == AuthStatus::SignedIn
-            fallback=|| view! { <Checking /> }
-        >
-            {children()}
-        </Show>
+}
+
+/// Whether a signed-out visitor of `path` goes to `/login`: on protected pages, and
+/// anywhere (but the sign-in pages) when a session has just ended.
+fn needs_sign_in(path: &str, session_ended: bool) -> bool {
+    let signing_in = path == "/login" || path.starts_with("/auth/");
+    !signing_in && (session_ended || PROTECTED.contains(&path))
+}
+
+/// Only same-site paths are followed after sign-in.
+pub fn safe_next(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .unwrap_or_else(|| "/".into())
+}
+
+/// Shows `children` only to signed-in people (the redirect is [`AuthRedirects`]' job).
+#[component]
+pub fn RequireSignIn<C>(children: TypedChildrenFn<C>) -> impl IntoView
+where
+    C: IntoView + 'static,
+{
+    let auth = use_auth();
+    let children = children.into_inner();
+    move || {
+        if auth.status.get() == AuthStatus::SignedIn {
+            Either::Left(children())
+        } else {
+            Either::Right(view! { <Checking /> })
+        }
     }
 }
 

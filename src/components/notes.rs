@@ -5,7 +5,7 @@ use crate::auth::{
     session::authed,
     AuthError, Note,
 };
-use leptos::{html, prelude::*};
+use leptos::{either::Either, html, prelude::*, task::spawn_local};
 
 fn explain(error: &AuthError) -> String {
     match error {
@@ -25,21 +25,7 @@ pub fn Notes() -> impl IntoView {
     let (added, set_added) = signal(Vec::<Note>::new());
     let (error, set_error) = signal(None::<String>);
     let input = NodeRef::<html::Input>::new();
-    let add = Action::new_local(|text: &String| {
-        let text = text.clone();
-        async move { authed(|| add_note(text.clone())).await }
-    });
-    Effect::new(move |_| match add.value().get() {
-        Some(Ok(note)) => {
-            set_error.set(None);
-            set_added.update(|list| list.push(note));
-            if let Some(input) = input.get() {
-                input.set_value("");
-            }
-        }
-        Some(Err(e)) => set_error.set(Some(explain(&e))),
-        None => {}
-    });
+    let (pending, set_pending) = signal(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let text = input.get().map(|i| i.value()).unwrap_or_default();
@@ -47,7 +33,21 @@ pub fn Notes() -> impl IntoView {
             set_error.set(Some("Write something first.".into()));
             return;
         }
-        add.dispatch(text);
+        set_pending.set(true);
+        spawn_local(async move {
+            let result = authed(|| add_note(text.clone())).await;
+            set_pending.set(false);
+            match result {
+                Ok(note) => {
+                    set_error.set(None);
+                    set_added.update(|list| list.push(note));
+                    if let Some(input) = input.get_untracked() {
+                        input.set_value("");
+                    }
+                }
+                Err(e) => set_error.set(Some(explain(&e))),
+            }
+        });
     };
     let all = move || {
         let mut list = match notes.get() {
@@ -74,26 +74,22 @@ pub fn Notes() -> impl IntoView {
                     placeholder="Write a note…"
                     autocomplete="off"
                 />
-                <button class="button" type="submit" disabled=move || add.pending().get()>
+                <button class="button" type="submit" disabled=move || pending.get()>
                     "Add"
                 </button>
             </form>
-            <Show when=move || error.get().is_some()>
-                <p class="error" role="alert">{move || error.get()}</p>
-            </Show>
+            {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
             <Suspense fallback=|| view! { <p class="muted">"Loading notes…"</p> }>
                 {move || match notes.get() {
-                    Some(Err(e)) => view! { <p class="error">{explain(&e)}</p> }.into_any(),
-                    _ => view! {
+                    Some(Err(e)) => Either::Left(view! { <p class="error">{explain(&e)}</p> }),
+                    _ => Either::Right(view! {
                         <ul class="note-list" data-testid="notes">
                             <For each=all key=|note| note.id.clone() let:note>
                                 <li class="note">{note.text}</li>
                             </For>
                         </ul>
-                        <Show when=move || all().is_empty()>
-                            <p class="muted">"No notes yet."</p>
-                        </Show>
-                    }.into_any(),
+                        {move || all().is_empty().then(|| view! { <p class="muted">"No notes yet."</p> })}
+                    }),
                 }}
             </Suspense>
         </section>

@@ -51,9 +51,7 @@ pub fn SessionPanel(me: Me) -> impl IntoView {
                     "Sign out everywhere"
                 </button>
             </div>
-            <Show when=move || error.get().is_some()>
-                <p class="error" role="alert">{move || error.get()}</p>
-            </Show>
+            {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
         </section>
     }
 }

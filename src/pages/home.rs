@@ -9,31 +9,20 @@ use crate::{
     },
     components::{guard::Checking, notes::Notes, session_panel::SessionPanel},
 };
-use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_navigate, NavigateOptions};
+use leptos::{
+    either::{Either, EitherOf3},
+    prelude::*,
+};
 
 /// Landing or dashboard, depending on the session.
 #[component]
 pub fn HomePage() -> impl IntoView {
     let auth = use_auth();
-    let navigate = use_navigate();
-    // A session that ended (not a deliberate sign-out) goes to /login with its reason.
-    Effect::new(move |_| {
-        if let AuthStatus::SignedOut {
-            reason: Some(reason),
-        } = auth.status.get()
-        {
-            navigate(
-                &format!("/login?reason={}", reason.code()),
-                NavigateOptions::default(),
-            );
-        }
-    });
     view! {
         {move || match auth.status.get() {
-            AuthStatus::Checking => view! { <Checking /> }.into_any(),
-            AuthStatus::SignedIn => view! { <Dashboard /> }.into_any(),
-            AuthStatus::SignedOut { .. } => view! { <Landing /> }.into_any(),
+            AuthStatus::Checking => EitherOf3::A(view! { <Checking /> }),
+            AuthStatus::SignedIn => EitherOf3::B(view! { <Dashboard /> }),
+            AuthStatus::SignedOut { .. } => EitherOf3::C(view! { <Landing /> }),
         }}
     }
 }
@@ -48,7 +37,7 @@ fn Landing() -> impl IntoView {
                 "A magic link signs you in. After that, short-lived access tokens renew "
                 "quietly before they expire — across tabs, flaky networks and server restarts."
             </p>
-            <A href="/login" attr:class="button button-large">"Sign in with email"</A>
+            <a href="/login" class="button button-large">"Sign in with email"</a>
         </section>
         <ServerCheck />
         <section class="features">
@@ -92,7 +81,7 @@ fn Dashboard() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <Checking /> }>
             {move || profile.get().map(|result| match result {
-                Ok(me) => view! {
+                Ok(me) => Either::Left(view! {
                     <section class="welcome">
                         <h1>"Welcome back"</h1>
                         <p class="lead">
@@ -103,8 +92,8 @@ fn Dashboard() -> impl IntoView {
                         <Notes />
                         <SessionPanel me=me />
                     </div>
-                }.into_any(),
-                Err(error) => view! {
+                }),
+                Err(error) => Either::Right(view! {
                     <section class="card">
                         <h1>"Welcome back"</h1>
                         <p class="muted" data-testid="profile-error">
@@ -115,7 +104,7 @@ fn Dashboard() -> impl IntoView {
                             }}
                         </p>
                     </section>
-                }.into_any(),
+                }),
             })}
         </Suspense>
     }

@@ -1,28 +1,25 @@
 //! `/login`: ask for a sign-in link. Shows why a session ended (`?reason=`), remembers
 //! where to return (`?next=`), and explains rate limits in plain words.
 
-use crate::auth::{
-    api::{check_server, request_magic_link},
-    state::{use_auth, AuthStatus},
-    AuthError, EndReason,
+use crate::{
+    auth::{
+        api::{check_server, request_magic_link},
+        AuthError, EndReason,
+    },
+    components::guard::safe_next,
 };
-use leptos::{html, prelude::*};
-use leptos_router::{hooks::use_navigate, hooks::use_query_map, NavigateOptions};
+use leptos::{either::Either, html, prelude::*, task::spawn_local};
+use leptos_router::hooks::use_query_map;
 
-/// sessionStorage key of the page to open after signing in.
+/// localStorage key of the page to open after signing in (localStorage, not
+/// sessionStorage: the emailed link usually opens in a new tab).
 pub const NEXT_KEY: &str = "stay-signed-in.next";
-
-/// Only same-site paths are followed after sign-in.
-pub fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or_else(|| "/".into())
-}
 
 fn remember_next(next: &str) {
     #[cfg(feature = "hydrate")]
     {
-        use gloo_storage::{SessionStorage, Storage};
-        let _ = SessionStorage::set(NEXT_KEY, next);
+        use gloo_storage::{LocalStorage, Storage};
+        let _ = LocalStorage::set(NEXT_KEY, next);
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = next;
@@ -38,8 +35,6 @@ enum Stage {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
-    let auth = use_auth();
-    let navigate = use_navigate();
     let reason = move || {
         query
             .read()
@@ -47,34 +42,10 @@ pub fn LoginPage() -> impl IntoView {
             .and_then(|code| EndReason::from_code(&code))
     };
     let next = move || safe_next(query.read().get("next"));
-    // Already signed in: nothing to do here.
-    Effect::new(move |_| {
-        if auth.status.get() == AuthStatus::SignedIn {
-            navigate(&next(), NavigateOptions::default());
-        }
-    });
     let (stage, set_stage) = signal(Stage::Form);
     let (error, set_error) = signal(None::<String>);
     let input = NodeRef::<html::Input>::new();
-    let send = Action::new_local(|email: &String| {
-        let email = email.clone();
-        async move { request_magic_link(email.clone()).await.map(|_| email) }
-    });
-    Effect::new(move |_| match send.value().get() {
-        Some(Ok(email)) => {
-            set_error.set(None);
-            set_stage.set(Stage::Sent(email));
-        }
-        Some(Err(e)) => set_error.set(Some(match e {
-            AuthError::BadRequest { message } => capitalise(&message),
-            AuthError::RateLimited { retry_after } => format!(
-                "Too many sign-in requests. Please try again in {}.",
-                human_wait(retry_after)
-            ),
-            _ => "We could not reach the server. Please try again in a moment.".into(),
-        })),
-        None => {}
-    });
+    let (pending, set_pending) = signal(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let email = input.get().map(|i| i.value()).unwrap_or_default();
@@ -89,18 +60,34 @@ pub fn LoginPage() -> impl IntoView {
             return;
         }
         remember_next(&next());
-        send.dispatch(email);
+        set_pending.set(true);
+        spawn_local(async move {
+            let result = request_magic_link(email.clone()).await;
+            set_pending.set(false);
+            match result {
+                Ok(_) => {
+                    set_error.set(None);
+                    set_stage.set(Stage::Sent(email));
+                }
+                Err(e) => set_error.set(Some(match e {
+                    AuthError::BadRequest { message } => capitalise(&message),
+                    AuthError::RateLimited { retry_after } => format!(
+                        "Too many sign-in requests. Please try again in {}.",
+                        human_wait(retry_after)
+                    ),
+                    _ => "We could not reach the server. Please try again in a moment.".into(),
+                })),
+            }
+        });
     };
     let dev_outbox = LocalResource::new(check_server);
     view! {
         <section class="card narrow">
-            <Show when=move || reason().is_some()>
-                <p class="notice" role="status" data-testid="end-reason">
-                    {move || reason().map(|r| r.explain())}
-                </p>
-            </Show>
+            {move || reason().map(|reason| view! {
+                <p class="notice" role="status" data-testid="end-reason">{reason.explain()}</p>
+            })}
             {move || match stage.get() {
-                Stage::Form => view! {
+                Stage::Form => Either::Left(view! {
                     <h1>"Sign in"</h1>
                     <p class="muted">"We will email you a link that signs you in. No password needed."</p>
                     <form on:submit=submit novalidate>
@@ -117,12 +104,12 @@ pub fn LoginPage() -> impl IntoView {
                             aria-describedby="email-error"
                         />
                         <p id="email-error" class="error" role="alert">{move || error.get()}</p>
-                        <button class="button button-large" type="submit" disabled=move || send.pending().get()>
-                            {move || if send.pending().get() { "Sending…" } else { "Email me a sign-in link" }}
+                        <button class="button button-large" type="submit" disabled=move || pending.get()>
+                            {move || if pending.get() { "Sending…" } else { "Email me a sign-in link" }}
                         </button>
                     </form>
-                }.into_any(),
-                Stage::Sent(email) => view! {
+                }),
+                Stage::Sent(email) => Either::Right(view! {
                     <h1>"Check your email"</h1>
                     <p data-testid="check-email">
                         "If " <strong>{email}</strong> " can sign in, a link is on its way. "
@@ -131,13 +118,13 @@ pub fn LoginPage() -> impl IntoView {
                     <button class="button button-quiet" on:click=move |_| set_stage.set(Stage::Form)>
                         "Use another address"
                     </button>
-                    <Show when=move || matches!(dev_outbox.get(), Some(Ok(ref s)) if s.dev_outbox)>
+                    {move || matches!(dev_outbox.get(), Some(Ok(ref s)) if s.dev_outbox).then(|| view! {
                         <p class="muted dev-hint">
                             "Development: the email is in the server log and at "
                             <a href="/dev/outbox" target="_blank">"/dev/outbox"</a>"."
                         </p>
-                    </Show>
-                }.into_any(),
+                    })}
+                }),
             }}
         </section>
     }

@@ -1,7 +1,6 @@
 //! The 404 page.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 /// Shown for unknown paths; the server answers 404.
 #[component]
@@ -14,7 +13,7 @@ pub fn NotFound() -> impl IntoView {
         <section class="card narrow">
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address."</p>
-            <A href="/" attr:class="button">"Go home"</A>
+            <a href="/" class="button">"Go home"</a>
         </section>
     }
 }

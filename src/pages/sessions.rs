@@ -8,7 +8,7 @@ use crate::{
     },
     components::{format::date_time, guard::RequireSignIn},
 };
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*, task::spawn_local};
 
 /// Devices page (protected).
 #[component]
@@ -23,27 +23,25 @@ pub fn SessionsPage() -> impl IntoView {
 #[component]
 fn Devices() -> impl IntoView {
     let sessions = LocalResource::new(|| authed(list_sessions));
-    let revoke = Action::new_local(|id: &String| {
-        let id = id.clone();
-        async move { authed(|| revoke_session(id.clone())).await }
-    });
-    Effect::new(move |_| {
-        if revoke.value().get().is_some() {
+    let revoke = move |id: String| {
+        spawn_local(async move {
+            // Whatever the outcome, show the list as the server now has it.
+            let _ = authed(|| revoke_session(id.clone())).await;
             sessions.refetch();
-        }
-    });
+        });
+    };
     view! {
         <section class="card">
             <h1>"Your devices"</h1>
             <p class="muted">"Every place you are signed in. Revoke any you do not recognise."</p>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || sessions.get().map(|result| match result {
-                    Ok(list) => view! {
+                    Ok(list) => Either::Left(view! {
                         <ul class="session-list" data-testid="sessions">
                             {list.into_iter().map(|s| view! { <SessionRow session=s revoke=revoke /> }).collect_view()}
                         </ul>
-                    }.into_any(),
-                    Err(_) => view! { <p class="error">"Could not load your devices. Try again shortly."</p> }.into_any(),
+                    }),
+                    Err(_) => Either::Right(view! { <p class="error">"Could not load your devices. Try again shortly."</p> }),
                 })}
             </Suspense>
         </section>
@@ -53,7 +51,7 @@ fn Devices() -> impl IntoView {
 #[component]
 fn SessionRow(
     session: SessionInfo,
-    revoke: Action<String, Result<crate::auth::Done, crate::auth::AuthError>>,
+    revoke: impl Fn(String) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = session.id.clone();
     view! {
@@ -67,7 +65,7 @@ fn SessionRow(
                 </p>
             </div>
             {(!session.current).then(|| view! {
-                <button class="button button-quiet" on:click=move |_| { revoke.dispatch(id.clone()); }>
+                <button class="button button-quiet" on:click=move |_| revoke(id.clone())>
                     "Revoke"
                 </button>
             })}

@@ -3,17 +3,18 @@
 
 use crate::{
     auth::{api::verify_magic_link, session, AuthError},
-    pages::login::{safe_next, NEXT_KEY},
+    components::guard::safe_next,
+    pages::login::NEXT_KEY,
 };
-use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_navigate, hooks::use_query_map, NavigateOptions};
+use leptos::{either::Either, prelude::*, task::spawn_local};
+use leptos_router::{hooks::use_navigate, hooks::use_query_map, NavigateOptions};
 
 fn take_next() -> String {
     #[cfg(feature = "hydrate")]
     {
-        use gloo_storage::{SessionStorage, Storage};
-        let next = SessionStorage::get::<String>(NEXT_KEY).ok();
-        SessionStorage::delete(NEXT_KEY);
+        use gloo_storage::{LocalStorage, Storage};
+        let next = LocalStorage::get::<String>(NEXT_KEY).ok();
+        LocalStorage::delete(NEXT_KEY);
         safe_next(next)
     }
     #[cfg(not(feature = "hydrate"))]
@@ -29,50 +30,58 @@ pub fn VerifyPage() -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
     let token = move || query.read().get("token").unwrap_or_default();
-    let verify = Action::new_local(|token: &String| {
-        let token = token.clone();
-        async move { verify_magic_link(token).await }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(pair)) = verify.value().get() {
-            session::signed_in(&pair);
-            navigate(&take_next(), NavigateOptions::default());
-        }
-    });
-    let failure = move || match verify.value().get() {
-        Some(Err(AuthError::LinkInvalid)) => {
+    let (pending, set_pending) = signal(false);
+    let (failed, set_failed) = signal(None::<AuthError>);
+    let sign_in = move |_| {
+        let navigate = navigate.clone();
+        set_pending.set(true);
+        spawn_local(async move {
+            let result = verify_magic_link(token()).await;
+            set_pending.set(false);
+            match result {
+                Ok(pair) => {
+                    session::signed_in(&pair);
+                    navigate(&take_next(), NavigateOptions::default());
+                }
+                Err(error) => set_failed.set(Some(error)),
+            }
+        });
+    };
+    let failure = move || match failed.get() {
+        Some(AuthError::LinkInvalid) => {
             Some("This sign-in link has expired, was already used, or a newer link replaced it.")
         }
-        Some(Err(AuthError::RateLimited { .. })) => {
+        Some(AuthError::RateLimited { .. }) => {
             Some("Too many attempts. Please wait a minute and try again.")
         }
-        Some(Err(_)) => Some("We could not reach the server. Please try again."),
+        Some(_) => Some("We could not reach the server. Please try again."),
         _ => None,
     };
     view! {
         <section class="card narrow">
             <h1>"Sign in to stay-signed-in"</h1>
-            <Show
-                when=move || !token().is_empty()
-                fallback=|| view! {
+            {move || if token().is_empty() {
+                Either::Left(view! {
                     <p class="error">"This link is incomplete."</p>
-                    <A href="/login" attr:class="button">"Request a new link"</A>
-                }
-            >
-                <p class="muted">"Press the button to finish signing in on this device."</p>
-                <button
-                    class="button button-large"
-                    data-testid="confirm-sign-in"
-                    disabled=move || verify.pending().get()
-                    on:click=move |_| { verify.dispatch(token()); }
-                >
-                    {move || if verify.pending().get() { "Signing in…" } else { "Sign in" }}
-                </button>
-                <Show when=move || failure().is_some()>
-                    <p class="error" role="alert" data-testid="verify-error">{failure}</p>
-                    <A href="/login" attr:class="button button-quiet">"Request a new link"</A>
-                </Show>
-            </Show>
+                    <a href="/login" class="button">"Request a new link"</a>
+                })
+            } else {
+                Either::Right(view! {
+                    <p class="muted">"Press the button to finish signing in on this device."</p>
+                    <button
+                        class="button button-large"
+                        data-testid="confirm-sign-in"
+                        disabled=move || pending.get()
+                        on:click=sign_in.clone()
+                    >
+                        {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+                    </button>
+                    {move || failure().map(|text| view! {
+                        <p class="error" role="alert" data-testid="verify-error">{text}</p>
+                        <a href="/login" class="button button-quiet">"Request a new link"</a>
+                    })}
+                })
+            }}
         </section>
     }
 }

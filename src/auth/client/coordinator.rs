@@ -16,10 +16,7 @@ use super::{
     token_store::{self, StoredTokens},
 };
 use crate::auth::{api::refresh_tokens, AuthError};
-use futures::{
-    future::{LocalBoxFuture, Shared},
-    FutureExt,
-};
+use futures::channel::oneshot;
 use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::{set_timeout_with_handle, TimeoutHandle};
 use serde::{Deserialize, Serialize};
@@ -38,10 +35,11 @@ const LEASE_KEY: &str = "stay-signed-in.refresh-lease";
 /// Longest wait between retries after transient failures.
 const MAX_BACKOFF_MS: f64 = 30_000.0;
 
-type SharedRefresh = Shared<LocalBoxFuture<'static, Result<StoredTokens, AuthError>>>;
+/// Callers waiting for the refresh in flight (`None`: no refresh in flight).
+type Waiters = Option<Vec<oneshot::Sender<Result<StoredTokens, AuthError>>>>;
 
 thread_local! {
-    static IN_FLIGHT: RefCell<Option<SharedRefresh>> = const { RefCell::new(None) };
+    static IN_FLIGHT: RefCell<Waiters> = const { RefCell::new(None) };
     static TIMER: Cell<Option<TimeoutHandle>> = const { Cell::new(None) };
     static SENT: RefCell<VecDeque<f64>> = const { RefCell::new(VecDeque::new()) };
     static FAILURES: Cell<u32> = const { Cell::new(0) };
@@ -54,14 +52,37 @@ struct Lease {
     until: f64,
 }
 
-/// Refreshes now (joining a refresh already in flight in this tab).
+/// Refreshes now, or joins the refresh already in flight in this tab: every caller gets
+/// the result of the same single request.
 pub async fn refresh() -> Result<StoredTokens, AuthError> {
-    let shared = IN_FLIGHT.with(|slot| {
-        slot.borrow_mut()
-            .get_or_insert_with(|| run_refresh().boxed_local().shared())
-            .clone()
+    let (done, result) = oneshot::channel();
+    let first = IN_FLIGHT.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        match slot.as_mut() {
+            Some(waiters) => {
+                waiters.push(done);
+                false
+            }
+            None => {
+                *slot = Some(vec![done]);
+                true
+            }
+        }
     });
-    shared.await
+    if first {
+        leptos::task::spawn_local(async {
+            let outcome = run_refresh().await;
+            let waiters = IN_FLIGHT.with(|slot| slot.borrow_mut().take());
+            for waiter in waiters.into_iter().flatten() {
+                let _ = waiter.send(outcome.clone());
+            }
+        });
+    }
+    result.await.unwrap_or_else(|_| {
+        Err(AuthError::Network {
+            message: "refresh interrupted".into(),
+        })
+    })
 }
 
 /// A token that is not inside the refresh margin: the stored one, or a refreshed one.
@@ -91,7 +112,6 @@ pub fn refresh_if_due() {
 
 async fn run_refresh() -> Result<StoredTokens, AuthError> {
     let result = refresh_once().await;
-    IN_FLIGHT.with(|slot| slot.borrow_mut().take());
     match &result {
         Ok(tokens) => {
             FAILURES.set(0);

@@ -33,9 +33,12 @@ pub fn start(state: AuthState) {
             adopt(&tokens);
             coordinator::refresh_if_due();
         }
-        None => state.status.set(AuthStatus::SignedOut {
-            reason: token_store::ended_reason(),
-        }),
+        None => {
+            // Say why the last session ended once, not on every later visit.
+            let reason = token_store::ended_reason();
+            token_store::clear(None);
+            state.status.set(AuthStatus::SignedOut { reason });
+        }
     }
     listen();
     // Marks the page as interactive for people's tools and the e2e suite.
@@ -63,7 +66,6 @@ pub fn adopt(tokens: &StoredTokens) {
             access_expires_at: tokens.access_expires_at,
             session_expires_at: tokens.session_expires_at,
         }));
-        state.refreshes.update(|n| *n += 1);
         state.connection.set(Connection::Online);
         if state.status.get_untracked() != AuthStatus::SignedIn {
             state.status.set(AuthStatus::SignedIn);

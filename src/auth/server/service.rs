@@ -145,10 +145,14 @@ impl AuthService {
             token: token.expose(),
             sent_at: now,
         };
-        if let Err(error) = self.mailer.send(message).await {
-            // Logged, not shown: the answer must not depend on delivery.
-            tracing::error!(%error, "sign-in email not delivered");
-        }
+        // Delivery runs in the background: the answer (and its timing) must not depend
+        // on the mail server. Failures are logged, never shown.
+        let mailer = self.mailer.clone();
+        tokio::spawn(async move {
+            if let Err(error) = mailer.send(message).await {
+                tracing::error!(%error, "sign-in email not delivered");
+            }
+        });
         Ok(())
     }
 
