@@ -36,3 +36,26 @@ async fn sign_in_on_one_refresh_on_the_other_logout_anywhere() {
     assert_eq!(second.me(&next.access).await.status(), 401);
     assert_session_ended(second.refresh(&next.refresh).await, "revoked").await;
 }
+
+#[tokio::test]
+async fn a_restarted_server_keeps_everyone_signed_in() {
+    // Development-style: no JWT_SECRET, so the new process signs with a new key.
+    let options = AppOptions::default()
+        .with("REDIS_KEY_PREFIX", &unique_prefix())
+        .with("JWT_SECRET", "");
+    let before = spawn_app_with(options.clone()).await;
+    let pair = before.sign_in(&email()).await;
+    drop(before);
+
+    let after = spawn_app_with(options).await;
+    // The old access token is refused (new key) ...
+    assert_error(
+        after.me(&pair.access).await,
+        401,
+        json!({ "error": "unauthorized" }),
+    )
+    .await;
+    // ... but the session lives in Redis: one refresh and the person carries on.
+    let next = after.rotate(&pair.refresh).await;
+    assert_eq!(after.me(&next.access).await.status(), 200);
+}
