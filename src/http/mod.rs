@@ -26,7 +26,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::{net::SocketAddr, sync::Arc};
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::TraceLayer,
+    trace::{DefaultOnFailure, TraceLayer},
 };
 
 /// Why the server could not start.
@@ -150,7 +150,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(api_layer::api_contract))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+        .layer(
+            TraceLayer::new_for_http()
+                // 5xx are logged where they arise (store outage: warn; internal: error).
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG))
+                .make_span_with(|request: &axum::extract::Request| {
             // The path only: query strings can hold sign-in tokens.
             let id = request
                 .headers()
