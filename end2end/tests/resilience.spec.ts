@@ -101,3 +101,16 @@ test("a replayed, rotated-away refresh token ends the session for both", async (
   expect(await storedTokens(page)).toBeNull();
   await thief.close();
 });
+
+test("data that failed to load comes back by itself when the server does", async ({ page }) => {
+  await signIn(page);
+  await page.route("**/api/v1/me", (route) => route.abort("connectionrefused"));
+  await page.reload();
+  await expect(page.getByTestId("reconnecting")).toBeVisible();
+  await expect(page.getByTestId("profile-error")).toContainText("still signed in");
+  expect(await storedTokens(page)).not.toBeNull();
+
+  await page.unroute("**/api/v1/me");
+  await expect(page.getByTestId("reconnecting")).toBeHidden();
+  await expect(page.getByTestId("user-email")).toBeVisible();
+});

@@ -48,6 +48,9 @@ pub struct AuthState {
     pub connection: RwSignal<Connection>,
     /// Token times, when signed in.
     pub times: RwSignal<Option<TokenTimes>>,
+    /// Bumped each time the server is reachable again after "reconnecting": protected
+    /// data that failed to load tracks it and loads again.
+    pub reconnected: RwSignal<u32>,
 }
 
 impl AuthState {
@@ -57,6 +60,7 @@ impl AuthState {
             status: RwSignal::new(AuthStatus::Checking),
             connection: RwSignal::new(Connection::Online),
             times: RwSignal::new(None),
+            reconnected: RwSignal::new(0),
         }
     }
 }

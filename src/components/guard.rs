@@ -67,10 +67,42 @@ fn needs_sign_in(path: &str, session_ended: bool) -> bool {
     !signing_in && (session_ended || PROTECTED.contains(&path))
 }
 
-/// Only same-site paths are followed after sign-in.
+/// Only same-site paths are followed after sign-in: a single leading `/`, and nothing a
+/// URL parser could turn into another origin (`//host`, `/\host`, control characters).
 pub fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
+    next.filter(|n| is_local_path(n))
         .unwrap_or_else(|| "/".into())
+}
+
+fn is_local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        for good in ["/", "/sessions", "/sessions?x=1"] {
+            assert_eq!(safe_next(Some(good.into())), good);
+        }
+        for bad in [
+            "//evil.com",
+            "/\\evil.com",
+            "/\t/evil.com",
+            "https://evil.com",
+            "evil.com",
+            "/\n/evil.com",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad.into())), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }
 
 /// Shows `children` only to signed-in people (the redirect is [`AuthRedirects`]' job).

@@ -3,6 +3,7 @@
 use crate::auth::{
     api::{add_note, list_notes},
     session::authed,
+    state::use_auth,
     AuthError, Note,
 };
 use leptos::{either::Either, html, prelude::*, task::spawn_local};
@@ -21,7 +22,12 @@ fn explain(error: &AuthError) -> String {
 /// Notes of the signed-in person.
 #[component]
 pub fn Notes() -> impl IntoView {
-    let notes = LocalResource::new(|| authed(list_notes));
+    let auth = use_auth();
+    // Loads again when the server is back after "reconnecting".
+    let notes = LocalResource::new(move || {
+        auth.reconnected.track();
+        authed(list_notes)
+    });
     let (added, set_added) = signal(Vec::<Note>::new());
     let (error, set_error) = signal(None::<String>);
     let input = NodeRef::<html::Input>::new();

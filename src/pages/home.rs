@@ -77,7 +77,12 @@ fn ServerCheck() -> impl IntoView {
 /// What a signed-in person sees.
 #[component]
 fn Dashboard() -> impl IntoView {
-    let profile = LocalResource::new(|| authed(whoami));
+    let auth = use_auth();
+    // Loads again when the server is back after "reconnecting".
+    let profile = LocalResource::new(move || {
+        auth.reconnected.track();
+        authed(whoami)
+    });
     view! {
         <Suspense fallback=|| view! { <Checking /> }>
             {move || profile.get().map(|result| match result {

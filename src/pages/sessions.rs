@@ -4,6 +4,7 @@ use crate::{
     auth::{
         api::{list_sessions, revoke_session},
         session::authed,
+        state::use_auth,
         SessionInfo,
     },
     components::{format::date_time, guard::RequireSignIn},
@@ -22,7 +23,12 @@ pub fn SessionsPage() -> impl IntoView {
 
 #[component]
 fn Devices() -> impl IntoView {
-    let sessions = LocalResource::new(|| authed(list_sessions));
+    let auth = use_auth();
+    // Loads again when the server is back after "reconnecting".
+    let sessions = LocalResource::new(move || {
+        auth.reconnected.track();
+        authed(list_sessions)
+    });
     let revoke = move |id: String| {
         spawn_local(async move {
             // Whatever the outcome, show the list as the server now has it.

@@ -1,6 +1,6 @@
 //! The one wrapper every protected server function goes through.
 
-use super::{coordinator, lifecycle, token_store};
+use super::{coordinator, lifecycle, reconnect, token_store};
 use crate::auth::AuthError;
 use std::future::Future;
 
@@ -33,7 +33,10 @@ fn observe<T>(result: &Result<T, AuthError>) {
     match result {
         Ok(_) => lifecycle::online(),
         Err(AuthError::SessionEnded { reason }) => lifecycle::session_ended(Some(*reason)),
-        Err(error) if error.is_transient() => lifecycle::reconnecting(),
+        Err(error) if error.is_transient() => {
+            lifecycle::reconnecting();
+            reconnect::start();
+        }
         Err(_) => lifecycle::online(),
     }
 }

@@ -142,11 +142,17 @@ async fn refresh_once() -> Result<StoredTokens, AuthError> {
     let result = refresh_tokens(current.refresh_token.clone()).await;
     release_lease();
     match result {
-        Ok(pair) => {
-            let tokens = StoredTokens::from_pair(&pair);
-            token_store::save(&tokens);
-            Ok(tokens)
-        }
+        // Compare-and-set: store the new pair only over the record it replaces, so a
+        // sign-out (or another tab's newer pair) during the request is never undone.
+        Ok(pair) => match token_store::load() {
+            Some(stored) if stored.refresh_token == current.refresh_token => {
+                let tokens = StoredTokens::from_pair(&pair);
+                token_store::save(&tokens);
+                Ok(tokens)
+            }
+            Some(newer) => Ok(newer),
+            None => Err(AuthError::Unauthorized),
+        },
         Err(AuthError::SessionEnded { reason }) => {
             // Another tab may have rotated the token while our request was out.
             match token_store::load() {
@@ -171,6 +177,12 @@ async fn await_other_tab(before: &StoredTokens) -> Option<StoredTokens> {
             Some(tokens) if tokens.refresh_token != before.refresh_token => return Some(tokens),
             None => return None,
             _ => {}
+        }
+        // The other tab gave up (released its lease): stop waiting and refresh here.
+        let still_held = LocalStorage::get::<Lease>(LEASE_KEY)
+            .is_ok_and(|held| held.tab == lease.tab && held.until == lease.until);
+        if !still_held {
+            return None;
         }
     }
     None

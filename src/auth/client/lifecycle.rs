@@ -36,7 +36,7 @@ pub fn start(state: AuthState) {
         None => {
             // Say why the last session ended once, not on every later visit.
             let reason = token_store::ended_reason();
-            token_store::clear(None);
+            token_store::forget_end_reason();
             state.status.set(AuthStatus::SignedOut { reason });
         }
     }
@@ -60,13 +60,13 @@ pub fn signed_in(pair: &TokenPair) {
 /// Takes `tokens` as current (own refresh, or another tab's): signals and timer.
 pub fn adopt(tokens: &StoredTokens) {
     coordinator::schedule(tokens);
+    online();
     with_state(|state| {
         state.times.set(Some(TokenTimes {
             refresh_due_at: tokens.refresh_due_at(),
             access_expires_at: tokens.access_expires_at,
             session_expires_at: tokens.session_expires_at,
         }));
-        state.connection.set(Connection::Online);
         if state.status.get_untracked() != AuthStatus::SignedIn {
             state.status.set(AuthStatus::SignedIn);
         }
@@ -107,14 +107,19 @@ pub async fn sign_out_everywhere() -> Result<(), crate::auth::AuthError> {
 
 /// A call or refresh could not reach the server.
 pub fn reconnecting() {
-    with_state(|state| state.connection.set(Connection::Reconnecting));
+    with_state(|state| {
+        if state.connection.get_untracked() != Connection::Reconnecting {
+            state.connection.set(Connection::Reconnecting);
+        }
+    });
 }
 
-/// A call reached the server.
+/// A call or refresh reached the server.
 pub fn online() {
     with_state(|state| {
         if state.connection.get_untracked() != Connection::Online {
             state.connection.set(Connection::Online);
+            state.reconnected.update(|n| *n += 1);
         }
     });
 }

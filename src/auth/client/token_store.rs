@@ -91,6 +91,11 @@ pub fn clear(reason: Option<EndReason>) {
     LocalStorage::delete(TOKENS_KEY);
 }
 
+/// Drops the recorded end reason once it has been shown.
+pub fn forget_end_reason() {
+    LocalStorage::delete(ENDED_KEY);
+}
+
 /// Why the last session ended, as another tab recorded it.
 pub fn ended_reason() -> Option<EndReason> {
     LocalStorage::get::<String>(ENDED_KEY)

@@ -1,0 +1,45 @@
+//! After a protected call fails for a transient reason (network, 5xx, 429), probe the
+//! server with jittered backoff until it answers with a working store again; then the
+//! page is told (`lifecycle::online`) and reloads what failed. One probe loop per tab.
+
+use super::{lifecycle, timing::jitter};
+use crate::auth::api::check_server;
+use leptos::prelude::set_timeout;
+use std::{cell::Cell, time::Duration};
+
+/// Longest wait between probes.
+const MAX_DELAY_MS: f64 = 30_000.0;
+
+thread_local! {
+    static PROBING: Cell<bool> = const { Cell::new(false) };
+    static ATTEMPTS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Starts probing (no-op while a probe loop runs).
+pub fn start() {
+    if PROBING.replace(true) {
+        return;
+    }
+    ATTEMPTS.set(0);
+    schedule();
+}
+
+fn schedule() {
+    let attempts = ATTEMPTS.get().saturating_add(1);
+    ATTEMPTS.set(attempts);
+    let delay = (500.0 * 2f64.powi(attempts.min(8) as i32)).min(MAX_DELAY_MS) * jitter(0.3);
+    set_timeout(
+        || leptos::task::spawn_local(probe_once()),
+        Duration::from_millis(delay as u64),
+    );
+}
+
+async fn probe_once() {
+    match check_server().await {
+        Ok(status) if status.store_ok => {
+            PROBING.set(false);
+            lifecycle::online();
+        }
+        _ => schedule(),
+    }
+}
