@@ -16,5 +16,6 @@ mod multi_server;
 mod revocation;
 mod rotation;
 mod sign_in;
+mod smtp;
 mod startup;
 mod tokens;
