@@ -5,12 +5,16 @@ use crate::auth::{
     state::{use_auth, AuthStatus, Connection},
 };
 use leptos::{either::EitherOf3, prelude::*, task::spawn_local};
+use leptos_router::hooks::use_location;
 
 /// Header shown on every page.
 #[component]
 pub fn Header() -> impl IntoView {
     let auth = use_auth();
     let sign_out = move |_| spawn_local(session::sign_out());
+    let location = use_location();
+    let current =
+        move |path: &'static str| move || (location.pathname.get() == path).then_some("page");
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
@@ -27,8 +31,8 @@ pub fn Header() -> impl IntoView {
                 <nav aria-label="Main">
                     {move || match auth.status.get() {
                         AuthStatus::SignedIn => EitherOf3::A(view! {
-                            <a href="/" class="nav-link">"Dashboard"</a>
-                            <a href="/sessions" class="nav-link">"Devices"</a>
+                            <a href="/" class="nav-link" aria-current=current("/")>"Dashboard"</a>
+                            <a href="/sessions" class="nav-link" aria-current=current("/sessions")>"Devices"</a>
                             <button class="button button-quiet" on:click=sign_out data-testid="sign-out">
                                 "Sign out"
                             </button>
