@@ -33,8 +33,6 @@ pub enum Connection {
 pub struct TokenTimes {
     /// When the next preemptive refresh is due.
     pub refresh_due_at: f64,
-    /// When the access token expires.
-    pub access_expires_at: f64,
     /// When the session ends unless refreshed.
     pub session_expires_at: f64,
 }

@@ -151,15 +151,11 @@ impl TestApp {
 
     /// Emails the dev outbox holds for `email`, oldest first.
     pub async fn outbox(&self, email: &str) -> Vec<Value> {
-        self.client
+        let request = self
+            .client
             .get(self.url("/dev/outbox"))
-            .query(&[("to", email)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+            .query(&[("to", email)]);
+        serde_json::from_value(json_of(request).await).unwrap()
     }
 
     /// Link tokens for `email`, once at least `count` emails were delivered (delivery
@@ -216,14 +212,7 @@ impl TestApp {
 
     /// `GET path` as JSON.
     pub async fn get_json(&self, path: &str) -> Value {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        json_of(self.client.get(self.url(path))).await
     }
 
     /// A protected call that must succeed: its JSON.
@@ -261,6 +250,11 @@ impl From<Value> for Pair {
             raw,
         }
     }
+}
+
+/// Sends a request and reads its JSON answer.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
 }
 
 /// A unique email address.

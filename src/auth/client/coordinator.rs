@@ -12,7 +12,7 @@
 
 use super::{
     lifecycle,
-    timing::{jitter, now, sleep},
+    timing::{backoff_ms, now, sleep},
     token_store::{self, StoredTokens},
 };
 use crate::auth::{api::refresh_tokens, AuthError};
@@ -32,8 +32,6 @@ pub const MAX_REFRESHES_PER_MINUTE: usize = 6;
 const LEASE_MS: f64 = 10_000.0;
 /// localStorage key of the cross-tab refresh lease.
 const LEASE_KEY: &str = "stay-signed-in.refresh-lease";
-/// Longest wait between retries after transient failures.
-const MAX_BACKOFF_MS: f64 = 30_000.0;
 
 /// Callers waiting for the refresh in flight (`None`: no refresh in flight).
 type Waiters = Option<Vec<oneshot::Sender<Result<StoredTokens, AuthError>>>>;
@@ -233,8 +231,7 @@ pub fn schedule(tokens: &StoredTokens) {
 fn schedule_retry() {
     let failures = FAILURES.get().saturating_add(1);
     FAILURES.set(failures);
-    let base = (500.0 * 2f64.powi(failures.min(8) as i32)).min(MAX_BACKOFF_MS);
-    arm_timer(base * jitter(0.3));
+    arm_timer(backoff_ms(failures));
 }
 
 /// Cancels the timer (sign-out).

@@ -64,7 +64,6 @@ pub fn adopt(tokens: &StoredTokens) {
     with_state(|state| {
         state.times.set(Some(TokenTimes {
             refresh_due_at: tokens.refresh_due_at(),
-            access_expires_at: tokens.access_expires_at,
             session_expires_at: tokens.session_expires_at,
         }));
         if state.status.get_untracked() != AuthStatus::SignedIn {

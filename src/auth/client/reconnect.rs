@@ -2,13 +2,10 @@
 //! server with jittered backoff until it answers with a working store again; then the
 //! page is told (`lifecycle::online`) and reloads what failed. One probe loop per tab.
 
-use super::{lifecycle, timing::jitter};
+use super::{lifecycle, timing::backoff_ms};
 use crate::auth::api::check_server;
 use leptos::prelude::set_timeout;
 use std::{cell::Cell, time::Duration};
-
-/// Longest wait between probes.
-const MAX_DELAY_MS: f64 = 30_000.0;
 
 thread_local! {
     static PROBING: Cell<bool> = const { Cell::new(false) };
@@ -27,7 +24,7 @@ pub fn start() {
 fn schedule() {
     let attempts = ATTEMPTS.get().saturating_add(1);
     ATTEMPTS.set(attempts);
-    let delay = (500.0 * 2f64.powi(attempts.min(8) as i32)).min(MAX_DELAY_MS) * jitter(0.3);
+    let delay = backoff_ms(attempts);
     set_timeout(
         || leptos::task::spawn_local(probe_once()),
         Duration::from_millis(delay as u64),

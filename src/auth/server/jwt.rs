@@ -76,11 +76,6 @@ impl JwtKeys {
         }
     }
 
-    /// Lifetime of new tokens.
-    pub fn ttl(&self) -> Duration {
-        self.ttl
-    }
-
     /// A new token for `user_id` in session `sid`, issued at `now_secs`.
     pub fn issue(&self, user_id: &str, sid: &str, now_secs: u64) -> (String, AccessClaims) {
         let claims = AccessClaims {
