@@ -1,7 +1,7 @@
 //! The HTML shell, `<App/>` and its routes.
 
 use crate::{
-    auth::{session, state::AuthState},
+    auth::{actions, state::AuthState},
     components::{guard::AuthRedirects, header::Header},
     pages::{
         home::HomePage, login::LoginPage, not_found::NotFound, sessions::SessionsPage,
@@ -42,7 +42,7 @@ pub fn App() -> impl IntoView {
     let auth = AuthState::new();
     provide_context(auth);
     // Effects run only in the browser, after hydration: tokens are read there.
-    Effect::new(move |_| session::start(auth));
+    Effect::new(move |_| actions::start(auth));
 
     view! {
         <Router>

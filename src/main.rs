@@ -34,6 +34,7 @@ async fn main() -> std::process::ExitCode {
     let app = match Application::build(config, leptos_options).await {
         Ok(app) => app,
         Err(error) => {
+            let error = stay_signed_in::auth::server::failure::Chain(&error);
             eprintln!("stay-signed-in cannot start: {error}");
             return ExitCode::FAILURE;
         }

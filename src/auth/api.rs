@@ -1,5 +1,6 @@
 //! The server functions: the only door between browser and server, and a stable JSON
-//! API under `/api/v1` for any other client (see the README for the contract).
+//! API under `/api/v1` for any other client (see the README for the contract). Each
+//! function is named like its endpoint.
 //!
 //! Protected functions use [`BearerClient`], which attaches the stored access token in
 //! the browser; on the server they call `authenticate()` before doing anything, so a
@@ -11,23 +12,32 @@ use leptos::server_fn::codec::Json;
 
 pub use super::bearer::BearerClient;
 
-/// Server-side helpers shared by the functions below.
+/// Server-side helpers shared by the functions below: reading the request (the HTTP
+/// half of authentication lives here, not in the service).
 #[cfg(feature = "ssr")]
 mod ssr {
-    pub use crate::auth::server::{AuthService, Authenticated, ClientInfo};
-    use crate::{auth::AuthError, http::AppState};
+    pub use crate::auth::server::{AuthContext, AuthService, Authenticated, ClientInfo};
+    use crate::auth::{
+        server::{failure, jwt::MAX_TOKEN_BYTES},
+        AuthError,
+    };
     use axum::extract::ConnectInfo;
-    use http::{header, request::Parts};
+    use http::{header, request::Parts, HeaderMap};
     use leptos::prelude::*;
     use std::{net::SocketAddr, sync::Arc};
 
+    /// What the server provided to the server functions.
+    pub fn context() -> AuthContext {
+        expect_context::<AuthContext>()
+    }
+
     /// The auth service from the request's context.
     pub fn service() -> Arc<AuthService> {
-        expect_context::<AppState>().auth
+        context().service
     }
 
     fn parts() -> Result<Parts, AuthError> {
-        use_context::<Parts>().ok_or(AuthError::Internal)
+        use_context::<Parts>().ok_or_else(|| failure::internal("request parts missing"))
     }
 
     /// Peer address and User-Agent of the request.
@@ -49,15 +59,28 @@ mod ssr {
         Ok(ClientInfo { ip, user_agent })
     }
 
+    /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive,
+    /// header capped at [`MAX_TOKEN_BYTES`]); anything else is 401 `unauthorized`.
+    pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
+        let header = headers
+            .get(header::AUTHORIZATION)
+            .ok_or(AuthError::Unauthorized)?;
+        if header.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::Unauthorized);
+        }
+        let header = header.to_str().map_err(|_| AuthError::Unauthorized)?;
+        header
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .ok_or(AuthError::Unauthorized)
+    }
+
     /// The authenticated caller, or 401 `unauthorized`.
     pub async fn authenticate() -> Result<(Arc<AuthService>, Authenticated), AuthError> {
         let parts = parts()?;
         let service = service();
-        let authorization = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .map(|value| value.as_bytes());
-        let authenticated = service.authenticate(authorization).await?;
+        let authenticated = service.authenticate(bearer_token(&parts.headers)?).await?;
         Ok((service, authenticated))
     }
 }
@@ -65,21 +88,21 @@ mod ssr {
 /// `POST /api/v1/status`: public; the landing page calls it after hydration to show the
 /// browser↔server path works.
 #[server(prefix = "/api/v1", endpoint = "status", input = Json)]
-pub async fn check_server() -> Result<ServerStatus, AuthError> {
-    let state = expect_context::<crate::http::AppState>();
-    let store = state.auth.store();
+pub async fn status() -> Result<ServerStatus, AuthError> {
+    let context = ssr::context();
+    let store = context.service.store();
     Ok(ServerStatus {
         store: store.kind().to_string(),
         store_ok: store.ping().await.is_ok(),
-        server_time: crate::auth::server::now_ms(),
-        dev_outbox: state.outbox.is_some(),
+        server_time: context.service.now(),
+        dev_outbox: context.dev_outbox,
     })
 }
 
 /// `POST /api/v1/auth/magic-link {email}`: sends a sign-in link. The answer is the same
 /// whether or not the address has an account.
 #[server(prefix = "/api/v1", endpoint = "auth/magic-link", input = Json)]
-pub async fn request_magic_link(email: String) -> Result<Done, AuthError> {
+pub async fn magic_link(email: String) -> Result<Done, AuthError> {
     let client = ssr::client_info()?;
     ssr::service().request_link(&email, &client).await?;
     Ok(Done { ok: true })
@@ -87,7 +110,7 @@ pub async fn request_magic_link(email: String) -> Result<Done, AuthError> {
 
 /// `POST /api/v1/auth/verify {token}`: consumes a sign-in link once; returns a token pair.
 #[server(prefix = "/api/v1", endpoint = "auth/verify", input = Json)]
-pub async fn verify_magic_link(token: String) -> Result<TokenPair, AuthError> {
+pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
     let client = ssr::client_info()?;
     ssr::service().verify(&token, &client).await
 }
@@ -95,7 +118,7 @@ pub async fn verify_magic_link(token: String) -> Result<TokenPair, AuthError> {
 /// `POST /api/v1/auth/refresh {refresh_token}`: rotates the refresh token and extends
 /// the session; returns the new pair.
 #[server(prefix = "/api/v1", endpoint = "auth/refresh", input = Json)]
-pub async fn refresh_tokens(refresh_token: String) -> Result<TokenPair, AuthError> {
+pub async fn refresh(refresh_token: String) -> Result<TokenPair, AuthError> {
     ssr::service().refresh(&refresh_token).await
 }
 
@@ -115,15 +138,15 @@ pub async fn logout_all() -> Result<Done, AuthError> {
 }
 
 /// `POST /api/v1/me` (bearer): the user and the current session.
-#[server(prefix = "/api/v1", endpoint = "me", input = Json, client = BearerClient)]
-pub async fn whoami() -> Result<Me, AuthError> {
+#[server(name = MeCall, prefix = "/api/v1", endpoint = "me", input = Json, client = BearerClient)]
+pub async fn me() -> Result<Me, AuthError> {
     let (service, auth) = ssr::authenticate().await?;
     Ok(service.me(&auth))
 }
 
 /// `POST /api/v1/sessions` (bearer): the user's sessions, the current one marked.
 #[server(prefix = "/api/v1", endpoint = "sessions", input = Json, client = BearerClient)]
-pub async fn list_sessions() -> Result<Vec<SessionInfo>, AuthError> {
+pub async fn sessions() -> Result<Vec<SessionInfo>, AuthError> {
     let (service, auth) = ssr::authenticate().await?;
     service.sessions(&auth).await
 }
@@ -138,7 +161,7 @@ pub async fn revoke_session(session_id: String) -> Result<Done, AuthError> {
 
 /// `POST /api/v1/notes` (bearer): the user's notes, oldest first.
 #[server(prefix = "/api/v1", endpoint = "notes", input = Json, client = BearerClient)]
-pub async fn list_notes() -> Result<Vec<Note>, AuthError> {
+pub async fn notes() -> Result<Vec<Note>, AuthError> {
     let (service, auth) = ssr::authenticate().await?;
     service.notes(&auth).await
 }

@@ -9,8 +9,8 @@ pub mod client;
 #[cfg(feature = "ssr")]
 pub mod server;
 
+pub mod actions;
 mod error;
-pub mod session;
 pub mod state;
 
 pub use error::{AuthError, EndReason};

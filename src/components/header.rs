@@ -1,7 +1,7 @@
 //! The top bar: brand, navigation, the quiet "reconnecting" indicator, sign-out.
 
 use crate::auth::{
-    session,
+    actions,
     state::{use_auth, AuthStatus, Connection},
 };
 use leptos::{either::EitherOf3, prelude::*, task::spawn_local};
@@ -11,7 +11,7 @@ use leptos_router::hooks::use_location;
 #[component]
 pub fn Header() -> impl IntoView {
     let auth = use_auth();
-    let sign_out = move |_| spawn_local(session::sign_out());
+    let sign_out = move |_| spawn_local(actions::sign_out());
     let location = use_location();
     let current =
         move |path: &'static str| move || (location.pathname.get() == path).then_some("page");

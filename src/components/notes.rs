@@ -1,11 +1,6 @@
 //! The notes list with its add form: the protected resource the app works against.
 
-use crate::auth::{
-    api::{add_note, list_notes},
-    session::authed,
-    state::use_auth,
-    AuthError, Note,
-};
+use crate::auth::{actions::authed, api, state::use_auth, AuthError, Note};
 use leptos::{either::Either, html, prelude::*, task::spawn_local};
 
 fn explain(error: &AuthError) -> String {
@@ -26,7 +21,7 @@ pub fn Notes() -> impl IntoView {
     // Loads again when the server is back after "reconnecting".
     let notes = LocalResource::new(move || {
         auth.reconnected.track();
-        authed(list_notes)
+        authed(api::notes)
     });
     let (added, set_added) = signal(Vec::<Note>::new());
     let (error, set_error) = signal(None::<String>);
@@ -41,7 +36,7 @@ pub fn Notes() -> impl IntoView {
         }
         set_pending.set(true);
         spawn_local(async move {
-            let result = authed(|| add_note(text.clone())).await;
+            let result = authed(|| api::add_note(text.clone())).await;
             set_pending.set(false);
             match result {
                 Ok(note) => {

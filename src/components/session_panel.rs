@@ -2,7 +2,7 @@
 //! valid until, and the two sign-out buttons.
 
 use crate::{
-    auth::{session, state::use_auth, Me},
+    auth::{actions, state::use_auth, Me},
     components::format::{date_time, time_of_day},
 };
 use leptos::{prelude::*, task::spawn_local};
@@ -26,12 +26,12 @@ pub fn SessionPanel(me: Me) -> impl IntoView {
     };
     let everywhere = move |_| {
         spawn_local(async move {
-            if let Err(e) = session::sign_out_everywhere().await {
+            if let Err(e) = actions::sign_out_everywhere().await {
                 set_error.set(Some(format!("Could not sign out everywhere: {e}")));
             }
         })
     };
-    let sign_out = move |_| spawn_local(session::sign_out());
+    let sign_out = move |_| spawn_local(actions::sign_out());
     view! {
         <section class="card session-panel" aria-labelledby="session-title">
             <h2 id="session-title">"This session"</h2>

@@ -78,10 +78,8 @@ async fn with_error_status(response: Response) -> Response {
 
 /// The one error → response mapping: status from the variant, JSON body, `Retry-After`.
 pub fn error_response(error: &AuthError) -> Response {
+    // Pure: faults were logged once where they arose (`auth/server/failure.rs`).
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if status == StatusCode::INTERNAL_SERVER_ERROR {
-        tracing::error!(%error, "API call failed");
-    }
     let body = serde_json::to_vec(error).unwrap_or_else(|_| br#"{"error":"internal"}"#.to_vec());
     let mut response = (
         status,

@@ -6,13 +6,14 @@ use serde_json::json;
 
 /// Pings the store (bounded by its command timeout, about a second).
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    let store = state.auth.store();
+    let store = state.auth.service.store();
     match store.ping().await {
         Ok(()) => (
             StatusCode::OK,
             Json(json!({ "status": "ok", "store": store.kind() })),
         ),
         Err(error) => {
+            let error = crate::auth::server::failure::Chain(&error);
             tracing::warn!(%error, "health check: store unavailable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,

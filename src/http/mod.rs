@@ -14,9 +14,9 @@ pub use state::AppState;
 use crate::{
     app::{shell, App},
     auth::server::{
-        mailer::{DevOutbox, Mailer, SmtpMailer},
-        store::{MemoryStore, RedisStore, SessionStore},
-        AuthService,
+        mailer::{DevOutbox, MailError, Mailer, SmtpMailer},
+        store::{MemoryStore, RedisStore, SessionStore, StoreError},
+        AuthContext, AuthService, SystemClock,
     },
     config::Config,
 };
@@ -32,9 +32,12 @@ use tower_http::{
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The configured store or mailer cannot be set up.
-    #[error("{0}")]
-    Setup(String),
+    /// The configured store cannot be set up (e.g. an unusable `REDIS_URL`).
+    #[error("the session store cannot be set up")]
+    Store(#[source] StoreError),
+    /// The configured mailer cannot be set up (e.g. an unusable `SMTP_URL`).
+    #[error("the mailer cannot be set up")]
+    Mailer(#[source] MailError),
     /// The address is taken or not ours.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -91,10 +94,7 @@ pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppS
             tracing::info!(
                 "session store: Redis (sessions survive restarts when Redis persists them)"
             );
-            Arc::new(
-                RedisStore::new(url, &config.redis_key_prefix)
-                    .map_err(|e| StartError::Setup(e.to_string()))?,
-            )
+            Arc::new(RedisStore::new(url, &config.redis_key_prefix).map_err(StartError::Store)?)
         }
         None => {
             tracing::warn!(
@@ -105,10 +105,7 @@ pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppS
     };
     let (mailer, outbox): (Arc<dyn Mailer>, Option<Arc<DevOutbox>>) = match &config.smtp_url {
         Some(url) => (
-            Arc::new(
-                SmtpMailer::new(url, &config.mail_from)
-                    .map_err(|e| StartError::Setup(e.to_string()))?,
-            ),
+            Arc::new(SmtpMailer::new(url, &config.mail_from).map_err(StartError::Mailer)?),
             None,
         ),
         None => {
@@ -122,10 +119,18 @@ pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppS
     }
     let outbox = outbox.filter(|_| config.is_development());
     let config = Arc::new(config);
-    let auth = Arc::new(AuthService::new(store, config.clone(), mailer));
+    let service = Arc::new(AuthService::new(
+        store,
+        config.clone(),
+        mailer,
+        Arc::new(SystemClock),
+    ));
     Ok(AppState {
         leptos_options,
-        auth,
+        auth: AuthContext {
+            service,
+            dev_outbox: outbox.is_some(),
+        },
         outbox,
     })
 }
@@ -134,13 +139,13 @@ pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppS
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
-    let context_state = state.clone();
+    let auth_context = state.auth.clone();
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_state.clone()),
+            move || provide_context(auth_context.clone()),
             move || shell(leptos_options.clone()),
         );
     if state.outbox.is_some() {

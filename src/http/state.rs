@@ -1,18 +1,18 @@
 //! What every handler and server function can reach.
 
-use crate::auth::server::{mailer::DevOutbox, AuthService};
+use crate::auth::server::{mailer::DevOutbox, AuthContext};
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 
-/// Shared server state: handed to axum handlers as state and to server functions as
-/// Leptos context (`expect_context::<AppState>()`).
+/// Shared server state, handed to axum handlers. Server functions get only its
+/// [`AuthContext`] (as Leptos context), so `auth` needs nothing from `http`.
 #[derive(Clone)]
 pub struct AppState {
     /// Leptos' site options (assets, address).
     pub leptos_options: LeptosOptions,
-    /// Sign-in and session rules over the configured store.
-    pub auth: Arc<AuthService>,
+    /// What the server functions get: the service and the dev-outbox flag.
+    pub auth: AuthContext,
     /// The development outbox; `None` in production or with SMTP.
     pub outbox: Option<Arc<DevOutbox>>,
 }

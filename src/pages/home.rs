@@ -3,8 +3,8 @@
 
 use crate::{
     auth::{
-        api::{check_server, whoami},
-        session::authed,
+        actions::authed,
+        api,
         state::{use_auth, AuthStatus},
     },
     components::{guard::Checking, notes::Notes, session_panel::SessionPanel},
@@ -60,7 +60,7 @@ fn Landing() -> impl IntoView {
 /// Calls the public status function after hydration: proof the browser↔server path works.
 #[component]
 fn ServerCheck() -> impl IntoView {
-    let status = LocalResource::new(check_server);
+    let status = LocalResource::new(api::status);
     view! {
         <p class="server-status" data-testid="server-status" aria-live="polite">
             <Suspense fallback=|| "Checking the server…">
@@ -81,7 +81,7 @@ fn Dashboard() -> impl IntoView {
     // Loads again when the server is back after "reconnecting".
     let profile = LocalResource::new(move || {
         auth.reconnected.track();
-        authed(whoami)
+        authed(api::me)
     });
     view! {
         <Suspense fallback=|| view! { <Checking /> }>

@@ -2,10 +2,7 @@
 //! where to return (`?next=`), and explains rate limits in plain words.
 
 use crate::{
-    auth::{
-        api::{check_server, request_magic_link},
-        AuthError, EndReason,
-    },
+    auth::{api, AuthError, EndReason},
     components::guard::safe_next,
 };
 use leptos::{either::Either, html, prelude::*, task::spawn_local};
@@ -62,7 +59,7 @@ pub fn LoginPage() -> impl IntoView {
         remember_next(&next());
         set_pending.set(true);
         spawn_local(async move {
-            let result = request_magic_link(email.clone()).await;
+            let result = api::magic_link(email.clone()).await;
             set_pending.set(false);
             match result {
                 Ok(_) => {
@@ -80,7 +77,7 @@ pub fn LoginPage() -> impl IntoView {
             }
         });
     };
-    let dev_outbox = LocalResource::new(check_server);
+    let dev_outbox = LocalResource::new(api::status);
     view! {
         <section class="card narrow">
             {move || reason().map(|reason| view! {

@@ -1,12 +1,7 @@
 //! `/sessions`: the person's devices, the current one marked, others revocable.
 
 use crate::{
-    auth::{
-        api::{list_sessions, revoke_session},
-        session::authed,
-        state::use_auth,
-        SessionInfo,
-    },
+    auth::{actions::authed, api, state::use_auth, SessionInfo},
     components::{format::date_time, guard::RequireSignIn},
 };
 use leptos::{either::Either, prelude::*, task::spawn_local};
@@ -27,12 +22,12 @@ fn Devices() -> impl IntoView {
     // Loads again when the server is back after "reconnecting".
     let sessions = LocalResource::new(move || {
         auth.reconnected.track();
-        authed(list_sessions)
+        authed(api::sessions)
     });
     let revoke = move |id: String| {
         spawn_local(async move {
             // Whatever the outcome, show the list as the server now has it.
-            let _ = authed(|| revoke_session(id.clone())).await;
+            let _ = authed(|| api::revoke_session(id.clone())).await;
             sessions.refetch();
         });
     };

@@ -2,7 +2,7 @@
 //! scanners prefetch links; a GET must not consume the token); the button signs in.
 
 use crate::{
-    auth::{api::verify_magic_link, session, AuthError},
+    auth::{actions, api, AuthError},
     components::guard::safe_next,
     pages::login::NEXT_KEY,
 };
@@ -36,11 +36,11 @@ pub fn VerifyPage() -> impl IntoView {
         let navigate = navigate.clone();
         set_pending.set(true);
         spawn_local(async move {
-            let result = verify_magic_link(token()).await;
+            let result = api::verify(token()).await;
             set_pending.set(false);
             match result {
                 Ok(pair) => {
-                    session::signed_in(&pair);
+                    actions::signed_in(&pair);
                     navigate(&take_next(), NavigateOptions::default());
                 }
                 Err(error) => set_failed.set(Some(error)),

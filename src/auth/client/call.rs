@@ -1,6 +1,6 @@
 //! The one wrapper every protected server function goes through.
 
-use super::{coordinator, lifecycle, reconnect, token_store};
+use super::{coordinator, reconnect, signals, token_store};
 use crate::auth::AuthError;
 use std::future::Future;
 
@@ -24,19 +24,9 @@ where
         }
         other => other,
     };
-    observe(&result);
-    result
-}
-
-/// Mirrors an answer into the connection state.
-fn observe<T>(result: &Result<T, AuthError>) {
-    match result {
-        Ok(_) => lifecycle::online(),
-        Err(AuthError::SessionEnded { reason }) => lifecycle::session_ended(Some(*reason)),
-        Err(error) if error.is_transient() => {
-            lifecycle::reconnecting();
-            reconnect::start();
-        }
-        Err(_) => lifecycle::online(),
+    signals::observe(&result);
+    if result.as_ref().is_err_and(AuthError::is_transient) {
+        reconnect::start();
     }
+    result
 }

@@ -11,11 +11,11 @@
 //!   retries with jittered exponential backoff, at most [`MAX_REFRESHES_PER_MINUTE`].
 
 use super::{
-    lifecycle,
+    signals,
     timing::{backoff_ms, now, sleep},
     token_store::{self, StoredTokens},
 };
-use crate::auth::{api::refresh_tokens, AuthError};
+use crate::auth::{api, AuthError};
 use futures::channel::oneshot;
 use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::{set_timeout_with_handle, TimeoutHandle};
@@ -113,16 +113,21 @@ async fn run_refresh() -> Result<StoredTokens, AuthError> {
     match &result {
         Ok(tokens) => {
             FAILURES.set(0);
-            lifecycle::adopt(tokens);
+            adopt(tokens);
         }
-        Err(AuthError::SessionEnded { reason }) => lifecycle::session_ended(Some(*reason)),
-        Err(AuthError::Unauthorized) => {}
-        Err(_) => {
-            lifecycle::reconnecting();
-            schedule_retry();
-        }
+        Err(AuthError::SessionEnded { .. }) => cancel_timer(),
+        Err(error) if error.is_transient() => schedule_retry(),
+        Err(_) => {}
     }
+    signals::observe(&result);
     result
+}
+
+/// Takes `tokens` as current (own refresh, sign-in, or another tab's): timer and page.
+pub fn adopt(tokens: &StoredTokens) {
+    schedule(tokens);
+    signals::show_signed_in(tokens);
+    signals::mark_online();
 }
 
 async fn refresh_once() -> Result<StoredTokens, AuthError> {
@@ -137,7 +142,7 @@ async fn refresh_once() -> Result<StoredTokens, AuthError> {
     }
     take_lease();
     SENT.with(|sent| sent.borrow_mut().push_back(now()));
-    let result = refresh_tokens(current.refresh_token.clone()).await;
+    let result = api::refresh(current.refresh_token.clone()).await;
     release_lease();
     match result {
         // Compare-and-set: store the new pair only over the record it replaces, so a
@@ -220,7 +225,7 @@ async fn wait_for_budget() {
 }
 
 /// Arms the preemptive timer for `tokens` (replacing any earlier one).
-pub fn schedule(tokens: &StoredTokens) {
+fn schedule(tokens: &StoredTokens) {
     // A little jitter so tabs that got the same pair do not all fire at once.
     let spread = (tokens.margin_ms() / 10.0).min(15_000.0);
     let at = tokens.refresh_due_at() - spread * js_sys::Math::random();

@@ -1,16 +1,20 @@
-//! Browser side of staying signed in (hydrate build only).
+//! Browser side of staying signed in (hydrate build only). Dependencies point one way:
+//! `lifecycle` → `call` → `coordinator` → `signals` → `token_store`.
 //!
 //! - [`token_store`]: the token pair in one localStorage record;
+//! - [`signals`]: the only writer of the page's auth signals, and `observe`, the one
+//!   mapping from an answer to what the page shows;
 //! - [`coordinator`]: one shared refresh per tab, preemptive timer, backoff;
 //! - [`call`]: the wrapper every protected server function goes through;
-//! - [`lifecycle`]: start-up, sign-in/out, and keeping tabs in sync;
-//! - [`reconnect`]: probing the server after transient failures.
+//! - [`reconnect`]: probing the server after transient failures;
+//! - [`lifecycle`]: start-up, sign-in/out, and keeping tabs in sync.
 
 pub mod call;
 pub mod coordinator;
 pub mod lifecycle;
 pub mod probe;
 pub mod reconnect;
+pub mod signals;
 pub mod timing;
 pub mod token_store;
 

@@ -4,7 +4,7 @@
 //! cannot do.
 
 use super::authed;
-use crate::auth::api::whoami;
+use crate::auth::api;
 
 /// Fires `count` simultaneous `/api/v1/me` calls; resolves to how many succeeded.
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = probeProtectedCalls)]
@@ -13,7 +13,7 @@ pub async fn probe_protected_calls(count: u32) -> u32 {
         .map(|_| {
             let (answer, received) = futures::channel::oneshot::channel();
             leptos::task::spawn_local(async move {
-                let _ = answer.send(authed(whoami).await.is_ok());
+                let _ = answer.send(authed(api::me).await.is_ok());
             });
             received
         })

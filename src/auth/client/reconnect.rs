@@ -1,9 +1,9 @@
 //! After a protected call fails for a transient reason (network, 5xx, 429), probe the
 //! server with jittered backoff until it answers with a working store again; then the
-//! page is told (`lifecycle::online`) and reloads what failed. One probe loop per tab.
+//! page is told (`signals::mark_online`) and reloads what failed. One probe loop per tab.
 
-use super::{lifecycle, timing::backoff_ms};
-use crate::auth::api::check_server;
+use super::{signals, timing::backoff_ms};
+use crate::auth::api;
 use leptos::prelude::set_timeout;
 use std::{cell::Cell, time::Duration};
 
@@ -32,10 +32,10 @@ fn schedule() {
 }
 
 async fn probe_once() {
-    match check_server().await {
+    match api::status().await {
         Ok(status) if status.store_ok => {
             PROBING.set(false);
-            lifecycle::online();
+            signals::mark_online();
         }
         _ => schedule(),
     }

@@ -22,10 +22,26 @@ pub struct SignInEmail {
     pub sent_at: u64,
 }
 
-/// Failure to hand an email over; logged, never shown (no account enumeration).
+/// Failure to set up a mailer or hand an email over; logged with its cause, never shown
+/// to the person (no account enumeration).
 #[derive(Debug, thiserror::Error)]
-#[error("mail delivery failed: {0}")]
-pub struct MailError(pub String);
+#[error("{what}")]
+pub struct MailError {
+    /// What could not be done (names the setting when it is a configuration problem).
+    pub what: &'static str,
+    /// The underlying error.
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl MailError {
+    fn new(what: &'static str, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            what,
+            source: Box::new(source),
+        }
+    }
+}
 
 /// Sends sign-in emails.
 #[async_trait]
@@ -86,11 +102,11 @@ impl SmtpMailer {
     /// A mailer for `smtp_url` (`smtp://`, `smtps://`, with optional credentials).
     pub fn new(smtp_url: &str, from: &str) -> Result<Self, MailError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
-            .map_err(|e| MailError(format!("SMTP_URL: {e}")))?
+            .map_err(|e| MailError::new("SMTP_URL cannot be used", e))?
             .build();
         let from = from
             .parse()
-            .map_err(|e| MailError(format!("MAIL_FROM: {e}")))?;
+            .map_err(|e| MailError::new("MAIL_FROM is not a mailbox", e))?;
         Ok(Self { transport, from })
     }
 }
@@ -101,7 +117,7 @@ impl Mailer for SmtpMailer {
         let to: Mailbox = email
             .to
             .parse()
-            .map_err(|e| MailError(format!("recipient: {e}")))?;
+            .map_err(|e| MailError::new("recipient is not a mailbox", e))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -111,11 +127,11 @@ impl Mailer for SmtpMailer {
                  If you did not ask for it, ignore this email.\n",
                 email.link
             ))
-            .map_err(|e| MailError(e.to_string()))?;
+            .map_err(|e| MailError::new("sign-in email could not be built", e))?;
         self.transport
             .send(message)
             .await
             .map(|_| ())
-            .map_err(|e| MailError(e.to_string()))
+            .map_err(|e| MailError::new("SMTP delivery failed", e))
     }
 }

@@ -1,12 +1,19 @@
 //! Server side of authentication (ssr build only): tokens, sessions, the store, links
 //! and mail. `AuthService` holds the rules; everything else is a part it uses.
 
+pub mod clock;
+pub mod context;
 pub mod device;
 pub mod email;
+pub mod failure;
 pub mod jwt;
 pub mod mailer;
 pub mod service;
+pub mod session_id;
 pub mod store;
 pub mod tokens;
 
-pub use service::{now_ms, AuthService, Authenticated, ClientInfo};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use context::AuthContext;
+pub use service::{AuthService, Authenticated, ClientInfo};
+pub use session_id::SessionId;

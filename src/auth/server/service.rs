@@ -1,52 +1,29 @@
 //! The sign-in and session rules, independent of HTTP: the server functions in
-//! `auth/api.rs` only translate between requests and these methods.
+//! `auth/api.rs` only translate between requests and these methods. Time comes from the
+//! service's [`Clock`], so every rule here is tested by moving a clock.
 
 use super::{
+    clock::Clock,
     device::device_label,
     email::Email,
-    jwt::{AccessClaims, JwtKeys, MAX_TOKEN_BYTES},
+    failure,
+    jwt::{AccessClaims, JwtKeys},
     mailer::{Mailer, SignInEmail},
+    session_id::SessionId,
     store::{
-        user_id_of, MagicLinkRecord, Millis, RotateOutcome, Rotation, SessionRecord, SessionStore,
-        StoreError, UserRecord,
+        MagicLinkRecord, Millis, RotateOutcome, Rotation, SessionRecord, SessionStore, UserRecord,
     },
-    tokens::{new_session_id, random_id, MagicLinkToken, RefreshToken},
+    tokens::{random_id, sha256_hex, MagicLinkToken, RefreshToken},
 };
 use crate::{
     auth::{AuthError, EndReason, Me, Note, SessionInfo, TokenPair, UserInfo},
     config::{Config, RateLimit},
 };
 use serde::{Deserialize, Serialize};
-use std::{
-    sync::Arc,
-    time::{SystemTime, UNIX_EPOCH},
-};
-
-/// The current time in Unix milliseconds (the one place that reads the wall clock).
-pub fn now_ms() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as Millis)
-        .unwrap_or(0)
-}
+use std::sync::Arc;
 
 /// Longest note accepted, in characters.
 pub const MAX_NOTE_CHARS: usize = 500;
-
-impl From<StoreError> for AuthError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Unavailable(detail) => {
-                tracing::warn!(%detail, "session store unavailable");
-                AuthError::Unavailable
-            }
-            StoreError::Corrupt(detail) => {
-                tracing::error!(%detail, "session store returned unreadable data");
-                AuthError::Internal
-            }
-        }
-    }
-}
 
 /// Who is calling, as far as rate limits and device labels care.
 #[derive(Clone, Debug, Default)]
@@ -71,7 +48,30 @@ pub struct Authenticated {
 struct Successor {
     access_token: String,
     refresh_token: String,
+    /// Access expiry, Unix seconds (as in the JWT).
     access_exp: u64,
+}
+
+/// A pair about to be handed out, with absolute times; [`Issued::answer_at`] turns them
+/// into the relative seconds of the wire format.
+struct Issued {
+    access_token: String,
+    access_expires_at: Millis,
+    refresh_token: String,
+    session_expires_at: Millis,
+}
+
+impl Issued {
+    /// The [`TokenPair`] as answered at `now`.
+    fn answer_at(self, now: Millis) -> TokenPair {
+        TokenPair {
+            access_token: self.access_token,
+            refresh_token: self.refresh_token,
+            token_type: "bearer".into(),
+            expires_in: self.access_expires_at.saturating_sub(now) / 1000,
+            refresh_expires_in: self.session_expires_at.saturating_sub(now) / 1000,
+        }
+    }
 }
 
 /// Sign-in, refresh, sign-out and the protected operations.
@@ -80,17 +80,24 @@ pub struct AuthService {
     jwt: JwtKeys,
     config: Arc<Config>,
     mailer: Arc<dyn Mailer>,
+    clock: Arc<dyn Clock>,
 }
 
 impl AuthService {
-    /// Wires the rules to a store, keys from `config`, and a mailer.
-    pub fn new(store: Arc<dyn SessionStore>, config: Arc<Config>, mailer: Arc<dyn Mailer>) -> Self {
+    /// Wires the rules to a store, keys from `config`, a mailer and a clock.
+    pub fn new(
+        store: Arc<dyn SessionStore>,
+        config: Arc<Config>,
+        mailer: Arc<dyn Mailer>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let jwt = JwtKeys::new(&config.jwt_secret, config.access_ttl);
         Self {
             store,
             jwt,
             config,
             mailer,
+            clock,
         }
     }
 
@@ -99,11 +106,19 @@ impl AuthService {
         self.store.as_ref()
     }
 
+    /// The service's current time, Unix ms.
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
     /// Counts a request against `limit`; 429 with `retry_after` once over it.
     async fn limit(&self, scope: &str, subject: &str, limit: RateLimit) -> Result<(), AuthError> {
         let window_ms = limit.window.as_millis() as Millis;
-        let key = format!("{scope}:{}", super::tokens::sha256_hex(subject.as_bytes()));
-        let count = self.store.hit_rate_limit(&key, window_ms, now_ms()).await?;
+        let key = format!("{scope}:{}", sha256_hex(subject.as_bytes()));
+        let count = self
+            .store
+            .hit_rate_limit(&key, window_ms, self.now())
+            .await?;
         if count.count > limit.max {
             return Err(AuthError::RateLimited {
                 retry_after: count.reset_in_ms.div_ceil(1000).max(1),
@@ -125,7 +140,7 @@ impl AuthService {
             .await?;
         self.limit("link-email", email.as_str(), self.config.rate_limit_email)
             .await?;
-        let now = now_ms();
+        let now = self.now();
         let token = MagicLinkToken::generate(&email.key());
         self.store
             .save_magic_link(&MagicLinkRecord {
@@ -150,7 +165,7 @@ impl AuthService {
         let mailer = self.mailer.clone();
         tokio::spawn(async move {
             if let Err(error) = mailer.send(message).await {
-                tracing::error!(%error, "sign-in email not delivered");
+                tracing::error!(error = %failure::Chain(&error), "sign-in email not delivered");
             }
         });
         Ok(())
@@ -166,13 +181,14 @@ impl AuthService {
         self.limit("verify-ip", &client.ip, self.config.rate_limit_ip)
             .await?;
         let token = MagicLinkToken::parse(raw_token).ok_or(AuthError::LinkInvalid)?;
-        let now = now_ms();
+        let now = self.now();
         let email = self
             .store
             .redeem_magic_link(token.email_key(), &token.hash(), now)
             .await?
             .ok_or(AuthError::LinkInvalid)?;
-        let email = Email::parse(&email).map_err(|_| AuthError::Internal)?;
+        let email =
+            Email::parse(&email).map_err(|_| failure::internal("stored link email unreadable"))?;
         let candidate = UserRecord {
             id: random_id(),
             email: email.as_str().to_string(),
@@ -182,7 +198,7 @@ impl AuthService {
             .store
             .find_or_create_user(&email.key(), &candidate)
             .await?;
-        let sid = new_session_id(&user.id);
+        let sid = SessionId::generate(&user.id);
         let refresh = RefreshToken::generate(&sid);
         let absolute_expires_at = now + self.config.session_max_age.as_millis() as Millis;
         let expires_at =
@@ -196,39 +212,36 @@ impl AuthService {
             expires_at,
             absolute_expires_at,
             refresh_hash: refresh.hash(),
-            previous_hash: String::new(),
+            previous_hash: None,
             rotated_at: now,
-            successor: String::new(),
-            history: String::new(),
         };
         self.store.create_session(&session).await?;
-        let (access_token, claims) = self.jwt.issue(&user.id, &sid, now / 1000);
+        let (access_token, claims) = self.jwt.issue(&user.id, sid.as_str(), now / 1000);
         tracing::info!(user = %user.id, "signed in");
-        Ok(pair(
+        Ok(Issued {
             access_token,
-            refresh.expose(),
-            claims.exp,
-            expires_at,
-            now,
-        ))
+            access_expires_at: claims.exp * 1000,
+            refresh_token: refresh.expose(),
+            session_expires_at: expires_at,
+        }
+        .answer_at(now))
     }
 
-    /// Rotates a refresh token: one atomic store step (see `store::decide_rotation`).
+    /// Rotates a refresh token: one atomic store step (see `store::rotation`).
     #[tracing::instrument(skip_all)]
     pub async fn refresh(&self, raw_token: &str) -> Result<TokenPair, AuthError> {
         let ended = |reason| AuthError::SessionEnded { reason };
         let presented = RefreshToken::parse(raw_token).ok_or(ended(EndReason::Invalid))?;
         let sid = presented.session_id();
-        let user_id = user_id_of(sid).ok_or(ended(EndReason::Invalid))?;
-        let now = now_ms();
+        let now = self.now();
         let successor = RefreshToken::generate(sid);
-        let (access_token, claims) = self.jwt.issue(user_id, sid, now / 1000);
+        let (access_token, claims) = self.jwt.issue(sid.user_id(), sid.as_str(), now / 1000);
         let sealed = serde_json::to_vec(&Successor {
             access_token: access_token.clone(),
             refresh_token: successor.expose(),
             access_exp: claims.exp,
         })
-        .map_err(|_| AuthError::Internal)?;
+        .map_err(|_| failure::internal("successor could not be encoded"))?;
         let rotation = Rotation {
             presented_hash: presented.hash(),
             new_hash: successor.hash(),
@@ -237,14 +250,13 @@ impl AuthService {
             idle_ms: self.config.refresh_ttl.as_millis() as Millis,
             grace_ms: self.config.reuse_grace.as_millis() as Millis,
         };
-        match self.store.rotate(sid, &rotation).await? {
-            RotateOutcome::Rotated { expires_at } => Ok(pair(
+        let issued = match self.store.rotate(sid, &rotation).await? {
+            RotateOutcome::Rotated { expires_at } => Issued {
                 access_token,
-                successor.expose(),
-                claims.exp,
-                expires_at,
-                now,
-            )),
+                access_expires_at: claims.exp * 1000,
+                refresh_token: successor.expose(),
+                session_expires_at: expires_at,
+            },
             RotateOutcome::Replayed {
                 sealed_successor,
                 expires_at,
@@ -252,26 +264,23 @@ impl AuthService {
                 let earlier: Successor = presented
                     .open(&sealed_successor)
                     .and_then(|plain| serde_json::from_slice(&plain).ok())
-                    .ok_or_else(|| {
-                        tracing::error!("stored successor could not be opened");
-                        AuthError::Internal
-                    })?;
-                Ok(pair(
-                    earlier.access_token,
-                    earlier.refresh_token,
-                    earlier.access_exp,
-                    expires_at,
-                    now,
-                ))
+                    .ok_or_else(|| failure::internal("stored successor could not be opened"))?;
+                Issued {
+                    access_token: earlier.access_token,
+                    access_expires_at: earlier.access_exp * 1000,
+                    refresh_token: earlier.refresh_token,
+                    session_expires_at: expires_at,
+                }
             }
             RotateOutcome::Ended(reason) => {
                 if reason == EndReason::Reused {
                     tracing::warn!(session = %sid, "refresh token reused: session ended");
                 }
-                Err(ended(reason))
+                return Err(ended(reason));
             }
-            RotateOutcome::Unknown => Err(ended(EndReason::Invalid)),
-        }
+            RotateOutcome::Unrecognised => return Err(ended(EndReason::Invalid)),
+        };
+        Ok(issued.answer_at(now))
     }
 
     /// Ends the session of a refresh token (current or just-rotated one). Idempotent:
@@ -282,13 +291,13 @@ impl AuthService {
         let Some(token) = RefreshToken::parse(raw_token) else {
             return Ok(());
         };
-        let now = now_ms();
+        let now = self.now();
         let Some(session) = self.store.get_session(token.session_id(), now).await? else {
             return Ok(());
         };
         let hash = token.hash();
-        let owns = [&session.refresh_hash, &session.previous_hash]
-            .iter()
+        let owns = std::iter::once(&session.refresh_hash)
+            .chain(session.previous_hash.as_ref())
             .any(|known| bool::from(known.as_bytes().ct_eq(hash.as_bytes())));
         if owns {
             self.store
@@ -298,29 +307,17 @@ impl AuthService {
         Ok(())
     }
 
-    /// Checks an `Authorization` header: a valid access token of a live session.
-    pub async fn authenticate(
-        &self,
-        authorization: Option<&[u8]>,
-    ) -> Result<Authenticated, AuthError> {
-        let header = authorization.ok_or(AuthError::Unauthorized)?;
-        if header.len() > MAX_TOKEN_BYTES {
-            return Err(AuthError::Unauthorized);
-        }
-        let header = std::str::from_utf8(header).map_err(|_| AuthError::Unauthorized)?;
-        let token = header
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .ok_or(AuthError::Unauthorized)?;
-        let now = now_ms();
-        let claims = self.jwt.verify(token, now / 1000).map_err(|error| {
+    /// Checks a bearer access token: valid, and its session is live.
+    pub async fn authenticate(&self, access_token: &str) -> Result<Authenticated, AuthError> {
+        let now = self.now();
+        let claims = self.jwt.verify(access_token, now / 1000).map_err(|error| {
             tracing::debug!(%error, "access token refused");
             AuthError::Unauthorized
         })?;
+        let sid = SessionId::parse(&claims.sid).ok_or(AuthError::Unauthorized)?;
         let session = self
             .store
-            .get_session(&claims.sid, now)
+            .get_session(&sid, now)
             .await?
             .filter(|session| session.user.id == claims.sub)
             .ok_or(AuthError::Unauthorized)?;
@@ -339,7 +336,7 @@ impl AuthService {
     pub async fn sessions(&self, auth: &Authenticated) -> Result<Vec<SessionInfo>, AuthError> {
         let sessions = self
             .store
-            .list_sessions(&auth.session.user.id, now_ms())
+            .list_sessions(&auth.session.user.id, self.now())
             .await?;
         Ok(sessions
             .iter()
@@ -349,11 +346,11 @@ impl AuthService {
 
     /// Ends one of the caller's own sessions.
     pub async fn revoke(&self, auth: &Authenticated, session_id: &str) -> Result<(), AuthError> {
-        if user_id_of(session_id) != Some(auth.session.user.id.as_str()) {
-            return Err(AuthError::bad_request("no such session"));
-        }
+        let sid = SessionId::parse(session_id)
+            .filter(|sid| sid.user_id() == auth.session.user.id)
+            .ok_or_else(|| AuthError::bad_request("no such session"))?;
         self.store
-            .end_session(session_id, EndReason::Revoked, now_ms())
+            .end_session(&sid, EndReason::Revoked, self.now())
             .await?;
         Ok(())
     }
@@ -362,7 +359,7 @@ impl AuthService {
     pub async fn logout_all(&self, auth: &Authenticated) -> Result<usize, AuthError> {
         Ok(self
             .store
-            .end_all_sessions(&auth.session.user.id, EndReason::Revoked, now_ms())
+            .end_all_sessions(&auth.session.user.id, EndReason::Revoked, self.now())
             .await?)
     }
 
@@ -385,26 +382,10 @@ impl AuthService {
         let note = Note {
             id: random_id(),
             text: text.to_string(),
-            created_at: now_ms(),
+            created_at: self.now(),
         };
         self.store.add_note(&auth.session.user.id, &note).await?;
         Ok(note)
-    }
-}
-
-fn pair(
-    access_token: String,
-    refresh_token: String,
-    access_exp_secs: u64,
-    session_expires_at: Millis,
-    now: Millis,
-) -> TokenPair {
-    TokenPair {
-        access_token,
-        refresh_token,
-        token_type: "bearer".into(),
-        expires_in: (access_exp_secs * 1000).saturating_sub(now) / 1000,
-        refresh_expires_in: session_expires_at.saturating_sub(now) / 1000,
     }
 }
 
@@ -418,7 +399,7 @@ fn user_info(user: &UserRecord) -> UserInfo {
 
 fn session_info(session: &SessionRecord, current: bool) -> SessionInfo {
     SessionInfo {
-        id: session.sid.clone(),
+        id: session.sid.to_string(),
         device: session.device.clone(),
         created_at: session.created_at,
         last_activity: session.last_activity,

@@ -4,6 +4,7 @@
 //! Token types are newtypes with a redacted `Debug` and no `Serialize`: they leave the
 //! server only inside a [`crate::auth::TokenPair`] or an email.
 
+use super::session_id::SessionId;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chacha20poly1305::{
     aead::{Aead, KeyInit},
@@ -43,12 +44,6 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
 }
 
-/// Session id for a new session of `user_id`: the user id leads, so a token naming the
-/// session also names the user's Cluster slot.
-pub fn new_session_id(user_id: &str) -> String {
-    format!("{user_id}-{}", random_id())
-}
-
 fn new_secret() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<SECRET_BYTES>())
 }
@@ -64,15 +59,15 @@ fn split_token(raw: &str) -> Option<(&str, &str)> {
 /// store keeps only [`RefreshToken::hash`].
 #[derive(Clone, PartialEq, Eq)]
 pub struct RefreshToken {
-    sid: String,
+    sid: SessionId,
     secret: String,
 }
 
 impl RefreshToken {
     /// A new token for session `sid`.
-    pub fn generate(sid: &str) -> Self {
+    pub fn generate(sid: &SessionId) -> Self {
         Self {
-            sid: sid.to_string(),
+            sid: sid.clone(),
             secret: new_secret(),
         }
     }
@@ -80,15 +75,14 @@ impl RefreshToken {
     /// Reads a presented token; `None` when it cannot be one of ours.
     pub fn parse(raw: &str) -> Option<Self> {
         let (sid, secret) = split_token(raw)?;
-        crate::auth::server::store::user_id_of(sid)?;
         Some(Self {
-            sid: sid.to_string(),
+            sid: SessionId::parse(sid)?,
             secret: secret.to_string(),
         })
     }
 
     /// The session this token belongs to.
-    pub fn session_id(&self) -> &str {
+    pub fn session_id(&self) -> &SessionId {
         &self.sid
     }
 
@@ -202,12 +196,13 @@ mod tests {
 
     #[test]
     fn refresh_tokens_round_trip_and_hide_their_secret() {
-        let token = RefreshToken::generate("ab12-cd34");
+        let sid = SessionId::parse("ab12-cd34").unwrap();
+        let token = RefreshToken::generate(&sid);
         let parsed = RefreshToken::parse(&token.expose()).unwrap();
         assert_eq!(parsed, token);
-        assert_eq!(parsed.session_id(), "ab12-cd34");
+        assert_eq!(parsed.session_id(), &sid);
         assert!(!format!("{token:?}").contains(&token.secret));
-        assert_ne!(token.hash(), RefreshToken::generate("ab12-cd34").hash());
+        assert_ne!(token.hash(), RefreshToken::generate(&sid).hash());
     }
 
     #[test]
@@ -226,10 +221,11 @@ mod tests {
 
     #[test]
     fn only_the_same_token_opens_a_seal() {
-        let token = RefreshToken::generate("ab-cd");
+        let sid = SessionId::parse("ab-cd").unwrap();
+        let token = RefreshToken::generate(&sid);
         let sealed = token.seal(b"pair");
         assert_eq!(token.open(&sealed).unwrap(), b"pair");
-        assert!(RefreshToken::generate("ab-cd").open(&sealed).is_none());
+        assert!(RefreshToken::generate(&sid).open(&sealed).is_none());
         assert!(token.open("garbage").is_none());
     }
 

@@ -2,11 +2,12 @@
 //! `cargo leptos watch` works with nothing installed. Everything is lost on restart.
 
 use super::{
-    apply_rotation, decide_rotation, oldest_first, Decision, MagicLinkRecord, Millis, RateCount,
-    RotateOutcome, Rotation, SessionRecord, SessionStore, StoreError, UserRecord, MAX_NOTES,
-    TOMBSTONE_MS,
+    oldest_first,
+    rotation::{self, Decision},
+    MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord, SessionStore,
+    StoreError, UserRecord, HISTORY_LEN, MAX_NOTES, TOMBSTONE_MS,
 };
-use crate::auth::{EndReason, Note};
+use crate::auth::{server::session_id::SessionId, EndReason, Note};
 use async_trait::async_trait;
 use std::{
     collections::HashMap,
@@ -23,32 +24,57 @@ pub struct MemoryStore {
 #[derive(Default)]
 struct Inner {
     users: HashMap<String, UserRecord>,
-    sessions: HashMap<String, SessionRecord>,
-    tombstones: HashMap<String, (EndReason, Millis)>,
+    sessions: HashMap<SessionId, StoredSession>,
+    tombstones: HashMap<SessionId, (EndReason, Millis)>,
     links: HashMap<String, MagicLinkRecord>,
     rates: HashMap<String, (u64, Millis)>,
     notes: HashMap<String, Vec<Note>>,
 }
 
+/// A session with the rotation bookkeeping only this store needs to see (the Redis
+/// store keeps the same in its session hash and history zset).
+struct StoredSession {
+    record: SessionRecord,
+    /// The pair issued by the last rotation, sealed under the previous token.
+    sealed_successor: String,
+    /// Hashes this session replaced, oldest first, at most [`HISTORY_LEN`].
+    earlier: Vec<String>,
+}
+
+impl StoredSession {
+    /// Applies [`Decision::Rotate`]: the presented (current) hash becomes previous.
+    fn rotate(&mut self, rotation: &Rotation, expires_at: Millis) {
+        let replaced = std::mem::replace(&mut self.record.refresh_hash, rotation.new_hash.clone());
+        self.earlier.push(replaced.clone());
+        let excess = self.earlier.len().saturating_sub(HISTORY_LEN);
+        self.earlier.drain(..excess);
+        self.record.previous_hash = Some(replaced);
+        self.record.rotated_at = rotation.now;
+        self.record.last_activity = rotation.now;
+        self.record.expires_at = expires_at;
+        self.sealed_successor = rotation.sealed_successor.clone();
+    }
+}
+
 impl Inner {
     /// Ends `sid` (if live) and remembers why.
-    fn end(&mut self, sid: &str, reason: EndReason, now: Millis) -> bool {
+    fn end(&mut self, sid: &SessionId, reason: EndReason, now: Millis) -> bool {
         let was_live = self
             .sessions
             .remove(sid)
-            .is_some_and(|session| session.is_live(now));
+            .is_some_and(|session| session.record.is_live(now));
         self.tombstones
-            .insert(sid.to_string(), (reason, now + TOMBSTONE_MS));
+            .insert(sid.clone(), (reason, now + TOMBSTONE_MS));
         was_live
     }
 
     /// Drops what has expired, like Redis TTLs would.
     fn sweep(&mut self, now: Millis) {
-        let expired: Vec<String> = self
+        let expired: Vec<SessionId> = self
             .sessions
             .values()
-            .filter(|s| !s.is_live(now))
-            .map(|s| s.sid.clone())
+            .filter(|s| !s.record.is_live(now))
+            .map(|s| s.record.sid.clone())
             .collect();
         for sid in expired {
             self.end(&sid, EndReason::Expired, now);
@@ -100,28 +126,39 @@ impl SessionStore for MemoryStore {
     async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
         let mut inner = self.lock();
         inner.sweep(session.created_at);
-        inner.sessions.insert(session.sid.clone(), session.clone());
+        inner.sessions.insert(
+            session.sid.clone(),
+            StoredSession {
+                record: session.clone(),
+                sealed_successor: String::new(),
+                earlier: Vec::new(),
+            },
+        );
         Ok(())
     }
 
     async fn get_session(
         &self,
-        sid: &str,
+        sid: &SessionId,
         now: Millis,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let inner = self.lock();
         Ok(inner
             .sessions
             .get(sid)
-            .filter(|session| session.is_live(now))
-            .cloned()
-            .map(SessionRecord::without_internals))
+            .map(|session| &session.record)
+            .filter(|record| record.is_live(now))
+            .cloned())
     }
 
-    async fn rotate(&self, sid: &str, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {
+    async fn rotate(
+        &self,
+        sid: &SessionId,
+        rotation: &Rotation,
+    ) -> Result<RotateOutcome, StoreError> {
         let mut inner = self.lock();
         let now = rotation.now;
-        let Some(record) = inner.sessions.get_mut(sid) else {
+        let Some(session) = inner.sessions.get_mut(sid) else {
             let reason = inner
                 .tombstones
                 .get(sid)
@@ -129,26 +166,26 @@ impl SessionStore for MemoryStore {
                 .map(|(reason, _)| *reason);
             return Ok(RotateOutcome::Ended(reason.unwrap_or(EndReason::Invalid)));
         };
-        match decide_rotation(record, rotation) {
+        match rotation::decide(&session.record, &session.earlier, rotation) {
             Decision::Rotate { expires_at } => {
-                apply_rotation(record, rotation, expires_at);
+                session.rotate(rotation, expires_at);
                 Ok(RotateOutcome::Rotated { expires_at })
             }
             Decision::Replay => Ok(RotateOutcome::Replayed {
-                sealed_successor: record.successor.clone(),
-                expires_at: record.expires_at,
+                sealed_successor: session.sealed_successor.clone(),
+                expires_at: session.record.expires_at,
             }),
             Decision::End(reason) => {
                 inner.end(sid, reason, now);
                 Ok(RotateOutcome::Ended(reason))
             }
-            Decision::Reject => Ok(RotateOutcome::Unknown),
+            Decision::Unrecognised => Ok(RotateOutcome::Unrecognised),
         }
     }
 
     async fn end_session(
         &self,
-        sid: &str,
+        sid: &SessionId,
         reason: EndReason,
         now: Millis,
     ) -> Result<bool, StoreError> {
@@ -168,9 +205,9 @@ impl SessionStore for MemoryStore {
         let mut sessions: Vec<SessionRecord> = inner
             .sessions
             .values()
-            .filter(|s| s.user.id == user_id && s.is_live(now))
+            .map(|s| &s.record)
+            .filter(|r| r.user.id == user_id && r.is_live(now))
             .cloned()
-            .map(SessionRecord::without_internals)
             .collect();
         oldest_first(&mut sessions);
         Ok(sessions)
@@ -183,11 +220,11 @@ impl SessionStore for MemoryStore {
         now: Millis,
     ) -> Result<usize, StoreError> {
         let mut inner = self.lock();
-        let sids: Vec<String> = inner
+        let sids: Vec<SessionId> = inner
             .sessions
-            .values()
-            .filter(|s| s.user.id == user_id)
-            .map(|s| s.sid.clone())
+            .keys()
+            .filter(|sid| sid.user_id() == user_id)
+            .cloned()
             .collect();
         Ok(sids
             .iter()
@@ -253,5 +290,49 @@ impl SessionStore for MemoryStore {
 
     async fn list_notes(&self, user_id: &str) -> Result<Vec<Note>, StoreError> {
         Ok(self.lock().notes.get(user_id).cloned().unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_remembers_at_most_history_len_earlier_hashes() {
+        let sid = SessionId::generate("ab");
+        let mut session = StoredSession {
+            record: SessionRecord {
+                sid,
+                user: UserRecord {
+                    id: "ab".into(),
+                    email: "a@example.com".into(),
+                    created_at: 0,
+                },
+                device: "test".into(),
+                created_at: 0,
+                last_activity: 0,
+                expires_at: 1_000,
+                absolute_expires_at: 1_000,
+                refresh_hash: "h0".into(),
+                previous_hash: None,
+                rotated_at: 0,
+            },
+            sealed_successor: String::new(),
+            earlier: Vec::new(),
+        };
+        for i in 1..=(HISTORY_LEN as u64 + 10) {
+            let rotation = Rotation {
+                presented_hash: session.record.refresh_hash.clone(),
+                new_hash: format!("h{i}"),
+                sealed_successor: format!("s{i}"),
+                now: i,
+                idle_ms: 1_000,
+                grace_ms: 0,
+            };
+            session.rotate(&rotation, 1_000);
+        }
+        assert_eq!(session.earlier.len(), HISTORY_LEN);
+        assert_eq!(session.earlier.last().map(String::as_str), Some("h41"));
+        assert_eq!(session.record.previous_hash.as_deref(), Some("h41"));
     }
 }

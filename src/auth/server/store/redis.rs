@@ -11,7 +11,7 @@ use super::{
     oldest_first, MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord,
     SessionStore, StoreError, UserRecord, HISTORY_LEN, MAX_NOTES, TOMBSTONE_MS, USER_TTL_MS,
 };
-use crate::auth::{server::store::user_id_of, EndReason, Note};
+use crate::auth::{server::session_id::SessionId, EndReason, Note};
 use async_trait::async_trait;
 use redis::{aio::ConnectionManager, AsyncCommands, Script};
 use std::{collections::HashMap, future::Future, sync::LazyLock, time::Duration};
@@ -25,7 +25,7 @@ macro_rules! script {
         static $name: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!($file)));
     };
 }
-script!(ROTATE, "lua/rotate.lua");
+script!(ROTATE, "rotation.lua");
 script!(CREATE_SESSION, "lua/create_session.lua");
 script!(END_SESSION, "lua/end_session.lua");
 script!(END_ALL_SESSIONS, "lua/end_all_sessions.lua");
@@ -51,17 +51,17 @@ impl Keys {
     fn user_space(&self, user_id: &str) -> String {
         format!("{}:{{{}}}:", self.prefix, user_id)
     }
-    fn session(&self, user_id: &str, sid: &str) -> String {
-        format!("{}session:{sid}", self.user_space(user_id))
+    fn session(&self, sid: &SessionId) -> String {
+        format!("{}session:{sid}", self.user_space(sid.user_id()))
     }
     fn index(&self, user_id: &str) -> String {
         format!("{}sessions", self.user_space(user_id))
     }
-    fn history(&self, user_id: &str, sid: &str) -> String {
-        format!("{}history:{sid}", self.user_space(user_id))
+    fn history(&self, sid: &SessionId) -> String {
+        format!("{}history:{sid}", self.user_space(sid.user_id()))
     }
-    fn tombstone(&self, user_id: &str, sid: &str) -> String {
-        format!("{}ended:{sid}", self.user_space(user_id))
+    fn tombstone(&self, sid: &SessionId) -> String {
+        format!("{}ended:{sid}", self.user_space(sid.user_id()))
     }
     fn notes(&self, user_id: &str) -> String {
         format!("{}notes", self.user_space(user_id))
@@ -81,8 +81,7 @@ impl RedisStore {
     /// A store for `url` whose keys all start with `prefix` (production: `"ssi"`).
     /// Does not connect yet: the first call does, and later calls reconnect as needed.
     pub fn new(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url)
-            .map_err(|e| StoreError::Unavailable(format!("bad REDIS_URL: {e}")))?;
+        let client = redis::Client::open(url).map_err(unavailable)?;
         Ok(Self {
             client,
             connection: OnceCell::new(),
@@ -124,15 +123,15 @@ async fn with_timeout<T>(
 ) -> Result<T, StoreError> {
     tokio::time::timeout(COMMAND_TIMEOUT, call)
         .await
-        .unwrap_or_else(|_| Err(StoreError::Unavailable("timed out".into())))
+        .unwrap_or(Err(StoreError::TimedOut))
 }
 
 fn unavailable(error: redis::RedisError) -> StoreError {
-    StoreError::Unavailable(error.to_string())
+    StoreError::Unavailable(Box::new(error))
 }
 
 fn corrupt(what: impl Into<String>) -> StoreError {
-    StoreError::Corrupt(what.into())
+    StoreError::corrupt(what)
 }
 
 fn ms(value: Millis) -> String {
@@ -155,10 +154,10 @@ const PUBLIC_FIELDS: [&str; 12] = [
     "rotated_at",
 ];
 
-/// Field/value pairs of a session hash.
+/// Field/value pairs of a new session's hash (no previous token, no successor yet).
 fn session_fields(s: &SessionRecord) -> Vec<(&'static str, String)> {
     vec![
-        ("sid", s.sid.clone()),
+        ("sid", s.sid.to_string()),
         ("uid", s.user.id.clone()),
         ("email", s.user.email.clone()),
         ("user_created_at", ms(s.user.created_at)),
@@ -168,9 +167,7 @@ fn session_fields(s: &SessionRecord) -> Vec<(&'static str, String)> {
         ("expires_at", ms(s.expires_at)),
         ("absolute_expires_at", ms(s.absolute_expires_at)),
         ("refresh_hash", s.refresh_hash.clone()),
-        ("previous_hash", s.previous_hash.clone()),
         ("rotated_at", ms(s.rotated_at)),
-        ("successor", s.successor.clone()),
     ]
 }
 
@@ -190,8 +187,9 @@ fn parse_session(fields: HashMap<String, String>) -> Result<Option<SessionRecord
             .parse()
             .map_err(|_| corrupt(format!("session field `{name}` is not a number")))
     };
+    let sid = text("sid")?;
     Ok(Some(SessionRecord {
-        sid: text("sid")?,
+        sid: SessionId::parse(&sid).ok_or_else(|| corrupt("session with a malformed `sid`"))?,
         user: UserRecord {
             id: text("uid")?,
             email: text("email")?,
@@ -203,11 +201,11 @@ fn parse_session(fields: HashMap<String, String>) -> Result<Option<SessionRecord
         expires_at: number("expires_at")?,
         absolute_expires_at: number("absolute_expires_at")?,
         refresh_hash: text("refresh_hash")?,
-        previous_hash: text("previous_hash").unwrap_or_default(),
+        previous_hash: fields
+            .get("previous_hash")
+            .filter(|h| !h.is_empty())
+            .cloned(),
         rotated_at: number("rotated_at")?,
-        // Rotation internals stay inside the store (see `SessionStore::get_session`).
-        successor: String::new(),
-        history: String::new(),
     }))
 }
 
@@ -232,7 +230,8 @@ impl SessionStore for RedisStore {
         email_key: &str,
         candidate: &UserRecord,
     ) -> Result<UserRecord, StoreError> {
-        let json = serde_json::to_string(candidate).map_err(|e| corrupt(e.to_string()))?;
+        let json = serde_json::to_string(candidate)
+            .map_err(|e| StoreError::corrupt_because("user record", e))?;
         let key = self.keys.user(email_key);
         let stored: String = self
             .run(|mut c| async move {
@@ -244,17 +243,16 @@ impl SessionStore for RedisStore {
                     .await
             })
             .await?;
-        serde_json::from_str(&stored).map_err(|e| corrupt(format!("user record: {e}")))
+        serde_json::from_str(&stored).map_err(|e| StoreError::corrupt_because("user record", e))
     }
 
     async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        let uid = &session.user.id;
-        let mut invocation = CREATE_SESSION.key(self.keys.session(uid, &session.sid));
+        let mut invocation = CREATE_SESSION.key(self.keys.session(&session.sid));
         invocation
-            .key(self.keys.index(uid))
+            .key(self.keys.index(session.sid.user_id()))
             .arg(ms(session.expires_at + TOMBSTONE_MS))
             .arg(ms(session.absolute_expires_at + TOMBSTONE_MS))
-            .arg(&session.sid)
+            .arg(session.sid.as_str())
             .arg(ms(session.expires_at));
         for (field, value) in session_fields(session) {
             invocation.arg(field).arg(value);
@@ -266,13 +264,10 @@ impl SessionStore for RedisStore {
 
     async fn get_session(
         &self,
-        sid: &str,
+        sid: &SessionId,
         now: Millis,
     ) -> Result<Option<SessionRecord>, StoreError> {
-        let Some(uid) = user_id_of(sid) else {
-            return Ok(None);
-        };
-        let key = self.keys.session(uid, sid);
+        let key = self.keys.session(sid);
         let values: Vec<Option<String>> = self
             .run(|mut c| async move {
                 redis::cmd("HMGET")
@@ -290,15 +285,16 @@ impl SessionStore for RedisStore {
         Ok(parse_session(fields)?.filter(|s| s.is_live(now)))
     }
 
-    async fn rotate(&self, sid: &str, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {
-        let Some(uid) = user_id_of(sid) else {
-            return Ok(RotateOutcome::Ended(EndReason::Invalid));
-        };
-        let mut invocation = ROTATE.key(self.keys.session(uid, sid));
+    async fn rotate(
+        &self,
+        sid: &SessionId,
+        rotation: &Rotation,
+    ) -> Result<RotateOutcome, StoreError> {
+        let mut invocation = ROTATE.key(self.keys.session(sid));
         invocation
-            .key(self.keys.index(uid))
-            .key(self.keys.tombstone(uid, sid))
-            .key(self.keys.history(uid, sid))
+            .key(self.keys.index(sid.user_id()))
+            .key(self.keys.tombstone(sid))
+            .key(self.keys.history(sid))
             .arg(&rotation.presented_hash)
             .arg(&rotation.new_hash)
             .arg(&rotation.sealed_successor)
@@ -307,7 +303,7 @@ impl SessionStore for RedisStore {
             .arg(ms(rotation.grace_ms))
             .arg(ms(TOMBSTONE_MS))
             .arg(HISTORY_LEN)
-            .arg(sid);
+            .arg(sid.as_str());
         let reply: Vec<String> = self
             .run(|mut c| async move { invocation.invoke_async(&mut c).await })
             .await?;
@@ -324,26 +320,23 @@ impl SessionStore for RedisStore {
                 expires_at: number(expires_at)?,
             }),
             ["ended", reason] => Ok(RotateOutcome::Ended(parse_reason(reason)?)),
-            ["unknown"] => Ok(RotateOutcome::Unknown),
+            ["unrecognised"] => Ok(RotateOutcome::Unrecognised),
             _ => Err(corrupt("rotate returned an unexpected reply")),
         }
     }
 
     async fn end_session(
         &self,
-        sid: &str,
+        sid: &SessionId,
         reason: EndReason,
         now: Millis,
     ) -> Result<bool, StoreError> {
-        let Some(uid) = user_id_of(sid) else {
-            return Ok(false);
-        };
-        let mut invocation = END_SESSION.key(self.keys.session(uid, sid));
+        let mut invocation = END_SESSION.key(self.keys.session(sid));
         invocation
-            .key(self.keys.index(uid))
-            .key(self.keys.tombstone(uid, sid))
-            .key(self.keys.history(uid, sid))
-            .arg(sid)
+            .key(self.keys.index(sid.user_id()))
+            .key(self.keys.tombstone(sid))
+            .key(self.keys.history(sid))
+            .arg(sid.as_str())
             .arg(reason.code())
             .arg(ms(TOMBSTONE_MS))
             .arg(ms(now));
@@ -366,7 +359,6 @@ impl SessionStore for RedisStore {
         let mut sessions = Vec::with_capacity(rows.len());
         for row in rows {
             if let Some(session) = parse_session(row)?.filter(|s| s.is_live(now)) {
-                // parse_session already leaves the rotation internals out.
                 sessions.push(session);
             }
         }
@@ -451,7 +443,8 @@ impl SessionStore for RedisStore {
 
     async fn add_note(&self, user_id: &str, note: &Note) -> Result<(), StoreError> {
         let key = self.keys.notes(user_id);
-        let json = serde_json::to_string(note).map_err(|e| corrupt(e.to_string()))?;
+        let json =
+            serde_json::to_string(note).map_err(|e| StoreError::corrupt_because("note", e))?;
         self.run(|mut c| async move {
             redis::pipe()
                 .atomic()
@@ -473,7 +466,9 @@ impl SessionStore for RedisStore {
             .run(|mut c| async move { c.lrange(key, 0, -1).await })
             .await?;
         rows.iter()
-            .map(|row| serde_json::from_str(row).map_err(|e| corrupt(format!("note: {e}"))))
+            .map(|row| {
+                serde_json::from_str(row).map_err(|e| StoreError::corrupt_because("note", e))
+            })
             .collect()
     }
 }

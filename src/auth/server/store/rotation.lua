@@ -1,4 +1,4 @@
--- One refresh, atomically. Mirrors `decide_rotation` in store/mod.rs.
+-- One refresh, atomically: the twin of `decide` in rotation.rs beside this file.
 -- KEYS[1] session hash, KEYS[2] user's session index (zset), KEYS[3] tombstone,
 -- KEYS[4] the session's earlier refresh hashes (zset, score = when replaced)
 -- ARGV: presented, new_hash, sealed, now, idle_ms, grace_ms, tombstone_ms, history_len, sid
@@ -44,4 +44,4 @@ end
 if presented ~= '' and redis.call('ZSCORE', KEYS[4], presented) then
   return finish('reused')
 end
-return {'unknown'}
+return {'unrecognised'}

@@ -1,6 +1,7 @@
-//! What pages call to act on the session. In the browser these are the real client
-//! machinery (`auth/client`); during server rendering nothing runs them (effects and
-//! event handlers only run after hydration), so the server build gets inert versions.
+//! The browser actions pages call (sign in, sign out, protected calls). In the browser
+//! these are the real client machinery (`auth/client`); during server rendering nothing
+//! runs them (effects and event handlers only run after hydration), so the server build
+//! gets inert versions.
 
 use super::{state::AuthState, AuthError, TokenPair};
 use std::future::Future;

@@ -1,0 +1,87 @@
+//! The only code that writes the [`AuthState`] signals, and [`observe`]: the one mapping
+//! from an answer (a protected call's or a refresh's) to what the page shows. It imports
+//! no other client module but the token store, so everything else can depend on it.
+
+use super::token_store::{self, StoredTokens};
+use crate::auth::{
+    state::{AuthState, AuthStatus, Connection, TokenTimes},
+    AuthError, EndReason,
+};
+use leptos::prelude::*;
+use std::cell::Cell;
+
+thread_local! {
+    static STATE: Cell<Option<AuthState>> = const { Cell::new(None) };
+}
+
+fn with_state(f: impl FnOnce(AuthState)) {
+    if let Some(state) = STATE.get() {
+        f(state);
+    }
+}
+
+/// Connects the signals `<App/>` provided (once, after hydration).
+pub fn attach(state: AuthState) {
+    STATE.set(Some(state));
+}
+
+/// Mirrors an answer into the state: `session_ended` signs out (the only thing that
+/// does), a transient failure shows "reconnecting", anything else means the server
+/// was reached.
+pub fn observe<T>(result: &Result<T, AuthError>) {
+    match result {
+        Err(AuthError::SessionEnded { reason }) => end_session(Some(*reason)),
+        Err(error) if error.is_transient() => mark_reconnecting(),
+        _ => mark_online(),
+    }
+}
+
+/// Marks the server unreachable: the quiet "reconnecting" indicator.
+pub fn mark_reconnecting() {
+    with_state(|state| {
+        if state.connection.get_untracked() != Connection::Reconnecting {
+            state.connection.set(Connection::Reconnecting);
+        }
+    });
+}
+
+/// Marks the server reachable again; pages reload what failed meanwhile.
+pub fn mark_online() {
+    with_state(|state| {
+        if state.connection.get_untracked() != Connection::Online {
+            state.connection.set(Connection::Online);
+            state.reconnected.update(|n| *n += 1);
+        }
+    });
+}
+
+/// Shows `tokens` as the current sign-in (own refresh, sign-in, or another tab's).
+pub fn show_signed_in(tokens: &StoredTokens) {
+    with_state(|state| {
+        state.times.set(Some(TokenTimes {
+            refresh_due_at: tokens.refresh_due_at(),
+            session_expires_at: tokens.session_expires_at,
+        }));
+        if state.status.get_untracked() != AuthStatus::SignedIn {
+            state.status.set(AuthStatus::SignedIn);
+        }
+    });
+}
+
+/// Shows the signed-out state with the reason a session ended, if one did.
+pub fn show_signed_out(reason: Option<EndReason>) {
+    with_state(|state| {
+        state.times.set(None);
+        state.connection.set(Connection::Online);
+        state.status.set(AuthStatus::SignedOut { reason });
+    });
+}
+
+/// The session is over here (the server said so, or the person signed out): the
+/// record goes (every tab hears it), then the page shows why.
+pub fn end_session(reason: Option<EndReason>) {
+    if token_store::load().is_some() {
+        token_store::clear(reason);
+    }
+    show_signed_out(reason);
+}

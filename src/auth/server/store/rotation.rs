@@ -1,0 +1,203 @@
+//! The rotation rule, in one place: the types a refresh hands to the store, the pure
+//! decision the memory store runs under its lock, and what the caller gets back.
+//! `rotation.lua`, beside this file, is the same rule as one atomic Redis script; a
+//! change here is a change there (the store contract suite runs both).
+//!
+//! 1. session gone → its tombstone's reason, else `invalid`;
+//! 2. past the idle or absolute expiry → end (`expired`);
+//! 3. presented = current → rotate, extend to `min(now + idle, absolute)`;
+//! 4. presented = previous, inside the grace window → hand back the sealed successor;
+//! 5. presented = an earlier hash → end the session (`reused`: theft);
+//! 6. anything else → [`Decision::Unrecognised`]: reject and leave the session alone,
+//!    so someone who saw a session id cannot end it with a made-up token.
+
+use super::{Millis, SessionRecord};
+use crate::auth::EndReason;
+
+/// Everything one refresh needs, prepared before the single atomic store step.
+#[derive(Clone, Debug)]
+pub struct Rotation {
+    /// Hash of the refresh token the client presented.
+    pub presented_hash: String,
+    /// Hash of the new refresh token (used if this call wins).
+    pub new_hash: String,
+    /// New pair sealed under a key derived from the presented token.
+    pub sealed_successor: String,
+    /// Request time.
+    pub now: Millis,
+    /// `REFRESH_TOKEN_TTL` in ms.
+    pub idle_ms: Millis,
+    /// `REFRESH_REUSE_GRACE` in ms.
+    pub grace_ms: Millis,
+}
+
+/// The step [`decide`] chose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Rotate and extend to `expires_at`.
+    Rotate {
+        /// New idle expiry.
+        expires_at: Millis,
+    },
+    /// Hand back the stored successor; change nothing.
+    Replay,
+    /// End the session with this reason.
+    End(EndReason),
+    /// Not a token of this session: reject, change nothing.
+    Unrecognised,
+}
+
+/// What a rotation attempt did, as the store reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// The presented token was current: it is now previous, the new hash is current,
+    /// the session runs until `expires_at`.
+    Rotated {
+        /// New idle expiry.
+        expires_at: Millis,
+    },
+    /// The presented token was the previous one, inside the grace window: here is the
+    /// successor that the winning call issued (sealed), nothing changed.
+    Replayed {
+        /// The sealed successor pair.
+        sealed_successor: String,
+        /// Current idle expiry.
+        expires_at: Millis,
+    },
+    /// The session is over (now, or earlier) for this reason.
+    Ended(EndReason),
+    /// The token names a session but is none of its tokens: rejected, the session is
+    /// left alone.
+    Unrecognised,
+}
+
+/// The rule over a live record and the hashes it replaced (`earlier`, any order).
+/// Comparisons are constant-time.
+pub fn decide(record: &SessionRecord, earlier: &[String], rotation: &Rotation) -> Decision {
+    use subtle::ConstantTimeEq;
+    let presented = rotation.presented_hash.as_str();
+    let same = |known: &str| {
+        !presented.is_empty() && bool::from(presented.as_bytes().ct_eq(known.as_bytes()))
+    };
+    if !record.is_live(rotation.now) {
+        return Decision::End(EndReason::Expired);
+    }
+    if same(&record.refresh_hash) {
+        let expires_at = (rotation.now + rotation.idle_ms).min(record.absolute_expires_at);
+        return Decision::Rotate { expires_at };
+    }
+    if record.previous_hash.as_deref().is_some_and(same)
+        && rotation.now < record.rotated_at + rotation.grace_ms
+    {
+        return Decision::Replay;
+    }
+    if earlier.iter().any(|old| same(old)) {
+        return Decision::End(EndReason::Reused);
+    }
+    Decision::Unrecognised
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::server::{session_id::SessionId, store::UserRecord};
+
+    /// A record plus the hashes it replaced, rotated the way both stores do.
+    struct Session {
+        record: SessionRecord,
+        earlier: Vec<String>,
+    }
+
+    impl Session {
+        fn new() -> Self {
+            Self {
+                record: SessionRecord {
+                    sid: SessionId::parse("ab-cd").unwrap(),
+                    user: UserRecord {
+                        id: "ab".into(),
+                        email: "a@example.com".into(),
+                        created_at: 0,
+                    },
+                    device: "test".into(),
+                    created_at: 0,
+                    last_activity: 0,
+                    expires_at: 1_000,
+                    absolute_expires_at: 5_000,
+                    refresh_hash: "h1".into(),
+                    previous_hash: None,
+                    rotated_at: 0,
+                },
+                earlier: Vec::new(),
+            }
+        }
+
+        fn decide(&self, presented: &str, now: Millis) -> Decision {
+            decide(&self.record, &self.earlier, &rotation(presented, now))
+        }
+
+        fn rotate(&mut self, now: Millis) {
+            let rotation = rotation(&self.record.refresh_hash, now);
+            let Decision::Rotate { expires_at } = decide(&self.record, &self.earlier, &rotation)
+            else {
+                panic!("the current token rotates");
+            };
+            let replaced = std::mem::replace(&mut self.record.refresh_hash, rotation.new_hash);
+            self.earlier.push(replaced.clone());
+            self.record.previous_hash = Some(replaced);
+            self.record.rotated_at = now;
+            self.record.expires_at = expires_at;
+        }
+    }
+
+    fn rotation(presented: &str, now: Millis) -> Rotation {
+        Rotation {
+            presented_hash: presented.into(),
+            new_hash: format!("{presented}'"),
+            sealed_successor: "sealed".into(),
+            now,
+            idle_ms: 1_000,
+            grace_ms: 30,
+        }
+    }
+
+    #[test]
+    fn current_token_rotates_and_extends_up_to_the_cap() {
+        let session = Session::new();
+        assert_eq!(
+            session.decide("h1", 500),
+            Decision::Rotate { expires_at: 1_500 }
+        );
+        let mut late = Session::new();
+        late.record.expires_at = 4_900;
+        assert_eq!(
+            late.decide("h1", 4_500),
+            Decision::Rotate { expires_at: 5_000 }
+        );
+    }
+
+    #[test]
+    fn previous_token_replays_only_inside_grace() {
+        let mut session = Session::new();
+        session.rotate(100);
+        assert_eq!(session.decide("h1", 129), Decision::Replay);
+        assert_eq!(session.decide("h1", 130), Decision::End(EndReason::Reused));
+    }
+
+    #[test]
+    fn older_tokens_are_reuse_and_strangers_are_unrecognised() {
+        let mut session = Session::new();
+        session.rotate(100);
+        session.rotate(200);
+        assert_eq!(session.decide("h1", 201), Decision::End(EndReason::Reused));
+        assert_eq!(session.decide("zz", 201), Decision::Unrecognised);
+        assert_eq!(session.decide("", 201), Decision::Unrecognised);
+    }
+
+    #[test]
+    fn expired_sessions_end() {
+        assert_eq!(
+            Session::new().decide("h1", 1_000),
+            Decision::End(EndReason::Expired)
+        );
+    }
+}
