@@ -10,8 +10,11 @@
 //! machine's cores with the server, so the numbers are a floor.
 
 use serde_json::{json, Value};
+#[path = "../tests/support/free_port.rs"]
+mod free_port;
+
+use free_port::free_port;
 use std::{
-    net::TcpListener,
     process::{Child, Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
@@ -27,14 +30,6 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[derive(Clone)]

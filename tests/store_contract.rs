@@ -3,6 +3,8 @@
 //! own key prefix.
 #![cfg(feature = "ssr")]
 
+#[path = "support/free_port.rs"]
+mod free_port;
 #[path = "support/redis_server.rs"]
 #[allow(dead_code)]
 mod redis_server;

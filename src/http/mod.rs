@@ -57,11 +57,21 @@ pub struct Application {
 impl Application {
     /// Builds the state from `config`, the router, and binds `leptos_options.site_addr`.
     pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Self, StartError> {
-        let state = build_state(config, leptos_options.clone())?;
         let addr = leptos_options.site_addr;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
+        Self::on_listener(config, leptos_options, listener)
+    }
+
+    /// Like [`Application::build`], on a listener the caller bound (tests bind port 0
+    /// first, so `PUBLIC_URL` can name the real port; no bind-then-release race).
+    pub fn on_listener(
+        config: Config,
+        leptos_options: LeptosOptions,
+        listener: tokio::net::TcpListener,
+    ) -> Result<Self, StartError> {
+        let state = build_state(config, leptos_options)?;
         Ok(Self {
             listener,
             router: router(state),
@@ -77,12 +87,21 @@ impl Application {
 
     /// Serves until Ctrl-C / SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight (tests
+    /// pass a future of their own instead of taking over the process's signals).
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
     }
 }

@@ -1,25 +1,40 @@
 //! `spawn_app()` and helpers that read like what a client does.
+//!
+//! Most tests run the app in-process on a port the harness bound first (fast, no
+//! bind-then-release race); [`spawn_process_with`] starts the real binary for the tests
+//! about startup, restarts and the log.
 
-use crate::redis_server::free_port;
+use crate::free_port::free_port;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
+use stay_signed_in::{config::Config, http::Application};
 use std::{
+    collections::HashMap,
     process::{Child, Command},
+    sync::Once,
     time::{Duration, Instant},
 };
 
 /// A secret shared by servers that must accept each other's tokens.
 pub const SHARED_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
-/// A running server process.
+/// A running server: a task in this test's runtime, or a process of its own.
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    pub log_path: std::path::PathBuf,
-    child: Child,
+    server: Server,
 }
 
-/// How to start a server: extra environment on top of the test defaults.
+enum Server {
+    InProcess(tokio::task::JoinHandle<std::io::Result<()>>),
+    Process {
+        child: Child,
+        log_path: std::path::PathBuf,
+    },
+}
+
+/// How to start a server: extra environment on top of the test defaults (an empty
+/// value removes a default).
 #[derive(Clone, Default)]
 pub struct AppOptions {
     pub env: Vec<(String, String)>,
@@ -29,6 +44,18 @@ impl AppOptions {
     pub fn with(mut self, name: &str, value: &str) -> Self {
         self.env.push((name.to_string(), value.to_string()));
         self
+    }
+
+    /// The defaults overlaid with these options, empty values removed.
+    fn variables(&self) -> Vec<(String, String)> {
+        let mut vars: Vec<(String, String)> = Vec::new();
+        for (name, value) in default_env().into_iter().chain(self.env.clone()) {
+            vars.retain(|(known, _)| *known != name);
+            if !value.is_empty() {
+                vars.push((name, value));
+            }
+        }
+        vars
     }
 }
 
@@ -62,8 +89,49 @@ pub fn default_env() -> Vec<(String, String)> {
     .collect()
 }
 
-/// Starts the server binary; panics with its log if it does not come up.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 api-tests")
+        .build()
+        .unwrap()
+}
+
+/// Server logs of in-process apps go to the test output only when `TEST_LOG` is set.
+fn init_test_log() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+                .with_test_writer()
+                .init();
+        }
+    });
+}
+
+/// Runs the app in this test's runtime on a port bound here first.
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    init_test_log();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let mut vars: HashMap<String, String> = options.variables().into_iter().collect();
+    vars.insert("PUBLIC_URL".into(), address.clone());
+    let config = Config::from_vars(&vars).expect("a valid test configuration");
+    let leptos_options = leptos::prelude::LeptosOptions::builder()
+        .output_name("stay-signed-in")
+        .site_root("target/site")
+        .build();
+    let app = Application::on_listener(config, leptos_options, listener).expect("the app builds");
+    let task = tokio::spawn(app.run_until(std::future::pending()));
+    TestApp {
+        address,
+        client: client(),
+        server: Server::InProcess(task),
+    }
+}
+
+/// Starts the server binary; panics with its log if it does not come up.
+pub async fn spawn_process_with(options: AppOptions) -> TestApp {
     let port = free_port();
     let log_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-logs");
     std::fs::create_dir_all(&log_dir).unwrap();
@@ -77,26 +145,16 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .env("LEPTOS_OUTPUT_NAME", "stay-signed-in")
         .env("LEPTOS_SITE_ROOT", "target/site")
         .env("RUST_LOG", "info")
-        .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"));
-    for (name, value) in default_env().into_iter().chain(options.env) {
-        if value.is_empty() {
-            command.env_remove(&name);
-        } else {
-            command.env(name, value);
-        }
-    }
+        .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .envs(options.variables());
     if std::env::var_os("TEST_LOG").is_none() {
         command.stdout(log.try_clone().unwrap()).stderr(log);
     }
     let child = command.spawn().expect("the server binary starts");
     let app = TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::builder()
-            .user_agent("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 api-tests")
-            .build()
-            .unwrap(),
-        log_path,
-        child,
+        client: client(),
+        server: Server::Process { child, log_path },
     };
     app.wait_until_ready().await;
     app
@@ -114,9 +172,14 @@ impl TestApp {
         panic!("server did not start:\n{}", self.log());
     }
 
-    /// Everything the server logged so far.
+    /// Everything a server process logged so far (in-process apps: see `TEST_LOG`).
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+        match &self.server {
+            Server::Process { log_path, .. } => {
+                std::fs::read_to_string(log_path).unwrap_or_default()
+            }
+            Server::InProcess(_) => panic!("log() needs spawn_process_with"),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -229,8 +292,13 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match &mut self.server {
+            Server::InProcess(task) => task.abort(),
+            Server::Process { child, .. } => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
     }
 }
 

@@ -1,7 +1,10 @@
-//! HTTP tests against the real server binary (spawned per test, on a free port) and a
-//! real Redis (`REDIS_URL`, or a test's own `redis-server`).
+//! HTTP tests against the real app (in-process per test on its own port; the real
+//! binary for startup, restart and log tests) and a real Redis (`REDIS_URL`, or a
+//! test's own `redis-server`).
 #![cfg(feature = "ssr")]
 
+#[path = "../support/free_port.rs"]
+mod free_port;
 #[path = "../support/redis_server.rs"]
 #[allow(dead_code)]
 mod redis_server;

@@ -43,11 +43,11 @@ async fn a_restarted_server_keeps_everyone_signed_in() {
     let options = AppOptions::default()
         .with("REDIS_KEY_PREFIX", &unique_prefix())
         .with("JWT_SECRET", "");
-    let before = spawn_app_with(options.clone()).await;
+    let before = spawn_process_with(options.clone()).await;
     let pair = before.sign_in(&email()).await;
     drop(before);
 
-    let after = spawn_app_with(options).await;
+    let after = spawn_process_with(options).await;
     // The old access token is refused (new key) ...
     assert_error(
         after.me(&pair.access).await,

@@ -127,7 +127,7 @@ async fn health_names_the_store() {
     let health: Value = app.get_json("/healthz").await;
     assert_eq!(health, json!({ "status": "ok", "store": "redis" }));
 
-    let memory = spawn_app_with(AppOptions::default().with("REDIS_URL", "")).await;
+    let memory = spawn_process_with(AppOptions::default().with("REDIS_URL", "")).await;
     let health: Value = memory.get_json("/healthz").await;
     assert_eq!(health, json!({ "status": "ok", "store": "memory" }));
     assert!(memory.log().contains("will not survive a restart"));

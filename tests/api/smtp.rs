@@ -59,7 +59,7 @@ async fn fake_smtp_server() -> (u16, mpsc::UnboundedReceiver<String>) {
 #[tokio::test]
 async fn production_sends_the_link_over_smtp_and_it_signs_in() {
     let (port, mut received) = fake_smtp_server().await;
-    let app = spawn_app_with(
+    let app = spawn_process_with(
         AppOptions::default()
             .with("APP_ENV", "production")
             .with("SMTP_URL", &format!("smtp://127.0.0.1:{port}"))

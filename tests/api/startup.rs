@@ -53,7 +53,7 @@ fn production_refuses_a_missing_or_short_secret() {
 
 #[tokio::test]
 async fn production_has_no_outbox_and_logs_no_links() {
-    let app = spawn_app_with(
+    let app = spawn_process_with(
         AppOptions::default()
             .with("APP_ENV", "production")
             .with("SMTP_URL", "smtp://127.0.0.1:1"),
@@ -69,6 +69,6 @@ async fn production_has_no_outbox_and_logs_no_links() {
 
 #[tokio::test]
 async fn development_says_its_secret_is_random() {
-    let app = spawn_app_with(AppOptions::default().with("JWT_SECRET", "")).await;
+    let app = spawn_process_with(AppOptions::default().with("JWT_SECRET", "")).await;
     assert!(app.log().contains("random secret"), "{}", app.log());
 }

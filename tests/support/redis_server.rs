@@ -1,8 +1,8 @@
 //! A `redis-server` of a test's own, on a free port, with persistence (`appendonly
 //! yes`) so it can be stopped and started again with its data. Killed on drop.
 
+use super::free_port::free_port;
 use std::{
-    net::TcpListener,
     path::PathBuf,
     process::{Command, Stdio},
     time::{Duration, Instant},
@@ -12,14 +12,6 @@ use std::{
 pub struct RedisServer {
     pub port: u16,
     dir: PathBuf,
-}
-
-/// A free TCP port on loopback.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 impl RedisServer {

@@ -299,24 +299,8 @@ mod tests {
 
     #[test]
     fn a_session_remembers_at_most_history_len_earlier_hashes() {
-        let sid = SessionId::generate("ab");
         let mut session = StoredSession {
-            record: SessionRecord {
-                sid,
-                user: UserRecord {
-                    id: "ab".into(),
-                    email: "a@example.com".into(),
-                    created_at: 0,
-                },
-                device: "test".into(),
-                created_at: 0,
-                last_activity: 0,
-                expires_at: 1_000,
-                absolute_expires_at: 1_000,
-                refresh_hash: "h0".into(),
-                previous_hash: None,
-                rotated_at: 0,
-            },
+            record: crate::auth::server::store::sample_session(1_000),
             sealed_successor: String::new(),
             earlier: Vec::new(),
         };

@@ -78,6 +78,28 @@ impl SessionRecord {
     }
 }
 
+/// A session of user `ab` signed in at 0, idle end 1 000, hard end `absolute` (unit
+/// tests of the rotation rule and of the memory store's bookkeeping).
+#[cfg(test)]
+pub(crate) fn sample_session(absolute_expires_at: Millis) -> SessionRecord {
+    SessionRecord {
+        sid: SessionId::parse("ab-cd").expect("a well-formed id"),
+        user: UserRecord {
+            id: "ab".into(),
+            email: "a@example.com".into(),
+            created_at: 0,
+        },
+        device: "test".into(),
+        created_at: 0,
+        last_activity: 0,
+        expires_at: 1_000,
+        absolute_expires_at,
+        refresh_hash: "h1".into(),
+        previous_hash: None,
+        rotated_at: 0,
+    }
+}
+
 /// Sorts sessions oldest first (ties by id): the order `list_sessions` promises.
 pub fn oldest_first(sessions: &mut [SessionRecord]) {
     sessions.sort_by(|a, b| (a.created_at, &a.sid).cmp(&(b.created_at, &b.sid)));

@@ -127,7 +127,11 @@ async fn with_timeout<T>(
 }
 
 fn unavailable(error: redis::RedisError) -> StoreError {
-    StoreError::Unavailable(Box::new(error))
+    if error.is_timeout() {
+        StoreError::TimedOut
+    } else {
+        StoreError::Unavailable(Box::new(error))
+    }
 }
 
 fn corrupt(what: impl Into<String>) -> StoreError {

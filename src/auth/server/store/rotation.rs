@@ -100,7 +100,7 @@ pub fn decide(record: &SessionRecord, earlier: &[String], rotation: &Rotation) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::server::{session_id::SessionId, store::UserRecord};
+    use crate::auth::server::store::sample_session;
 
     /// A record plus the hashes it replaced, rotated the way both stores do.
     struct Session {
@@ -111,22 +111,7 @@ mod tests {
     impl Session {
         fn new() -> Self {
             Self {
-                record: SessionRecord {
-                    sid: SessionId::parse("ab-cd").unwrap(),
-                    user: UserRecord {
-                        id: "ab".into(),
-                        email: "a@example.com".into(),
-                        created_at: 0,
-                    },
-                    device: "test".into(),
-                    created_at: 0,
-                    last_activity: 0,
-                    expires_at: 1_000,
-                    absolute_expires_at: 5_000,
-                    refresh_hash: "h1".into(),
-                    previous_hash: None,
-                    rotated_at: 0,
-                },
+                record: sample_session(5_000),
                 earlier: Vec::new(),
             }
         }

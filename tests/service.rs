@@ -1,0 +1,302 @@
+//! The service's flows in-process on the memory store, with a clock the test moves:
+//! sealing and replaying the successor, reuse after the grace window, expiry arithmetic,
+//! the absolute cap, logout's ownership check and rate windows, without waiting.
+#![cfg(feature = "ssr")]
+
+use stay_signed_in::{
+    auth::{
+        server::{mailer::DevOutbox, store::MemoryStore, AuthService, ClientInfo, ManualClock},
+        AuthError, EndReason, TokenPair,
+    },
+    config::Config,
+};
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+const T0: u64 = 1_800_000_000_000;
+const SECOND: Duration = Duration::from_secs(1);
+const MINUTE: Duration = Duration::from_secs(60);
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+/// A service on a fresh memory store, its outbox and the clock it reads.
+struct Harness {
+    service: AuthService,
+    outbox: Arc<DevOutbox>,
+    clock: ManualClock,
+    client: ClientInfo,
+}
+
+impl Harness {
+    /// The defaults of the design (30 min access, 7 d idle, 30 d cap, 30 s grace).
+    fn new() -> Self {
+        Self::with(&[])
+    }
+
+    fn with(settings: &[(&str, &str)]) -> Self {
+        let mut vars: HashMap<String, String> = [
+            ("JWT_SECRET", "service-test-secret-service-test-secret"),
+            ("RATE_LIMIT_IP", "1000/1m"),
+            ("RATE_LIMIT_EMAIL", "1000/1m"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        vars.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let config = Arc::new(Config::from_vars(&vars).expect("a valid test configuration"));
+        let outbox = DevOutbox::new();
+        let clock = ManualClock::at(T0);
+        let service = AuthService::new(
+            Arc::new(MemoryStore::new()),
+            config,
+            outbox.clone(),
+            Arc::new(clock.clone()),
+        );
+        Self {
+            service,
+            outbox,
+            clock,
+            client: ClientInfo {
+                ip: "192.0.2.1".into(),
+                user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0".into(),
+            },
+        }
+    }
+
+    fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    /// The newest link token sent to `email` (delivery runs in a background task, so
+    /// this waits until the outbox holds `count` messages).
+    async fn link_token(&self, email: &str, count: usize) -> String {
+        for _ in 0..10_000 {
+            let messages = self.outbox.messages(Some(email));
+            if messages.len() >= count {
+                return messages.last().unwrap().token.clone();
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("no sign-in email for {email}");
+    }
+
+    async fn sign_in(&self, email: &str) -> TokenPair {
+        let sent = self.outbox.messages(Some(email)).len();
+        self.service
+            .request_link(email, &self.client)
+            .await
+            .unwrap();
+        let token = self.link_token(email, sent + 1).await;
+        self.service.verify(&token, &self.client).await.unwrap()
+    }
+
+    async fn refresh(&self, pair: &TokenPair) -> Result<TokenPair, AuthError> {
+        self.service.refresh(&pair.refresh_token).await
+    }
+
+    async fn is_authorized(&self, pair: &TokenPair) -> bool {
+        match self.service.authenticate(&pair.access_token).await {
+            Ok(_) => true,
+            Err(AuthError::Unauthorized) => false,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+fn ended(reason: EndReason) -> Result<TokenPair, AuthError> {
+    Err(AuthError::SessionEnded { reason })
+}
+
+#[tokio::test]
+async fn sign_in_answers_the_configured_lifetimes() {
+    let app = Harness::new();
+    let pair = app.sign_in("ada@example.com").await;
+    assert_eq!(pair.token_type, "bearer");
+    assert_eq!(pair.expires_in, 30 * 60);
+    assert_eq!(pair.refresh_expires_in, 7 * 24 * 3600);
+    assert!(app.is_authorized(&pair).await);
+}
+
+#[tokio::test]
+async fn a_sign_in_link_dies_after_its_lifetime_and_after_one_use() {
+    let app = Harness::new();
+    app.service
+        .request_link("ada@example.com", &app.client)
+        .await
+        .unwrap();
+    let late = app.link_token("ada@example.com", 1).await;
+    app.advance(15 * MINUTE);
+    assert_eq!(
+        app.service.verify(&late, &app.client).await,
+        Err(AuthError::LinkInvalid)
+    );
+
+    app.service
+        .request_link("ada@example.com", &app.client)
+        .await
+        .unwrap();
+    let fresh = app.link_token("ada@example.com", 2).await;
+    app.advance(15 * MINUTE - SECOND);
+    assert!(app.service.verify(&fresh, &app.client).await.is_ok());
+    assert_eq!(
+        app.service.verify(&fresh, &app.client).await,
+        Err(AuthError::LinkInvalid)
+    );
+}
+
+#[tokio::test]
+async fn the_access_token_expires_on_the_server_clock_and_a_refresh_renews_it() {
+    let app = Harness::new();
+    let pair = app.sign_in("ada@example.com").await;
+    app.advance(30 * MINUTE - SECOND);
+    assert!(app.is_authorized(&pair).await);
+    // Past expiry plus the 5 s leeway for clock differences between servers.
+    app.advance(6 * SECOND);
+    assert!(!app.is_authorized(&pair).await);
+
+    let renewed = app.refresh(&pair).await.unwrap();
+    assert!(app.is_authorized(&renewed).await);
+    assert_eq!(renewed.expires_in, 30 * 60);
+}
+
+#[tokio::test]
+async fn a_replay_inside_the_grace_window_opens_the_same_sealed_successor() {
+    let app = Harness::new();
+    let pair = app.sign_in("ada@example.com").await;
+    app.advance(DAY);
+    let next = app.refresh(&pair).await.unwrap();
+    assert_ne!(next.refresh_token, pair.refresh_token);
+
+    app.advance(10 * SECOND);
+    let replayed = app.refresh(&pair).await.unwrap();
+    assert_eq!(replayed.refresh_token, next.refresh_token);
+    assert_eq!(replayed.access_token, next.access_token);
+    // The times count from the original rotation, not from the replay.
+    assert_eq!(replayed.expires_in, next.expires_in - 10);
+    assert_eq!(replayed.refresh_expires_in, next.refresh_expires_in - 10);
+    assert!(app.is_authorized(&replayed).await);
+    // The replay rotated nothing: the successor still rotates once.
+    assert!(app.refresh(&next).await.is_ok());
+}
+
+#[tokio::test]
+async fn the_previous_token_after_the_grace_window_is_reuse_and_ends_the_session() {
+    let app = Harness::new();
+    let pair = app.sign_in("ada@example.com").await;
+    let next = app.refresh(&pair).await.unwrap();
+    app.advance(30 * SECOND);
+
+    assert_eq!(app.refresh(&pair).await, ended(EndReason::Reused));
+    // The whole session is over: the live pair dies with it.
+    assert_eq!(app.refresh(&next).await, ended(EndReason::Reused));
+    assert!(!app.is_authorized(&next).await);
+}
+
+#[tokio::test]
+async fn a_token_two_rotations_old_is_reuse_even_inside_the_grace_window() {
+    let app = Harness::new();
+    let first = app.sign_in("ada@example.com").await;
+    let second = app.refresh(&first).await.unwrap();
+    let third = app.refresh(&second).await.unwrap();
+    assert_eq!(app.refresh(&first).await, ended(EndReason::Reused));
+    assert!(!app.is_authorized(&third).await);
+}
+
+#[tokio::test]
+async fn an_idle_session_expires_and_each_refresh_pushes_the_idle_end_forward() {
+    let app = Harness::new();
+    let pair = app.sign_in("ada@example.com").await;
+    app.advance(7 * DAY - SECOND);
+    let kept = app.refresh(&pair).await.unwrap();
+    assert_eq!(kept.refresh_expires_in, 7 * 24 * 3600);
+
+    app.advance(7 * DAY);
+    assert_eq!(app.refresh(&kept).await, ended(EndReason::Expired));
+}
+
+#[tokio::test]
+async fn an_active_session_still_ends_at_the_absolute_cap() {
+    let app = Harness::new();
+    let mut pair = app.sign_in("ada@example.com").await;
+    for _ in 0..4 {
+        app.advance(6 * DAY);
+        pair = app.refresh(&pair).await.unwrap();
+    }
+    // 24 days in: the idle end (7 days on) is capped at 30 days from sign-in.
+    assert_eq!(pair.refresh_expires_in, 6 * 24 * 3600);
+    app.advance(6 * DAY);
+    assert_eq!(app.refresh(&pair).await, ended(EndReason::Expired));
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_for_the_current_or_previous_token_only() {
+    let app = Harness::new();
+    let first = app.sign_in("ada@example.com").await;
+    let second = app.refresh(&first).await.unwrap();
+    let third = app.refresh(&second).await.unwrap();
+
+    // A token two rotations old, or a made-up one for the same session: ignored.
+    app.service.logout(&first.refresh_token).await.unwrap();
+    let sid = third.refresh_token.split_once('.').unwrap().0;
+    let guessed = format!("{sid}.{}", "A".repeat(43));
+    app.service.logout(&guessed).await.unwrap();
+    assert!(app.is_authorized(&third).await);
+
+    // The previous token (a tab that missed the last rotation) signs out.
+    app.service.logout(&second.refresh_token).await.unwrap();
+    assert!(!app.is_authorized(&third).await);
+    assert_eq!(app.refresh(&third).await, ended(EndReason::Revoked));
+}
+
+#[tokio::test]
+async fn rate_limits_reset_when_their_window_ends() {
+    let app = Harness::with(&[("RATE_LIMIT_EMAIL", "2/1m")]);
+    // Start at a window boundary so the arithmetic below is exact.
+    app.advance(Duration::from_millis(60_000 - T0 % 60_000));
+    for _ in 0..2 {
+        app.service
+            .request_link("ada@example.com", &app.client)
+            .await
+            .unwrap();
+    }
+    app.advance(20 * SECOND);
+    assert_eq!(
+        app.service
+            .request_link("ada@example.com", &app.client)
+            .await,
+        Err(AuthError::RateLimited { retry_after: 40 })
+    );
+    app.advance(40 * SECOND);
+    assert!(app
+        .service
+        .request_link("ada@example.com", &app.client)
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
+async fn sessions_list_and_revoke_only_the_callers_own() {
+    let app = Harness::new();
+    let laptop = app.sign_in("ada@example.com").await;
+    let phone = app.sign_in("ada@example.com").await;
+    let stranger = app.sign_in("eve@example.com").await;
+    let me = app
+        .service
+        .authenticate(&laptop.access_token)
+        .await
+        .unwrap();
+
+    let listed = app.service.sessions(&me).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed.iter().filter(|s| s.current).count(), 1);
+
+    let strangers_sid = stranger.refresh_token.split_once('.').unwrap().0;
+    assert!(matches!(
+        app.service.revoke(&me, strangers_sid).await,
+        Err(AuthError::BadRequest { .. })
+    ));
+    assert!(app.is_authorized(&stranger).await);
+
+    let phone_sid = phone.refresh_token.split_once('.').unwrap().0;
+    app.service.revoke(&me, phone_sid).await.unwrap();
+    assert!(!app.is_authorized(&phone).await);
+    assert_eq!(app.refresh(&phone).await, ended(EndReason::Revoked));
+}
