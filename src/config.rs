@@ -43,7 +43,9 @@ pub struct Config {
     pub refresh_ttl: Duration,
     /// `SESSION_MAX_AGE`: absolute cap.
     pub session_max_age: Duration,
-    /// `REFRESH_REUSE_GRACE`.
+    /// `REFRESH_REUSE_GRACE`: after a rotation, how long a refresh token older than the
+    /// previous one counts as a sibling tab's late request (refused, session kept)
+    /// instead of theft (session ended).
     pub reuse_grace: Duration,
     /// `MAGIC_LINK_TTL`.
     pub magic_link_ttl: Duration,

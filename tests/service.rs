@@ -158,7 +158,7 @@ async fn the_access_token_expires_on_the_server_clock_and_a_refresh_renews_it() 
 }
 
 #[tokio::test]
-async fn a_replay_inside_the_grace_window_opens_the_same_sealed_successor() {
+async fn a_replay_opens_the_same_sealed_successor_with_a_fresh_access_token() {
     let app = Harness::new();
     let pair = app.sign_in("ada@example.com").await;
     app.advance(DAY);
@@ -168,9 +168,9 @@ async fn a_replay_inside_the_grace_window_opens_the_same_sealed_successor() {
     app.advance(10 * SECOND);
     let replayed = app.refresh(&pair).await.unwrap();
     assert_eq!(replayed.refresh_token, next.refresh_token);
-    assert_eq!(replayed.access_token, next.access_token);
-    // The times count from the original rotation, not from the replay.
-    assert_eq!(replayed.expires_in, next.expires_in - 10);
+    // A new access token with a whole lifetime; the session end counts from the rotation.
+    assert_ne!(replayed.access_token, next.access_token);
+    assert_eq!(replayed.expires_in, 30 * 60);
     assert_eq!(replayed.refresh_expires_in, next.refresh_expires_in - 10);
     assert!(app.is_authorized(&replayed).await);
     // The replay rotated nothing: the successor still rotates once.
@@ -178,26 +178,43 @@ async fn a_replay_inside_the_grace_window_opens_the_same_sealed_successor() {
 }
 
 #[tokio::test]
-async fn the_previous_token_after_the_grace_window_is_reuse_and_ends_the_session() {
+async fn a_reply_lost_for_an_hour_never_ends_the_session() {
     let app = Harness::new();
     let pair = app.sign_in("ada@example.com").await;
-    let next = app.refresh(&pair).await.unwrap();
-    app.advance(30 * SECOND);
-
-    assert_eq!(app.refresh(&pair).await, ended(EndReason::Reused));
-    // The whole session is over: the live pair dies with it.
-    assert_eq!(app.refresh(&next).await, ended(EndReason::Reused));
-    assert!(!app.is_authorized(&next).await);
+    let lost = app.refresh(&pair).await.unwrap();
+    // Offline for an hour: the access token of the lost reply has long expired.
+    app.advance(60 * MINUTE);
+    assert!(!app.is_authorized(&lost).await);
+    let recovered = app.refresh(&pair).await.unwrap();
+    assert_eq!(recovered.refresh_token, lost.refresh_token);
+    assert!(app.is_authorized(&recovered).await);
+    assert!(app.refresh(&recovered).await.is_ok());
 }
 
 #[tokio::test]
-async fn a_token_two_rotations_old_is_reuse_even_inside_the_grace_window() {
+async fn the_previous_token_after_its_successor_was_used_is_reuse_and_ends_the_session() {
     let app = Harness::new();
     let first = app.sign_in("ada@example.com").await;
     let second = app.refresh(&first).await.unwrap();
     let third = app.refresh(&second).await.unwrap();
+    app.advance(30 * SECOND);
+
     assert_eq!(app.refresh(&first).await, ended(EndReason::Reused));
+    // The whole session is over: the live pair dies with it.
+    assert_eq!(app.refresh(&third).await, ended(EndReason::Reused));
     assert!(!app.is_authorized(&third).await);
+}
+
+#[tokio::test]
+async fn a_token_two_rotations_old_inside_the_grace_window_is_refused_without_harm() {
+    let app = Harness::new();
+    let first = app.sign_in("ada@example.com").await;
+    let second = app.refresh(&first).await.unwrap();
+    let third = app.refresh(&second).await.unwrap();
+    app.advance(29 * SECOND);
+    assert_eq!(app.refresh(&first).await, ended(EndReason::Invalid));
+    assert!(app.is_authorized(&third).await);
+    assert!(app.refresh(&third).await.is_ok());
 }
 
 #[tokio::test]

@@ -96,7 +96,7 @@ async fn sessions_are_created_read_and_expire(store: Store) {
     assert_eq!(store.get_session(&unknown, T0).await.unwrap(), None);
 }
 
-async fn rotation_extends_and_replays_within_grace(store: Store) {
+async fn rotation_extends_and_the_previous_token_replays(store: Store) {
     let session = stored_session(&store).await;
     let first = rotation(&session.refresh_hash, T0 + HOUR);
     assert_eq!(
@@ -114,7 +114,7 @@ async fn rotation_extends_and_replays_within_grace(store: Store) {
     assert_eq!(stored.last_activity, T0 + HOUR);
     assert_eq!(stored.expires_at, T0 + 25 * HOUR);
 
-    // The same (now previous) token inside the grace window: the same successor back.
+    // The same (now previous) token: the same successor back.
     let replay = rotation(&session.refresh_hash, T0 + HOUR + 10_000);
     assert_eq!(
         store.rotate(&session.sid, &replay).await.unwrap(),
@@ -153,11 +153,38 @@ async fn rotation_is_capped_by_the_absolute_age(store: Store) {
     );
 }
 
-async fn previous_token_after_grace_ends_the_session(store: Store) {
+async fn a_lost_reply_an_hour_later_still_gets_the_successor(store: Store) {
     let session = stored_session(&store).await;
     let first = rotation(&session.refresh_hash, T0 + 1_000);
     store.rotate(&session.sid, &first).await.unwrap();
-    let stale = rotation(&session.refresh_hash, T0 + 1_000 + 30_000);
+    // The reply of that rotation never arrived; the client comes back an hour later
+    // with the token it still has: the same successor, however late.
+    let late = rotation(&session.refresh_hash, T0 + HOUR);
+    assert_eq!(
+        store.rotate(&session.sid, &late).await.unwrap(),
+        RotateOutcome::Replayed {
+            sealed_successor: first.sealed_successor.clone(),
+            expires_at: T0 + 1_000 + 24 * HOUR,
+        }
+    );
+    // The successor then rotates as usual.
+    assert!(matches!(
+        store
+            .rotate(&session.sid, &rotation(&first.new_hash, T0 + HOUR + 1))
+            .await
+            .unwrap(),
+        RotateOutcome::Rotated { .. }
+    ));
+}
+
+async fn the_previous_token_after_its_successor_was_used_ends_the_session(store: Store) {
+    let session = stored_session(&store).await;
+    let first = rotation(&session.refresh_hash, T0 + 1_000);
+    store.rotate(&session.sid, &first).await.unwrap();
+    let second = rotation(&first.new_hash, T0 + 2_000);
+    store.rotate(&session.sid, &second).await.unwrap();
+    // Two rotations old, past the grace window: theft.
+    let stale = rotation(&session.refresh_hash, T0 + 2_000 + 30_000);
     assert_eq!(
         store.rotate(&session.sid, &stale).await.unwrap(),
         RotateOutcome::Ended(EndReason::Reused)
@@ -165,7 +192,7 @@ async fn previous_token_after_grace_ends_the_session(store: Store) {
     // The current token dies with it.
     assert_eq!(
         store
-            .rotate(&session.sid, &rotation(&first.new_hash, T0 + 40_000))
+            .rotate(&session.sid, &rotation(&second.new_hash, T0 + 40_000))
             .await
             .unwrap(),
         RotateOutcome::Ended(EndReason::Reused)
@@ -176,20 +203,28 @@ async fn previous_token_after_grace_ends_the_session(store: Store) {
     );
 }
 
-async fn older_tokens_end_the_session_at_once(store: Store) {
+async fn older_tokens_just_after_a_rotation_are_a_race_not_theft(store: Store) {
     let session = stored_session(&store).await;
     let first = rotation(&session.refresh_hash, T0 + 1_000);
     store.rotate(&session.sid, &first).await.unwrap();
     let second = rotation(&first.new_hash, T0 + 2_000);
     store.rotate(&session.sid, &second).await.unwrap();
-    // The original token is two rotations old: theft, even inside the grace window.
+    // A sibling tab's request with the original token, late but inside the grace
+    // window after the latest rotation: rejected, the session lives on.
     assert_eq!(
         store
             .rotate(&session.sid, &rotation(&session.refresh_hash, T0 + 3_000))
             .await
             .unwrap(),
-        RotateOutcome::Ended(EndReason::Reused)
+        RotateOutcome::Unrecognised
     );
+    assert!(matches!(
+        store
+            .rotate(&session.sid, &rotation(&second.new_hash, T0 + 4_000))
+            .await
+            .unwrap(),
+        RotateOutcome::Rotated { .. }
+    ));
 }
 
 async fn unknown_tokens_are_rejected_without_harm(store: Store) {
@@ -485,10 +520,11 @@ macro_rules! contract {
 
 contract!(
     sessions_are_created_read_and_expire,
-    rotation_extends_and_replays_within_grace,
+    rotation_extends_and_the_previous_token_replays,
     rotation_is_capped_by_the_absolute_age,
-    previous_token_after_grace_ends_the_session,
-    older_tokens_end_the_session_at_once,
+    a_lost_reply_an_hour_later_still_gets_the_successor,
+    the_previous_token_after_its_successor_was_used_ends_the_session,
+    older_tokens_just_after_a_rotation_are_a_race_not_theft,
     unknown_tokens_are_rejected_without_harm,
     concurrent_rotations_have_one_winner,
     ending_a_session_is_remembered_and_idempotent,

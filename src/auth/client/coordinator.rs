@@ -4,7 +4,8 @@
 //!   many simultaneous requests cause one refresh request.
 //! - Across tabs: a short lease in localStorage says "tab X is refreshing"; other tabs
 //!   wait for its result (the `storage` event / the record changing) instead of
-//!   refreshing too. The server's grace window only covers races the lease misses.
+//!   refreshing too. The server answers a replayed previous token with the same
+//!   successor, so a race the lease misses (or a lost reply) costs nothing.
 //! - Triggers: the preemptive timer (expiry minus margin, with jitter), calls made
 //!   inside the margin, 401s, the tab becoming visible, the browser coming back online.
 //! - Failures: only `session_ended` signs out. Everything else keeps the tokens and

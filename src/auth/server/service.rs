@@ -43,13 +43,13 @@ pub struct Authenticated {
     pub session: SessionRecord,
 }
 
-/// What is sealed for replays of the previous refresh token inside the grace window.
+/// What is sealed for replays of the previous refresh token: the successor refresh
+/// token. A replay gets it with a freshly signed access token (the one issued with the
+/// rotation may have expired while the reply was lost). Seals written by earlier
+/// versions also held that access token; reading ignores it.
 #[derive(Serialize, Deserialize)]
 struct Successor {
-    access_token: String,
     refresh_token: String,
-    /// Access expiry, Unix seconds (as in the JWT).
-    access_exp: u64,
 }
 
 /// A pair about to be handed out, with absolute times; [`Issued::answer_at`] turns them
@@ -237,9 +237,7 @@ impl AuthService {
         let successor = RefreshToken::generate(sid);
         let (access_token, claims) = self.jwt.issue(sid.user_id(), sid.as_str(), now / 1000);
         let sealed = serde_json::to_vec(&Successor {
-            access_token: access_token.clone(),
             refresh_token: successor.expose(),
-            access_exp: claims.exp,
         })
         .map_err(|_| failure::internal("successor could not be encoded"))?;
         let rotation = Rotation {
@@ -266,8 +264,8 @@ impl AuthService {
                     .and_then(|plain| serde_json::from_slice(&plain).ok())
                     .ok_or_else(|| failure::internal("stored successor could not be opened"))?;
                 Issued {
-                    access_token: earlier.access_token,
-                    access_expires_at: earlier.access_exp * 1000,
+                    access_token,
+                    access_expires_at: claims.exp * 1000,
                     refresh_token: earlier.refresh_token,
                     session_expires_at: expires_at,
                 }

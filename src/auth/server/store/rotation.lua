@@ -38,10 +38,12 @@ if presented ~= '' and presented == current then
   redis.call('ZADD', KEYS[2], new_expires, sid)
   return {'rotated', new_expires}
 end
-if presented ~= '' and presented == previous and now < rotated_at + grace then
+-- The previous token, however late: a lost reply or a sibling tab gets the successor.
+if presented ~= '' and presented == previous then
   return {'replayed', string.format('%.0f', expires_at), successor}
 end
-if presented ~= '' and redis.call('ZSCORE', KEYS[4], presented) then
+-- An earlier token: a late sibling just after a rotation, else theft.
+if presented ~= '' and now >= rotated_at + grace and redis.call('ZSCORE', KEYS[4], presented) then
   return finish('reused')
 end
 return {'unrecognised'}

@@ -6,9 +6,15 @@
 //! 1. session gone → its tombstone's reason, else `invalid`;
 //! 2. past the idle or absolute expiry → end (`expired`);
 //! 3. presented = current → rotate, extend to `min(now + idle, absolute)`;
-//! 4. presented = previous, inside the grace window → hand back the sealed successor;
-//! 5. presented = an earlier hash → end the session (`reused`: theft);
-//! 6. anything else → [`Decision::Unrecognised`]: reject and leave the session alone,
+//! 4. presented = previous → hand back the sealed successor, however late: the
+//!    successor has never been presented (else the presented token would no longer be
+//!    the previous one), so this is a lost reply or a sibling tab, never a reason to end
+//!    the session (GoTrue's "parent of the active token" rule);
+//! 5. presented = an earlier hash, less than the grace window after the latest
+//!    rotation → [`Decision::Unrecognised`]: a sibling tab's request that arrived late,
+//!    rejected, the session kept;
+//! 6. presented = an earlier hash, later than that → end the session (`reused`: theft);
+//! 7. anything else → [`Decision::Unrecognised`]: reject and leave the session alone,
 //!    so someone who saw a session id cannot end it with a made-up token.
 
 use super::{Millis, SessionRecord};
@@ -27,7 +33,8 @@ pub struct Rotation {
     pub now: Millis,
     /// `REFRESH_TOKEN_TTL` in ms.
     pub idle_ms: Millis,
-    /// `REFRESH_REUSE_GRACE` in ms.
+    /// `REFRESH_REUSE_GRACE` in ms: after a rotation, how long older tokens count as
+    /// a race between tabs rather than theft.
     pub grace_ms: Millis,
 }
 
@@ -39,7 +46,7 @@ pub enum Decision {
         /// New idle expiry.
         expires_at: Millis,
     },
-    /// Hand back the stored successor; change nothing.
+    /// The previous token: hand back the stored successor; change nothing.
     Replay,
     /// End the session with this reason.
     End(EndReason),
@@ -56,8 +63,8 @@ pub enum RotateOutcome {
         /// New idle expiry.
         expires_at: Millis,
     },
-    /// The presented token was the previous one, inside the grace window: here is the
-    /// successor that the winning call issued (sealed), nothing changed.
+    /// The presented token was the previous one: here is the successor that the
+    /// rotation issued (sealed), nothing changed.
     Replayed {
         /// The sealed successor pair.
         sealed_successor: String,
@@ -86,12 +93,11 @@ pub fn decide(record: &SessionRecord, earlier: &[String], rotation: &Rotation) -
         let expires_at = (rotation.now + rotation.idle_ms).min(record.absolute_expires_at);
         return Decision::Rotate { expires_at };
     }
-    if record.previous_hash.as_deref().is_some_and(same)
-        && rotation.now < record.rotated_at + rotation.grace_ms
-    {
+    if record.previous_hash.as_deref().is_some_and(same) {
         return Decision::Replay;
     }
-    if earlier.iter().any(|old| same(old)) {
+    let racing = rotation.now < record.rotated_at + rotation.grace_ms;
+    if !racing && earlier.iter().any(|old| same(old)) {
         return Decision::End(EndReason::Reused);
     }
     Decision::Unrecognised
@@ -161,21 +167,26 @@ mod tests {
     }
 
     #[test]
-    fn previous_token_replays_only_inside_grace() {
+    fn the_previous_token_replays_for_the_whole_life_of_the_session() {
         let mut session = Session::new();
         session.rotate(100);
         assert_eq!(session.decide("h1", 129), Decision::Replay);
-        assert_eq!(session.decide("h1", 130), Decision::End(EndReason::Reused));
+        assert_eq!(session.decide("h1", 999), Decision::Replay);
+        assert_eq!(
+            session.decide("h1", 1_100),
+            Decision::End(EndReason::Expired)
+        );
     }
 
     #[test]
-    fn older_tokens_are_reuse_and_strangers_are_unrecognised() {
+    fn older_tokens_are_a_race_inside_grace_and_reuse_after_it() {
         let mut session = Session::new();
         session.rotate(100);
         session.rotate(200);
-        assert_eq!(session.decide("h1", 201), Decision::End(EndReason::Reused));
-        assert_eq!(session.decide("zz", 201), Decision::Unrecognised);
-        assert_eq!(session.decide("", 201), Decision::Unrecognised);
+        assert_eq!(session.decide("h1", 229), Decision::Unrecognised);
+        assert_eq!(session.decide("h1", 230), Decision::End(EndReason::Reused));
+        assert_eq!(session.decide("zz", 230), Decision::Unrecognised);
+        assert_eq!(session.decide("", 230), Decision::Unrecognised);
     }
 
     #[test]
