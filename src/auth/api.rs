@@ -43,20 +43,15 @@ mod ssr {
     /// Peer address and User-Agent of the request.
     pub fn client_info() -> Result<ClientInfo, AuthError> {
         let parts = parts()?;
-        let ip = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string())
-            .unwrap_or_default();
+            .map(|ConnectInfo(addr)| addr.ip());
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .chars()
-            .take(512)
-            .collect();
-        Ok(ClientInfo { ip, user_agent })
+            .and_then(|v| v.to_str().ok());
+        Ok(ClientInfo::new(peer, user_agent))
     }
 
     /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive,

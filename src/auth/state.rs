@@ -28,6 +28,29 @@ pub enum Connection {
     Reconnecting,
 }
 
+/// A quiet message about how the sign-in is kept, shown until it no longer applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// Storage refused the newest pair: it lives in this tab's memory only.
+    KeptInThisTabOnly,
+    /// The saved sign-in could not be read (written by another version, or damaged).
+    SavedSignInUnreadable,
+}
+
+impl Notice {
+    /// One line for the person.
+    pub fn text(self) -> &'static str {
+        match self {
+            Notice::KeptInThisTabOnly => {
+                "This browser is not saving your sign-in (storage is full or blocked): it lasts while this tab is open."
+            }
+            Notice::SavedSignInUnreadable => {
+                "Your saved sign-in could not be read (it may come from another version). Please sign in again."
+            }
+        }
+    }
+}
+
 /// Times of the stored tokens (local clock, Unix ms) for the session panel.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TokenTimes {
@@ -49,6 +72,8 @@ pub struct AuthState {
     /// Bumped each time the server is reachable again after "reconnecting": protected
     /// data that failed to load tracks it and loads again.
     pub reconnected: RwSignal<u32>,
+    /// A quiet message about how the sign-in is kept, if any.
+    pub notice: RwSignal<Option<Notice>>,
 }
 
 impl AuthState {
@@ -59,6 +84,7 @@ impl AuthState {
             connection: RwSignal::new(Connection::Online),
             times: RwSignal::new(None),
             reconnected: RwSignal::new(0),
+            notice: RwSignal::new(None),
         }
     }
 }

@@ -19,7 +19,8 @@ pub fn login_url(path: &str, reason: Option<&str>) -> String {
     url
 }
 
-fn urlencode(text: &str) -> String {
+/// Percent-encodes `text` for a query value (letters, digits, `-_./` stay).
+pub fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {

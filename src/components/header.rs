@@ -45,5 +45,8 @@ pub fn Header() -> impl IntoView {
                 </nav>
             </div>
         </header>
+        {move || auth.notice.get().map(|notice| view! {
+            <p class="storage-notice" role="status" data-testid="storage-notice">{notice.text()}</p>
+        })}
     }
 }

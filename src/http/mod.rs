@@ -6,6 +6,7 @@
 
 mod api_layer;
 mod health;
+mod login_form;
 mod outbox;
 mod state;
 
@@ -20,7 +21,10 @@ use crate::{
     },
     config::Config,
 };
-use axum::{routing::get, Router};
+use axum::{
+    routing::{get, post},
+    Router,
+};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::{net::SocketAddr, sync::Arc};
@@ -161,6 +165,7 @@ pub fn router(state: AppState) -> Router {
     let auth_context = state.auth.clone();
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/login", post(login_form::submit))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -78,9 +78,11 @@ fn ServerCheck() -> impl IntoView {
 #[component]
 fn Dashboard() -> impl IntoView {
     let auth = use_auth();
-    // Loads again when the server is back after "reconnecting".
+    let retries = RwSignal::new(0u32);
+    // Loads again when the server is back after "reconnecting", or on "Try again".
     let profile = LocalResource::new(move || {
         auth.reconnected.track();
+        retries.track();
         authed(api::me)
     });
     view! {
@@ -105,9 +107,18 @@ fn Dashboard() -> impl IntoView {
                             {if error.is_transient() {
                                 "The server is not answering right now. You are still signed in; we keep trying."
                             } else {
-                                "Checking your session…"
+                                "We could not confirm your sign-in just now."
                             }}
                         </p>
+                        {(!error.is_transient()).then(|| view! {
+                            <button
+                                class="button"
+                                data-testid="profile-retry"
+                                on:click=move |_| retries.update(|n| *n += 1)
+                            >
+                                "Try again"
+                            </button>
+                        })}
                     </section>
                 }),
             })}

@@ -1,5 +1,9 @@
 //! `/login`: ask for a sign-in link. Shows why a session ended (`?reason=`), remembers
 //! where to return (`?next=`), and explains rate limits in plain words.
+//!
+//! The form is a real HTML form (`POST /login`, see `http/login_form.rs`), so it works
+//! before the wasm has loaded; the server's answer comes back as `?sent=1` or
+//! `?error=…`. Once hydrated, the page sends the same request itself.
 
 use crate::{
     auth::{api, AuthError, EndReason},
@@ -25,7 +29,20 @@ fn remember_next(next: &str) {
 #[derive(Clone, PartialEq)]
 enum Stage {
     Form,
-    Sent(String),
+    /// The link was requested; for this address when the page knows it.
+    Sent(Option<String>),
+}
+
+/// The message for a problem the server reported to the form without JavaScript.
+fn form_error(code: &str, retry_after: Option<u64>) -> String {
+    match code {
+        "email" => "Enter your email address, like name@example.com.".into(),
+        "rate_limited" => format!(
+            "Too many sign-in requests. Please try again in {}.",
+            human_wait(retry_after.unwrap_or(60))
+        ),
+        _ => "We could not reach the server. Please try again in a moment.".into(),
+    }
 }
 
 /// The sign-in form.
@@ -39,8 +56,23 @@ pub fn LoginPage() -> impl IntoView {
             .and_then(|code| EndReason::from_code(&code))
     };
     let next = move || safe_next(query.read().get("next"));
-    let (stage, set_stage) = signal(Stage::Form);
-    let (error, set_error) = signal(None::<String>);
+    let answered = query.with_untracked(|q| (q.get("sent"), q.get("error"), q.get("retry_after")));
+    let (stage, set_stage) = signal(if answered.0.is_some() {
+        Stage::Sent(None)
+    } else {
+        Stage::Form
+    });
+    let (error, set_error) = signal(
+        answered
+            .1
+            .map(|code| form_error(&code, answered.2.and_then(|n| n.parse().ok()))),
+    );
+    // Answered without JavaScript: remember where to go once the link is opened.
+    Effect::new(move |_| {
+        if stage.get_untracked() != Stage::Form {
+            remember_next(&next());
+        }
+    });
     let input = NodeRef::<html::Input>::new();
     let (pending, set_pending) = signal(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -64,7 +96,7 @@ pub fn LoginPage() -> impl IntoView {
             match result {
                 Ok(_) => {
                     set_error.set(None);
-                    set_stage.set(Stage::Sent(email));
+                    set_stage.set(Stage::Sent(Some(email)));
                 }
                 Err(e) => set_error.set(Some(match e {
                     AuthError::BadRequest { message } => capitalise(&message),
@@ -87,7 +119,8 @@ pub fn LoginPage() -> impl IntoView {
                 Stage::Form => Either::Left(view! {
                     <h1>"Sign in"</h1>
                     <p class="muted">"We will email you a link that signs you in. No password needed."</p>
-                    <form on:submit=submit novalidate>
+                    <form method="post" action="/login" on:submit=submit novalidate>
+                        <input type="hidden" name="next" value=next />
                         <label for="email">"Email address"</label>
                         <input
                             id="email"
@@ -109,7 +142,12 @@ pub fn LoginPage() -> impl IntoView {
                 Stage::Sent(email) => Either::Right(view! {
                     <h1>"Check your email"</h1>
                     <p data-testid="check-email">
-                        "If " <strong>{email}</strong> " can sign in, a link is on its way. "
+                        {match email {
+                            Some(email) => Either::Left(view! {
+                                "If " <strong>{email}</strong> " can sign in, a link is on its way. "
+                            }),
+                            None => Either::Right("If your address can sign in, a link is on its way. "),
+                        }}
                         "It works once and expires in a few minutes."
                     </p>
                     <button class="button button-quiet" on:click=move |_| set_stage.set(Stage::Form)>

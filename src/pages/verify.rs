@@ -32,6 +32,10 @@ pub fn VerifyPage() -> impl IntoView {
     let token = move || query.read().get("token").unwrap_or_default();
     let (pending, set_pending) = signal(false);
     let (failed, set_failed) = signal(None::<AuthError>);
+    // Effects run only in the browser, after hydration: until then the button is inert
+    // and says so, so a click can never be lost silently.
+    let (ready, set_ready) = signal(false);
+    Effect::new(move |_| set_ready.set(true));
     let sign_in = move |_| {
         let navigate = navigate.clone();
         set_pending.set(true);
@@ -71,10 +75,17 @@ pub fn VerifyPage() -> impl IntoView {
                     <button
                         class="button button-large"
                         data-testid="confirm-sign-in"
-                        disabled=move || pending.get()
+                        disabled=move || pending.get() || !ready.get()
+                        aria-busy=move || (!ready.get()).to_string()
                         on:click=sign_in.clone()
                     >
-                        {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+                        {move || if !ready.get() {
+                            "Getting ready…"
+                        } else if pending.get() {
+                            "Signing in…"
+                        } else {
+                            "Sign in"
+                        }}
                     </button>
                     {move || failure().map(|text| view! {
                         <p class="error" role="alert" data-testid="verify-error">{text}</p>

@@ -25,8 +25,10 @@ where
         other => other,
     };
     signals::observe(&result);
-    if result.as_ref().is_err_and(AuthError::is_transient) {
-        reconnect::start();
+    match &result {
+        Ok(_) => reconnect::settled(),
+        Err(error) if error.is_transient() => reconnect::start(),
+        Err(_) => {}
     }
     result
 }

@@ -1,38 +1,39 @@
-//! One refresh at a time.
+//! One refresh at a time, per tab and per browser.
 //!
 //! - Per tab: every caller that needs a fresh token awaits the same shared future, so
 //!   many simultaneous requests cause one refresh request.
-//! - Across tabs: a short lease in localStorage says "tab X is refreshing"; other tabs
-//!   wait for its result (the `storage` event / the record changing) instead of
-//!   refreshing too. The server answers a replayed previous token with the same
-//!   successor, so a race the lease misses (or a lost reply) costs nothing.
-//! - Triggers: the preemptive timer (expiry minus margin, with jitter), calls made
-//!   inside the margin, 401s, the tab becoming visible, the browser coming back online.
+//! - Per browser: the request is sent inside [`browser_lock::exclusive`], after
+//!   re-reading the stored pair there; a tab that finds a pair another tab just stored
+//!   takes it instead of refreshing. The server answers a replayed previous token with
+//!   the same successor, so a race the lock misses (or a lost reply) costs nothing.
+//! - Triggers: the preemptive timer (at a due time moved earlier by a random jitter, so
+//!   tabs do not fire together, and never re-armed before it is due), calls made inside
+//!   the margin, 401s, a periodic check while the tab is visible (timers sleep with the
+//!   laptop), the tab becoming visible, the browser coming back online.
 //! - Failures: only `session_ended` signs out. Everything else keeps the tokens and
-//!   retries with jittered exponential backoff, at most [`MAX_REFRESHES_PER_MINUTE`].
+//!   retries with jittered exponential backoff, never before the server's `Retry-After`,
+//!   at most [`MAX_REFRESHES_PER_MINUTE`]. Coming back online or becoming visible skips
+//!   the backoff and the budget (they limit storms, not recovery).
+//! - Every request has a timeout ([`REFRESH_TIMEOUT_MS`]); a stalled one is aborted.
 
 use super::{
-    signals,
+    browser_lock, signals,
     timing::{backoff_ms, now, sleep},
     token_store::{self, StoredTokens},
 };
 use crate::auth::{api, AuthError};
-use futures::channel::oneshot;
-use gloo_storage::{LocalStorage, Storage};
+use futures::{channel::oneshot, future::Either, FutureExt};
 use leptos::prelude::{set_timeout_with_handle, TimeoutHandle};
-use serde::{Deserialize, Serialize};
 use std::{
     cell::{Cell, RefCell},
     collections::VecDeque,
     time::Duration,
 };
 
-/// Upper bound on refresh requests a tab sends per minute (no refresh storms).
+/// Upper bound on refresh requests a tab sends per minute of steady failure.
 pub const MAX_REFRESHES_PER_MINUTE: usize = 6;
-/// How long another tab's refresh lease is honoured.
-const LEASE_MS: f64 = 10_000.0;
-/// localStorage key of the cross-tab refresh lease.
-const LEASE_KEY: &str = "stay-signed-in.refresh-lease";
+/// A refresh request that has not answered by then is aborted (and retried later).
+pub const REFRESH_TIMEOUT_MS: f64 = 10_000.0;
 
 /// Callers waiting for the refresh in flight (`None`: no refresh in flight).
 type Waiters = Option<Vec<oneshot::Sender<Result<StoredTokens, AuthError>>>>;
@@ -40,15 +41,18 @@ type Waiters = Option<Vec<oneshot::Sender<Result<StoredTokens, AuthError>>>>;
 thread_local! {
     static IN_FLIGHT: RefCell<Waiters> = const { RefCell::new(None) };
     static TIMER: Cell<Option<TimeoutHandle>> = const { Cell::new(None) };
+    /// The refresh token the timer was armed for.
+    static SCHEDULED_FOR: RefCell<Option<String>> = const { RefCell::new(None) };
     static SENT: RefCell<VecDeque<f64>> = const { RefCell::new(VecDeque::new()) };
     static FAILURES: Cell<u32> = const { Cell::new(0) };
-    static TAB_ID: String = format!("{:x}", (js_sys::Math::random() * 1e15) as u64);
-}
-
-#[derive(Serialize, Deserialize)]
-struct Lease {
-    tab: String,
-    until: f64,
+    /// No attempt before this (backoff after a failure); skipped by [`retry_now`].
+    static BACKOFF_UNTIL: Cell<f64> = const { Cell::new(0.0) };
+    /// No attempt before this (the server's `Retry-After`); always honoured.
+    static RETRY_AFTER_UNTIL: Cell<f64> = const { Cell::new(0.0) };
+    /// Set by [`retry_now`]: the next attempt ignores backoff and budget.
+    static URGENT: Cell<bool> = const { Cell::new(false) };
+    /// Wakes an attempt that waits for backoff or budget.
+    static WAKERS: RefCell<Vec<oneshot::Sender<()>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Refreshes now, or joins the refresh already in flight in this tab: every caller gets
@@ -77,11 +81,13 @@ pub async fn refresh() -> Result<StoredTokens, AuthError> {
             }
         });
     }
-    result.await.unwrap_or_else(|_| {
-        Err(AuthError::Network {
-            message: "refresh interrupted".into(),
-        })
-    })
+    result.await.unwrap_or_else(|_| Err(interrupted()))
+}
+
+fn interrupted() -> AuthError {
+    AuthError::Network {
+        message: "refresh interrupted".into(),
+    }
 }
 
 /// A token that is not inside the refresh margin: the stored one, or a refreshed one.
@@ -100,28 +106,26 @@ pub async fn fresh_tokens() -> Result<StoredTokens, AuthError> {
     Ok(tokens)
 }
 
-/// Refreshes if the stored token is inside its margin (tab visible, back online).
+/// Refreshes if the stored token is inside its margin (periodic check, tab visible,
+/// back online) or a failed refresh awaits its retry.
 pub fn refresh_if_due() {
-    if token_store::load().is_some_and(|tokens| tokens.needs_refresh(now())) {
+    let due = token_store::load().is_some_and(|tokens| tokens.needs_refresh(now()));
+    if due || FAILURES.get() > 0 {
         leptos::task::spawn_local(async {
             let _ = refresh().await;
         });
     }
 }
 
-async fn run_refresh() -> Result<StoredTokens, AuthError> {
-    let result = refresh_once().await;
-    match &result {
-        Ok(tokens) => {
-            FAILURES.set(0);
-            adopt(tokens);
-        }
-        Err(AuthError::SessionEnded { .. }) => cancel_timer(),
-        Err(error) if error.is_transient() => schedule_retry(),
-        Err(_) => {}
+/// The browser is back online or the tab became visible: whatever backoff or budget
+/// say, the next attempt goes now (the server's `Retry-After` still holds).
+pub fn retry_now() {
+    URGENT.set(true);
+    BACKOFF_UNTIL.set(0.0);
+    for waker in WAKERS.with(|wakers| std::mem::take(&mut *wakers.borrow_mut())) {
+        let _ = waker.send(());
     }
-    signals::observe(&result);
-    result
+    refresh_if_due();
 }
 
 /// Takes `tokens` as current (own refresh, sign-in, or another tab's): timer and page.
@@ -131,20 +135,49 @@ pub fn adopt(tokens: &StoredTokens) {
     signals::mark_online();
 }
 
-async fn refresh_once() -> Result<StoredTokens, AuthError> {
+async fn run_refresh() -> Result<StoredTokens, AuthError> {
+    let result = attempt().await;
+    match &result {
+        Ok(tokens) => {
+            FAILURES.set(0);
+            BACKOFF_UNTIL.set(0.0);
+            adopt(tokens);
+        }
+        Err(AuthError::SessionEnded { .. }) => cancel_timer(),
+        Err(error) if error.is_transient() => schedule_retry(error),
+        Err(_) => {}
+    }
+    signals::observe(&result);
+    result
+}
+
+async fn attempt() -> Result<StoredTokens, AuthError> {
     let before = token_store::load().ok_or(AuthError::Unauthorized)?;
-    if let Some(adopted) = await_other_tab(&before).await {
-        return Ok(adopted);
-    }
-    wait_for_budget().await;
-    let current = token_store::load().ok_or(AuthError::Unauthorized)?;
-    if current.refresh_token != before.refresh_token && !current.needs_refresh(now()) {
-        return Ok(current);
-    }
-    take_lease();
+    wait_until_allowed().await;
+    browser_lock::exclusive(move || async move {
+        // Inside the lock: another tab may have refreshed while this one waited.
+        let current = token_store::load().ok_or(AuthError::Unauthorized)?;
+        if current.refresh_token != before.refresh_token && !current.needs_refresh(now()) {
+            return Ok(current);
+        }
+        send(current).await
+    })
+    .await
+    .unwrap_or_else(|| Err(interrupted()))
+}
+
+/// One refresh request under the timeout, and the compare-and-set store of its answer.
+async fn send(current: StoredTokens) -> Result<StoredTokens, AuthError> {
     SENT.with(|sent| sent.borrow_mut().push_back(now()));
-    let result = api::refresh(current.refresh_token.clone()).await;
-    release_lease();
+    let request = api::refresh(current.refresh_token.clone()).boxed_local();
+    let timeout = sleep(REFRESH_TIMEOUT_MS).boxed_local();
+    // Dropping the request future on timeout aborts its fetch.
+    let result = match futures::future::select(request, timeout).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => Err(AuthError::Network {
+            message: "refresh timed out".into(),
+        }),
+    };
     match result {
         // Compare-and-set: store the new pair only over the record it replaces, so a
         // sign-out (or another tab's newer pair) during the request is never undone.
@@ -168,76 +201,65 @@ async fn refresh_once() -> Result<StoredTokens, AuthError> {
     }
 }
 
-/// If another tab holds the lease, waits (up to the lease) for the record to change.
-async fn await_other_tab(before: &StoredTokens) -> Option<StoredTokens> {
-    let lease: Lease = LocalStorage::get(LEASE_KEY).ok()?;
-    let mine = TAB_ID.with(|id| *id == lease.tab);
-    if mine || lease.until <= now() {
-        return None;
+/// Waits for the server's `Retry-After`, then (unless [`retry_now`] made this attempt
+/// urgent) for the backoff and the per-minute budget.
+async fn wait_until_allowed() {
+    let hard = RETRY_AFTER_UNTIL.get() - now();
+    if hard > 0.0 {
+        sleep(hard).await;
     }
-    while now() < lease.until {
-        sleep(100.0).await;
-        match token_store::load() {
-            Some(tokens) if tokens.refresh_token != before.refresh_token => return Some(tokens),
-            None => return None,
-            _ => {}
+    loop {
+        if URGENT.replace(false) {
+            return;
         }
-        // The other tab gave up (released its lease): stop waiting and refresh here.
-        let still_held = LocalStorage::get::<Lease>(LEASE_KEY)
-            .is_ok_and(|held| held.tab == lease.tab && held.until == lease.until);
-        if !still_held {
-            return None;
+        let wait = (BACKOFF_UNTIL.get() - now()).max(budget_wait());
+        if wait <= 0.0 {
+            return;
         }
-    }
-    None
-}
-
-fn take_lease() {
-    let lease = Lease {
-        tab: TAB_ID.with(Clone::clone),
-        until: now() + LEASE_MS,
-    };
-    let _ = LocalStorage::set(LEASE_KEY, lease);
-}
-
-fn release_lease() {
-    if let Ok(lease) = LocalStorage::get::<Lease>(LEASE_KEY) {
-        if TAB_ID.with(|id| *id == lease.tab) {
-            LocalStorage::delete(LEASE_KEY);
-        }
+        let (wake, woken) = oneshot::channel();
+        WAKERS.with(|wakers| wakers.borrow_mut().push(wake));
+        futures::future::select(sleep(wait).boxed_local(), woken).await;
     }
 }
 
-/// Keeps this tab under [`MAX_REFRESHES_PER_MINUTE`].
-async fn wait_for_budget() {
-    let wait = SENT.with(|sent| {
+/// How long until this tab may send again under [`MAX_REFRESHES_PER_MINUTE`].
+fn budget_wait() -> f64 {
+    SENT.with(|sent| {
         let mut sent = sent.borrow_mut();
         let window_start = now() - 60_000.0;
         while sent.front().is_some_and(|t| *t < window_start) {
             sent.pop_front();
         }
-        (sent.len() >= MAX_REFRESHES_PER_MINUTE)
-            .then(|| sent.front().map(|t| t + 60_000.0 - now()))
-            .flatten()
-    });
-    if let Some(ms) = wait {
-        sleep(ms).await;
-    }
+        if sent.len() < MAX_REFRESHES_PER_MINUTE {
+            return 0.0;
+        }
+        sent.front().map_or(0.0, |t| t + 60_000.0 - now())
+    })
 }
 
-/// Arms the preemptive timer for `tokens` (replacing any earlier one).
+/// Arms the preemptive timer for `tokens` (replacing any earlier one) at the due time
+/// moved earlier by up to a tenth of the margin, so tabs holding the same pair spread
+/// out and the first one's new pair reaches the others before they fire.
 fn schedule(tokens: &StoredTokens) {
-    // A little jitter so tabs that got the same pair do not all fire at once.
     let spread = (tokens.margin_ms() / 10.0).min(15_000.0);
-    let at = tokens.refresh_due_at() - spread * js_sys::Math::random();
-    arm_timer((at - now()).max(0.0));
+    let due = tokens.refresh_due_at() - spread * js_sys::Math::random();
+    SCHEDULED_FOR.with(|scheduled| *scheduled.borrow_mut() = Some(tokens.refresh_token.clone()));
+    arm_timer((due - now()).max(0.0));
 }
 
-/// Arms a retry after a transient failure: exponential backoff with jitter.
-fn schedule_retry() {
+/// Arms a retry after a transient failure: jittered exponential backoff, and never
+/// before the server's `Retry-After`.
+fn schedule_retry(error: &AuthError) {
     let failures = FAILURES.get().saturating_add(1);
     FAILURES.set(failures);
-    arm_timer(backoff_ms(failures));
+    let mut delay = backoff_ms(failures);
+    if let AuthError::RateLimited { retry_after } = error {
+        let retry_after_ms = *retry_after as f64 * 1000.0;
+        RETRY_AFTER_UNTIL.set(now() + retry_after_ms);
+        delay = delay.max(retry_after_ms);
+    }
+    BACKOFF_UNTIL.set(now() + delay);
+    arm_timer(delay);
 }
 
 /// Cancels the timer (sign-out).
@@ -261,25 +283,20 @@ fn arm_timer(delay_ms: f64) {
     }
 }
 
-/// The timer fired: refresh when due (or retrying), otherwise re-arm for the stored pair
-/// (another tab may have refreshed in the meantime).
+/// The timer fired at its (jittered) due time or for a retry: refresh. If another tab
+/// stored a different pair meanwhile, arm for that pair instead.
 fn on_timer() {
-    match token_store::load() {
-        Some(tokens) if tokens.needs_refresh(now()) || FAILURES.get() > 0 => {
-            leptos::task::spawn_local(async {
-                let _ = refresh().await;
-            });
-        }
-        Some(tokens) => schedule(&tokens),
-        None => {}
-    }
-}
-
-/// Retries right away (the browser says it is online again).
-pub fn retry_now() {
-    if FAILURES.get() > 0 {
+    let Some(tokens) = token_store::load() else {
+        return;
+    };
+    let same_pair = SCHEDULED_FOR.with(|scheduled| {
+        scheduled.borrow().as_deref() == Some(tokens.refresh_token.as_str())
+    });
+    if same_pair || FAILURES.get() > 0 || tokens.needs_refresh(now()) {
         leptos::task::spawn_local(async {
             let _ = refresh().await;
         });
+    } else {
+        schedule(&tokens);
     }
 }

@@ -2,27 +2,33 @@
 //! who is signed in. The signals themselves are written by [`signals`].
 
 use super::{
-    coordinator, signals,
-    token_store::{self, StoredTokens, TOKENS_KEY},
+    coordinator, reconnect, signals,
+    token_store::{self, Record, StoredTokens, TOKENS_KEY},
 };
 use crate::auth::{api, state::AuthState, AuthError, EndReason, TokenPair};
+use std::time::Duration;
 use wasm_bindgen::{closure::Closure, JsCast};
+
+/// How often a visible tab checks whether its token is due (timers stop while a laptop
+/// sleeps and may fire late after it wakes; this catches up within seconds).
+const CHECK_EVERY: Duration = Duration::from_secs(5);
 
 /// Called once after hydration: reads the stored tokens, arms the timer, and listens to
 /// other tabs, visibility and connectivity.
 pub fn start(state: AuthState) {
     signals::attach(state);
-    match token_store::load() {
-        Some(tokens) => {
+    match token_store::read() {
+        Record::Tokens(tokens) => {
             coordinator::adopt(&tokens);
             coordinator::refresh_if_due();
         }
-        None => {
+        Record::Empty => {
             // Say why the last session ended once, not on every later visit.
             let reason = token_store::ended_reason();
             token_store::forget_end_reason();
             signals::show_signed_out(reason);
         }
+        Record::Unreadable => signals::show_unreadable_record(),
     }
     listen();
     // Marks the page as interactive for people's tools and the e2e suite.
@@ -66,11 +72,12 @@ pub async fn sign_out_everywhere() -> Result<(), AuthError> {
     Ok(())
 }
 
-/// Another tab changed the token record.
+/// Another tab changed the token record (or cleared all storage: no key).
 fn on_storage(event: web_sys::StorageEvent) {
-    if event.key().as_deref() != Some(TOKENS_KEY) {
+    if event.key().is_some_and(|key| key != TOKENS_KEY) {
         return;
     }
+    token_store::forget_memory();
     match token_store::load() {
         Some(tokens) => coordinator::adopt(&tokens),
         None => {
@@ -80,23 +87,36 @@ fn on_storage(event: web_sys::StorageEvent) {
     }
 }
 
+fn is_visible() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
+}
+
 fn listen() {
     let Some(window) = web_sys::window() else {
         return;
     };
     let storage = Closure::<dyn Fn(web_sys::StorageEvent)>::new(on_storage);
+    // Becoming visible or coming back online: recover at once, whatever the backoff.
     let visible = Closure::<dyn Fn()>::new(|| {
-        let visible = web_sys::window()
-            .and_then(|w| w.document())
-            .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
-        if visible {
-            coordinator::refresh_if_due();
+        if is_visible() {
+            coordinator::retry_now();
+            reconnect::probe_now();
         }
     });
     let online = Closure::<dyn Fn()>::new(|| {
         coordinator::retry_now();
-        coordinator::refresh_if_due();
+        reconnect::probe_now();
     });
+    let _ = leptos::prelude::set_interval_with_handle(
+        || {
+            if is_visible() {
+                coordinator::refresh_if_due();
+            }
+        },
+        CHECK_EVERY,
+    );
     let _ = window.add_event_listener_with_callback("storage", storage.as_ref().unchecked_ref());
     let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
     if let Some(document) = window.document() {

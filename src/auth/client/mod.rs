@@ -1,14 +1,16 @@
 //! Browser side of staying signed in (hydrate build only). Dependencies point one way:
-//! `lifecycle` → `call` → `coordinator` → `signals` → `token_store`.
+//! `lifecycle` → `call` → `coordinator` → `browser_lock`/`signals` → `token_store`.
 //!
 //! - [`token_store`]: the token pair in one localStorage record;
 //! - [`signals`]: the only writer of the page's auth signals, and `observe`, the one
 //!   mapping from an answer to what the page shows;
+//! - [`browser_lock`]: one refresh per browser (Web Locks, a lease where missing);
 //! - [`coordinator`]: one shared refresh per tab, preemptive timer, backoff;
 //! - [`call`]: the wrapper every protected server function goes through;
 //! - [`reconnect`]: probing the server after transient failures;
 //! - [`lifecycle`]: start-up, sign-in/out, and keeping tabs in sync.
 
+pub mod browser_lock;
 pub mod call;
 pub mod coordinator;
 pub mod lifecycle;

@@ -1,15 +1,21 @@
 //! After a protected call fails for a transient reason (network, 5xx, 429), probe the
 //! server with jittered backoff until it answers with a working store again; then the
 //! page is told (`signals::mark_online`) and reloads what failed. One probe loop per tab.
+//!
+//! The backoff is not reset by a successful probe, only by a protected call that
+//! succeeds ([`settled`]): a call that keeps failing while the server itself answers
+//! reloads the page's data ever more slowly, not every second. Coming back online or
+//! becoming visible probes at once ([`probe_now`]).
 
 use super::{signals, timing::backoff_ms};
 use crate::auth::api;
-use leptos::prelude::set_timeout;
+use leptos::prelude::{set_timeout_with_handle, TimeoutHandle};
 use std::{cell::Cell, time::Duration};
 
 thread_local! {
     static PROBING: Cell<bool> = const { Cell::new(false) };
     static ATTEMPTS: Cell<u32> = const { Cell::new(0) };
+    static TIMER: Cell<Option<TimeoutHandle>> = const { Cell::new(None) };
 }
 
 /// Starts probing (no-op while a probe loop runs).
@@ -17,18 +23,36 @@ pub fn start() {
     if PROBING.replace(true) {
         return;
     }
-    ATTEMPTS.set(0);
     schedule();
+}
+
+/// A protected call succeeded: the next trouble starts the backoff from the beginning.
+pub fn settled() {
+    ATTEMPTS.set(0);
+}
+
+/// Probes right away if a probe loop is waiting (back online, tab visible).
+pub fn probe_now() {
+    if PROBING.get() {
+        if let Some(timer) = TIMER.take() {
+            timer.clear();
+        }
+        leptos::task::spawn_local(probe_once());
+    }
 }
 
 fn schedule() {
     let attempts = ATTEMPTS.get().saturating_add(1);
     ATTEMPTS.set(attempts);
     let delay = backoff_ms(attempts);
-    set_timeout(
-        || leptos::task::spawn_local(probe_once()),
+    let timer = set_timeout_with_handle(
+        || {
+            TIMER.set(None);
+            leptos::task::spawn_local(probe_once());
+        },
         Duration::from_millis(delay as u64),
     );
+    TIMER.set(timer.ok());
 }
 
 async fn probe_once() {
@@ -37,6 +61,10 @@ async fn probe_once() {
             PROBING.set(false);
             signals::mark_online();
         }
-        _ => schedule(),
+        _ => {
+            if TIMER.get().is_none() {
+                schedule();
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::token_store::{self, StoredTokens};
 use crate::auth::{
-    state::{AuthState, AuthStatus, Connection, TokenTimes},
+    state::{AuthState, AuthStatus, Connection, Notice, TokenTimes},
     AuthError, EndReason,
 };
 use leptos::prelude::*;
@@ -55,9 +55,14 @@ pub fn mark_online() {
     });
 }
 
-/// Shows `tokens` as the current sign-in (own refresh, sign-in, or another tab's).
+/// Shows `tokens` as the current sign-in (own refresh, sign-in, or another tab's), and
+/// whether storage keeps it.
 pub fn show_signed_in(tokens: &StoredTokens) {
+    let notice = token_store::kept_in_memory_only().then_some(Notice::KeptInThisTabOnly);
     with_state(|state| {
+        if state.notice.get_untracked() != notice {
+            state.notice.set(notice);
+        }
         state.times.set(Some(TokenTimes {
             refresh_due_at: tokens.refresh_due_at(),
             session_expires_at: tokens.session_expires_at,
@@ -72,9 +77,20 @@ pub fn show_signed_in(tokens: &StoredTokens) {
 pub fn show_signed_out(reason: Option<EndReason>) {
     with_state(|state| {
         state.times.set(None);
+        if state.notice.get_untracked() == Some(Notice::KeptInThisTabOnly) {
+            state.notice.set(None);
+        }
         state.connection.set(Connection::Online);
         state.status.set(AuthStatus::SignedOut { reason });
     });
+}
+
+/// The saved record cannot be read: signed out here, with a quiet explanation (the
+/// record itself is left alone for the version that wrote it).
+pub fn show_unreadable_record() {
+    leptos::logging::warn!("the saved sign-in could not be read; showing the signed-out state");
+    show_signed_out(None);
+    with_state(|state| state.notice.set(Some(Notice::SavedSignInUnreadable)));
 }
 
 /// The session is over here (the server said so, or the person signed out): the

@@ -1,11 +1,20 @@
 //! The token pair in localStorage: one record, written in one step, so no tab ever
 //! reads half an update. Expiry is computed from the server's `expires_in` and the
 //! local receive time, so a wrong local clock cannot cause refresh loops.
+//!
+//! When storage refuses a write (quota full, blocked), the pair is kept in this tab's
+//! memory instead: a rotated pair is never lost, and the page says so quietly.
 
 use super::timing::now;
 use crate::auth::{EndReason, TokenPair};
 use gloo_storage::{LocalStorage, Storage};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+
+thread_local! {
+    /// The newest pair, when storage refused to keep it.
+    static IN_MEMORY: RefCell<Option<StoredTokens>> = const { RefCell::new(None) };
+}
 
 /// localStorage key of the token record.
 pub const TOKENS_KEY: &str = "stay-signed-in.tokens";
@@ -68,21 +77,81 @@ impl StoredTokens {
     }
 }
 
-/// The stored pair, if any (a corrupt record counts as none).
-pub fn load() -> Option<StoredTokens> {
-    LocalStorage::get(TOKENS_KEY).ok()
+/// What the token record holds.
+pub enum Record {
+    /// A readable pair.
+    Tokens(StoredTokens),
+    /// Nothing: signed out.
+    Empty,
+    /// Something this version cannot read (another version wrote it, or it was
+    /// damaged); kept as it is, reported, never taken for a sign-out.
+    Unreadable,
 }
 
-/// Stores a pair in one write.
-pub fn save(tokens: &StoredTokens) {
-    if let Err(error) = LocalStorage::set(TOKENS_KEY, tokens) {
-        leptos::logging::warn!("could not store tokens: {error}");
+/// Reads the record (or this tab's in-memory pair when storage refused it).
+pub fn read() -> Record {
+    if let Some(tokens) = IN_MEMORY.with(|kept| kept.borrow().clone()) {
+        return Record::Tokens(tokens);
     }
+    if !storage_available() {
+        return Record::Empty;
+    }
+    match LocalStorage::raw().get_item(TOKENS_KEY) {
+        Ok(Some(raw)) => match serde_json::from_str(&raw) {
+            Ok(tokens) => Record::Tokens(tokens),
+            Err(_) => Record::Unreadable,
+        },
+        Ok(None) => Record::Empty,
+        Err(_) => Record::Unreadable,
+    }
+}
+
+/// The current pair, if there is a readable one.
+pub fn load() -> Option<StoredTokens> {
+    match read() {
+        Record::Tokens(tokens) => Some(tokens),
+        Record::Empty | Record::Unreadable => None,
+    }
+}
+
+/// Stores a pair in one write; if storage refuses, keeps it in this tab's memory.
+pub fn save(tokens: &StoredTokens) {
+    if !storage_available() {
+        IN_MEMORY.with(|kept| kept.borrow_mut().replace(tokens.clone()));
+        return;
+    }
+    match LocalStorage::set(TOKENS_KEY, tokens) {
+        Ok(()) => IN_MEMORY.with(|kept| kept.borrow_mut().take()),
+        Err(error) => {
+            leptos::logging::warn!("storage refused the tokens; keeping them in this tab: {error}");
+            IN_MEMORY.with(|kept| kept.borrow_mut().replace(tokens.clone()))
+        }
+    };
     LocalStorage::delete(ENDED_KEY);
+}
+
+/// Whether this page may use localStorage at all (a blocked one throws on access, and
+/// gloo-storage would turn that into a panic).
+pub fn storage_available() -> bool {
+    web_sys::window().is_some_and(|window| matches!(window.local_storage(), Ok(Some(_))))
+}
+
+/// True while storage refuses the pair and only this tab holds it.
+pub fn kept_in_memory_only() -> bool {
+    IN_MEMORY.with(|kept| kept.borrow().is_some())
+}
+
+/// Another tab wrote or removed the record: storage is the truth again.
+pub fn forget_memory() {
+    IN_MEMORY.with(|kept| kept.borrow_mut().take());
 }
 
 /// Removes the pair, remembering why (so every tab can say it).
 pub fn clear(reason: Option<EndReason>) {
+    forget_memory();
+    if !storage_available() {
+        return;
+    }
     if let Some(reason) = reason {
         let _ = LocalStorage::set(ENDED_KEY, reason.code());
     } else {
@@ -93,11 +162,16 @@ pub fn clear(reason: Option<EndReason>) {
 
 /// Drops the recorded end reason once it has been shown.
 pub fn forget_end_reason() {
-    LocalStorage::delete(ENDED_KEY);
+    if storage_available() {
+        LocalStorage::delete(ENDED_KEY);
+    }
 }
 
 /// Why the last session ended, as another tab recorded it.
 pub fn ended_reason() -> Option<EndReason> {
+    if !storage_available() {
+        return None;
+    }
     LocalStorage::get::<String>(ENDED_KEY)
         .ok()
         .and_then(|code| EndReason::from_code(&code))

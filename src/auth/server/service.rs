@@ -34,6 +34,23 @@ pub struct ClientInfo {
     pub user_agent: String,
 }
 
+/// Longest User-Agent looked at (the label needs far less).
+const MAX_USER_AGENT_CHARS: usize = 512;
+
+impl ClientInfo {
+    /// From what the HTTP side read: the peer address and the `User-Agent` header.
+    pub fn new(peer: Option<std::net::IpAddr>, user_agent: Option<&str>) -> Self {
+        Self {
+            ip: peer.map(|ip| ip.to_string()).unwrap_or_default(),
+            user_agent: user_agent
+                .unwrap_or_default()
+                .chars()
+                .take(MAX_USER_AGENT_CHARS)
+                .collect(),
+        }
+    }
+}
+
 /// A caller whose access token checked out and whose session is live.
 #[derive(Clone, Debug)]
 pub struct Authenticated {
