@@ -1,5 +1,10 @@
 import { defineConfig } from "@playwright/test";
 
+// The second server: same build, same Redis, a 12-second access lifetime, so the
+// server itself sees tokens expire in real time (page.clock only moves the browser's).
+const SHORT_PORT = process.env.E2E_SHORT_PORT ?? "3005";
+const SHORT_URL = `http://127.0.0.1:${SHORT_PORT}`;
+
 // Debian's Chromium (no browser download here); flags keep it off the closed network.
 const chromiumArgs = [
   "--no-sandbox",
@@ -13,6 +18,38 @@ const chromiumArgs = [
 
 export default defineConfig({
   testDir: "./tests",
+  projects: [
+    // The main suite against the server `cargo leptos end-to-end` starts (30-minute lifetime).
+    { name: "default", testIgnore: /short-lifetime\// },
+    {
+      name: "short-lifetime",
+      testDir: "./tests/short-lifetime",
+      use: { baseURL: SHORT_URL },
+    },
+  ],
+  webServer: {
+    // The server binary `cargo leptos end-to-end` just built, with the assets it built.
+    command: "./target/debug/stay-signed-in",
+    cwd: "..",
+    url: `${SHORT_URL}/healthz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "ignore",
+    stderr: "pipe",
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${SHORT_PORT}`,
+      LEPTOS_SITE_ROOT: "target/site",
+      LEPTOS_SITE_PKG_DIR: "pkg",
+      LEPTOS_OUTPUT_NAME: "stay-signed-in",
+      PUBLIC_URL: SHORT_URL,
+      ACCESS_TOKEN_TTL: "12s",
+      REFRESH_REUSE_GRACE: "30s",
+      REDIS_KEY_PREFIX: "e2e-short",
+      RATE_LIMIT_IP: "100000/1m",
+      RATE_LIMIT_EMAIL: "100000/1m",
+      RUST_LOG: process.env.E2E_RUST_LOG ?? "warn",
+    },
+  },
   globalSetup: "./global-setup.ts",
   timeout: 90_000,
   expect: { timeout: 15_000 },

@@ -64,6 +64,8 @@ test("ten simultaneous calls with a rejected token share one refresh", async ({ 
   });
 
   expect(succeeded).toBe(10);
+  // Ten rejected calls waited for one shared refresh, then each retried once.
+  expect(api.count("401 /api/v1/me")).toBe(10);
   expect(api.refreshes()).toBe(1);
   expect(api.count("200 /api/v1/me")).toBe(10);
 });

@@ -289,9 +289,8 @@ fn on_timer() {
     let Some(tokens) = token_store::load() else {
         return;
     };
-    let same_pair = SCHEDULED_FOR.with(|scheduled| {
-        scheduled.borrow().as_deref() == Some(tokens.refresh_token.as_str())
-    });
+    let same_pair = SCHEDULED_FOR
+        .with(|scheduled| scheduled.borrow().as_deref() == Some(tokens.refresh_token.as_str()));
     if same_pair || FAILURES.get() > 0 || tokens.needs_refresh(now()) {
         leptos::task::spawn_local(async {
             let _ = refresh().await;
