@@ -116,6 +116,16 @@ async fn sign_in_answers_the_configured_lifetimes() {
 }
 
 #[tokio::test]
+async fn expires_in_is_the_whole_lifetime_whatever_the_millisecond() {
+    let app = Harness::new();
+    app.advance(Duration::from_millis(1));
+    let pair = app.sign_in("ada@example.com").await;
+    assert_eq!(pair.expires_in, 30 * 60);
+    app.advance(Duration::from_millis(998));
+    assert_eq!(app.refresh(&pair).await.unwrap().expires_in, 30 * 60);
+}
+
+#[tokio::test]
 async fn a_sign_in_link_dies_after_its_lifetime_and_after_one_use() {
     let app = Harness::new();
     app.service

@@ -66,8 +66,8 @@ test("three tabs for three lifetimes: about one refresh per lifetime for the who
   context,
 }) => {
   await signIn(page);
-  const refreshes = countRefreshes(context);
   const tabs = [page, await openTab(context), await openTab(context)];
+  const refreshes = countRefreshes(context);
   await live(page, 3 * LIFETIME_MS);
   expect(refreshes()).toBeGreaterThanOrEqual(2);
   expect(refreshes()).toBeLessThanOrEqual(3 + 1);

@@ -76,15 +76,17 @@ impl JwtKeys {
         }
     }
 
-    /// A new token for `user_id` in session `sid`, issued at `now_secs`.
-    pub fn issue(&self, user_id: &str, sid: &str, now_secs: u64) -> (String, AccessClaims) {
+    /// A new token for `user_id` in session `sid`, issued at `now_ms` (Unix ms). JWT
+    /// times are whole seconds: `exp` rounds up, so the token lives at least its whole
+    /// lifetime and the `expires_in` derived from it is the configured one.
+    pub fn issue(&self, user_id: &str, sid: &str, now_ms: u64) -> (String, AccessClaims) {
         let claims = AccessClaims {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             sub: user_id.into(),
             sid: sid.into(),
-            iat: now_secs,
-            exp: now_secs + self.ttl.as_secs(),
+            iat: now_ms / 1000,
+            exp: (now_ms + self.ttl.as_millis() as u64).div_ceil(1000),
             jti: random_id(),
         };
         let mut header = Header::new(Algorithm::HS256);
@@ -148,28 +150,35 @@ mod tests {
     #[test]
     fn issued_tokens_verify() {
         let keys = keys();
-        let (token, claims) = keys.issue("u1", "u1-s1", now());
+        let (token, claims) = keys.issue("u1", "u1-s1", now() * 1000);
         assert_eq!(keys.verify(&token, now()).unwrap(), claims);
+    }
+
+    #[test]
+    fn a_token_lives_at_least_its_whole_lifetime() {
+        let (_, claims) = keys().issue("u1", "u1-s1", 1_000_000_001);
+        assert_eq!(claims.iat, 1_000_000);
+        assert_eq!(claims.exp, 1_001_801);
     }
 
     #[test]
     fn expiry_uses_the_given_clock() {
         let keys = keys();
         let issued = now() - 3600;
-        let (token, _) = keys.issue("u1", "u1-s1", issued);
+        let (token, _) = keys.issue("u1", "u1-s1", issued * 1000);
         assert!(keys.verify(&token, now()).is_err());
     }
 
     #[test]
     fn future_tokens_are_refused() {
         let keys = keys();
-        let (token, _) = keys.issue("u1", "u1-s1", now() + 600);
+        let (token, _) = keys.issue("u1", "u1-s1", (now() + 600) * 1000);
         assert_eq!(keys.verify(&token, now()), Err(JwtError::FromTheFuture));
     }
 
     #[test]
     fn another_secret_does_not_verify() {
-        let (token, _) = keys().issue("u1", "u1-s1", now());
+        let (token, _) = keys().issue("u1", "u1-s1", now() * 1000);
         let other = JwtKeys::new(
             b"another-secret-another-secret-another",
             Duration::from_secs(60),

@@ -233,7 +233,7 @@ impl AuthService {
             rotated_at: now,
         };
         self.store.create_session(&session).await?;
-        let (access_token, claims) = self.jwt.issue(&user.id, sid.as_str(), now / 1000);
+        let (access_token, claims) = self.jwt.issue(&user.id, sid.as_str(), now);
         tracing::info!(user = %user.id, "signed in");
         Ok(Issued {
             access_token,
@@ -252,7 +252,7 @@ impl AuthService {
         let sid = presented.session_id();
         let now = self.now();
         let successor = RefreshToken::generate(sid);
-        let (access_token, claims) = self.jwt.issue(sid.user_id(), sid.as_str(), now / 1000);
+        let (access_token, claims) = self.jwt.issue(sid.user_id(), sid.as_str(), now);
         let sealed = serde_json::to_vec(&Successor {
             refresh_token: successor.expose(),
         })
