@@ -20,7 +20,9 @@ fn remember_next(next: &str) {
     #[cfg(feature = "hydrate")]
     {
         use gloo_storage::{LocalStorage, Storage};
-        let _ = LocalStorage::set(NEXT_KEY, next);
+        if crate::auth::client::token_store::storage_available() {
+            let _ = LocalStorage::set(NEXT_KEY, next);
+        }
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = next;

@@ -13,6 +13,9 @@ fn take_next() -> String {
     #[cfg(feature = "hydrate")]
     {
         use gloo_storage::{LocalStorage, Storage};
+        if !crate::auth::client::token_store::storage_available() {
+            return safe_next(None);
+        }
         let next = LocalStorage::get::<String>(NEXT_KEY).ok();
         LocalStorage::delete(NEXT_KEY);
         safe_next(next)

@@ -82,6 +82,9 @@ struct Lease {
 
 /// The fallback: wait while another tab's lease is live, then take one.
 async fn with_lease<T, Fut: Future<Output = T>>(work: impl FnOnce() -> Fut) -> T {
+    if !super::token_store::storage_available() {
+        return work().await;
+    }
     while let Ok(lease) = LocalStorage::get::<Lease>(LEASE_KEY) {
         let mine = TAB_ID.with(|id| *id == lease.tab);
         if mine || lease.until <= now() {
