@@ -13,6 +13,15 @@ pub enum AppEnv {
     Production,
 }
 
+/// How log lines are written (`LOG_FORMAT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (the default, for development).
+    Text,
+    /// One JSON object per line, with the request span's fields (for log pipelines).
+    Json,
+}
+
 /// "N requests per window", e.g. `5/15m`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
@@ -57,6 +66,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// `MAIL_FROM`.
     pub mail_from: String,
+    /// `LOG_FORMAT`: `text` (default) or `json`.
+    pub log_format: LogFormat,
 }
 
 impl std::fmt::Debug for Config {
@@ -75,6 +86,7 @@ impl std::fmt::Debug for Config {
             .field("rate_limit_email", &self.rate_limit_email)
             .field("rate_limit_ip", &self.rate_limit_ip)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "[set]"))
+            .field("log_format", &self.log_format)
             .finish()
     }
 }
@@ -182,7 +194,18 @@ impl Config {
             let raw = get(name).unwrap_or_else(|| default.to_string());
             parse_rate_limit(&raw).map_err(|problem| invalid(name, problem))
         };
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(invalid(
+                    "LOG_FORMAT",
+                    format!("`{other}` is not `text` or `json`"),
+                ))
+            }
+        };
         let config = Config {
+            log_format,
             app_env,
             public_url,
             redis_url,

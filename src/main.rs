@@ -8,12 +8,6 @@ async fn main() -> std::process::ExitCode {
     use std::process::ExitCode;
     use tracing_subscriber::{fmt, EnvFilter};
 
-    fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
-
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -21,6 +15,16 @@ async fn main() -> std::process::ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    match config.log_format {
+        stay_signed_in::config::LogFormat::Text => fmt().with_env_filter(filter).init(),
+        stay_signed_in::config::LogFormat::Json => fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .init(),
+    }
     let mut leptos_options = match get_configuration(None) {
         Ok(conf) => conf.leptos_options,
         Err(error) => {

@@ -1,11 +1,21 @@
-//! `GET /healthz`: 200 with the store kind when the store answers, 503 when it does not.
+//! Probes for orchestrators and load balancers:
+//!
+//! - `GET /livez`: the process serves requests; no I/O, so a Redis outage never gets
+//!   instances restarted (they stay up and answer 503 until the store is back);
+//! - `GET /readyz`: the store answers too (503 otherwise): route traffic here;
+//! - `GET /healthz`: the same as `/readyz` (kept for existing checks).
 
 use super::AppState;
 use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
 use serde_json::json;
 
-/// Pings the store (bounded by its command timeout, about a second).
-pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+/// Liveness: answers as long as the server serves.
+pub async fn livez() -> impl IntoResponse {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: pings the store (bounded by its command timeout, about a second).
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.auth.service.store();
     match store.ping().await {
         Ok(()) => (
@@ -14,7 +24,7 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         ),
         Err(error) => {
             let error = crate::auth::server::failure::Chain(&error);
-            tracing::warn!(%error, "health check: store unavailable");
+            tracing::warn!(%error, "readiness check: store unavailable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({ "status": "unavailable", "store": store.kind() })),

@@ -27,10 +27,11 @@ use axum::{
 };
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::{DefaultOnFailure, TraceLayer},
+    trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
+    LatencyUnit,
 };
 
 /// Why the server could not start.
@@ -52,10 +53,14 @@ pub enum StartError {
     },
 }
 
+/// How long a stopping server waits for sign-in mails it already accepted.
+pub const MAIL_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A bound, ready-to-serve server.
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
+    service: Arc<AuthService>,
 }
 
 impl Application {
@@ -78,6 +83,7 @@ impl Application {
         let state = build_state(config, leptos_options)?;
         Ok(Self {
             listener,
+            service: state.auth.service.clone(),
             router: router(state),
         })
     }
@@ -94,19 +100,27 @@ impl Application {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight (tests
-    /// pass a future of their own instead of taking over the process's signals).
+    /// Serves until `shutdown` completes: stops accepting, finishes the requests in
+    /// flight, then waits (at most [`MAIL_DRAIN_TIMEOUT`]) for sign-in mails already
+    /// accepted. Tests pass a future of their own instead of the process's signals.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        tracing::info!("stopped accepting requests; finishing sign-in mails");
+        if !self.service.finish_deliveries(MAIL_DRAIN_TIMEOUT).await {
+            tracing::error!(
+                "sign-in mails still undelivered after {MAIL_DRAIN_TIMEOUT:?}; stopping anyway"
+            );
+        }
+        served
     }
 }
 
@@ -164,7 +178,9 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     let auth_context = state.auth.clone();
     let mut router = Router::new()
-        .route("/healthz", get(health::healthz))
+        .route("/livez", get(health::livez))
+        .route("/readyz", get(health::readyz))
+        .route("/healthz", get(health::readyz))
         .route("/login", post(login_form::submit))
         .leptos_routes_with_context(
             &state,
@@ -183,6 +199,13 @@ pub fn router(state: AppState) -> Router {
             TraceLayer::new_for_http()
                 // 5xx are logged where they arise (store outage: warn; internal: error).
                 .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG))
+                // The access log: one line per answer with status and latency, inside
+                // the request span (method, path, request id).
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(LatencyUnit::Micros),
+                )
                 .make_span_with(|request: &axum::extract::Request| {
             // The path only: query strings can hold sign-in tokens.
             let id = request

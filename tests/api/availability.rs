@@ -1,5 +1,6 @@
 //! With Redis down every endpoint says 503 `unavailable` (never 401/session_ended, which
-//! would sign people out); when it is back everything works without a restart.
+//! would sign people out) and the readiness probe says 503 while the liveness probe
+//! says 200; when Redis is back everything works without a restart.
 
 use crate::{helpers::*, redis_server::RedisServer};
 use serde_json::{json, Value};
@@ -15,6 +16,11 @@ async fn redis_outage_is_503_and_recovery_needs_no_restart() {
     let started = Instant::now();
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 503);
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    // Alive all the same: an orchestrator must not restart instances for this.
+    let live: Value = app.get_json("/livez").await;
+    assert_eq!(live, json!({ "status": "ok" }));
     assert!(
         started.elapsed() < Duration::from_millis(2_500),
         "{:?}",

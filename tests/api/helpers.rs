@@ -172,6 +172,25 @@ impl TestApp {
         panic!("server did not start:\n{}", self.log());
     }
 
+    /// Stops a server process with SIGTERM, as an orchestrator does, and waits (at most
+    /// 30 s) for it to exit.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let Server::Process { child, .. } = &mut self.server else {
+            panic!("terminate() needs spawn_process_with");
+        };
+        let pid = child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -TERM {pid}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not stop");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Everything a server process logged so far (in-process apps: see `TEST_LOG`).
     pub fn log(&self) -> String {
         match &self.server {

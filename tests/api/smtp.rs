@@ -11,6 +11,11 @@ use tokio::{
 
 /// Accepts SMTP sessions and forwards each message body.
 async fn fake_smtp_server() -> (u16, mpsc::UnboundedReceiver<String>) {
+    slow_smtp_server(Duration::ZERO).await
+}
+
+/// The same, greeting each session only after `delay` (a slow mail server).
+async fn slow_smtp_server(delay: Duration) -> (u16, mpsc::UnboundedReceiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (messages, received) = mpsc::unbounded_channel();
@@ -18,6 +23,7 @@ async fn fake_smtp_server() -> (u16, mpsc::UnboundedReceiver<String>) {
         while let Ok((socket, _)) = listener.accept().await {
             let messages = messages.clone();
             tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
                 let (read, mut write) = socket.into_split();
                 let mut lines = BufReader::new(read).lines();
                 write.write_all(b"220 fake ESMTP\r\n").await.unwrap();
@@ -84,4 +90,24 @@ async fn production_sends_the_link_over_smtp_and_it_signs_in() {
         .collect();
     assert_eq!(app.verify(&token).await.status(), 200, "{message}");
     assert!(!app.log().contains(&token), "the token reached the log");
+}
+
+#[tokio::test]
+async fn a_link_requested_just_before_shutdown_is_still_delivered() {
+    let (port, mut received) = slow_smtp_server(Duration::from_secs(2)).await;
+    let mut app = spawn_process_with(
+        AppOptions::default()
+            .with("APP_ENV", "production")
+            .with("SMTP_URL", &format!("smtp://127.0.0.1:{port}")),
+    )
+    .await;
+    let email = email();
+    assert_eq!(app.request_link(&email).await.status(), 200);
+    // SIGTERM while the mail server has not even said hello yet.
+    let status = app.terminate().await;
+    assert!(status.success(), "{status:?}\n{}", app.log());
+    let message = received
+        .try_recv()
+        .expect("the link was delivered before the exit");
+    assert!(message.contains(&email), "{message}");
 }

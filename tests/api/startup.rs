@@ -72,3 +72,51 @@ async fn development_says_its_secret_is_random() {
     let app = spawn_process_with(AppOptions::default().with("JWT_SECRET", "")).await;
     assert!(app.log().contains("random secret"), "{}", app.log());
 }
+
+#[tokio::test]
+async fn json_logs_have_one_object_per_line_with_the_request_and_no_secrets() {
+    let app = spawn_process_with(
+        AppOptions::default()
+            .with("LOG_FORMAT", "json")
+            .with("APP_ENV", "production")
+            .with("SMTP_URL", "smtp://127.0.0.1:1"),
+    )
+    .await;
+    let email = email();
+    assert_eq!(app.request_link(&email).await.status(), 200);
+    assert_eq!(app.me("not-a-token").await.status(), 401);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let access = loop {
+        let lines: Vec<serde_json::Value> = app
+            .log()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+            .collect();
+        let found = lines
+            .into_iter()
+            .find(|line| line["span"]["path"] == "/api/v1/me" && line["fields"]["status"] == 401);
+        if let Some(line) = found {
+            break line;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", app.log());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(access["span"]["method"], "POST");
+    assert!(
+        access["span"]["id"]
+            .as_str()
+            .is_some_and(|id| id.len() >= 32),
+        "{access}"
+    );
+    assert!(access["fields"]["latency"].is_string(), "{access}");
+    let log = app.log();
+    assert!(!log.contains(&email), "an email address reached the log");
+    assert!(!log.contains("token="), "a link reached the log");
+}
+
+#[test]
+fn an_unknown_log_format_stops_the_server_naming_the_variable() {
+    let (ok, stderr) = start_with(&[("LOG_FORMAT", "yaml")]);
+    assert!(!ok);
+    assert!(stderr.contains("LOG_FORMAT"), "{stderr}");
+}

@@ -20,7 +20,8 @@ use crate::{
     config::{Config, RateLimit},
 };
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
+use tokio_util::task::TaskTracker;
 
 /// Longest note accepted, in characters.
 pub const MAX_NOTE_CHARS: usize = 500;
@@ -98,6 +99,8 @@ pub struct AuthService {
     config: Arc<Config>,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
+    /// Sign-in mails handed to the mailer and not yet delivered.
+    deliveries: TaskTracker,
 }
 
 impl AuthService {
@@ -115,7 +118,18 @@ impl AuthService {
             config,
             mailer,
             clock,
+            deliveries: TaskTracker::new(),
         }
+    }
+
+    /// Stops taking new sign-in mails and waits, at most `within`, for those already
+    /// accepted: a person who was told `ok` just before a shutdown still gets the link.
+    /// Returns whether every one was handed over (delivered or failed and logged).
+    pub async fn finish_deliveries(&self, within: Duration) -> bool {
+        self.deliveries.close();
+        tokio::time::timeout(within, self.deliveries.wait())
+            .await
+            .is_ok()
     }
 
     /// The store (for health checks).
@@ -178,9 +192,9 @@ impl AuthService {
             sent_at: now,
         };
         // Delivery runs in the background: the answer (and its timing) must not depend
-        // on the mail server. Failures are logged, never shown.
+        // on the mail server. Failures are logged, never shown. Shutdown waits for it.
         let mailer = self.mailer.clone();
-        tokio::spawn(async move {
+        self.deliveries.spawn(async move {
             if let Err(error) = mailer.send(message).await {
                 tracing::error!(error = %failure::Chain(&error), "sign-in email not delivered");
             }
