@@ -68,6 +68,8 @@ pub struct Config {
     pub mail_from: String,
     /// `LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
+    /// `METRICS_ADDR`: where `GET /metrics` listens; `None` (default) turns metrics off.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl std::fmt::Debug for Config {
@@ -87,6 +89,7 @@ impl std::fmt::Debug for Config {
             .field("rate_limit_ip", &self.rate_limit_ip)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "[set]"))
             .field("log_format", &self.log_format)
+            .field("metrics_addr", &self.metrics_addr)
             .finish()
     }
 }
@@ -204,7 +207,17 @@ impl Config {
                 ))
             }
         };
+        let metrics_addr = match get("METRICS_ADDR") {
+            None => None,
+            Some(raw) => Some(raw.parse().map_err(|_| {
+                invalid(
+                    "METRICS_ADDR",
+                    format!("`{raw}` is not an address like 127.0.0.1:9100"),
+                )
+            })?),
+        };
         let config = Config {
+            metrics_addr,
             log_format,
             app_env,
             public_url,

@@ -44,6 +44,9 @@ async fn main() -> std::process::ExitCode {
         }
     };
     tracing::info!("listening on http://{}", app.local_addr());
+    if let Some(addr) = app.metrics_addr() {
+        tracing::info!("metrics on http://{addr}/metrics");
+    }
     match app.run_until_stopped().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -222,7 +222,7 @@ async fn a_token_two_rotations_old_inside_the_grace_window_is_refused_without_ha
     let second = app.refresh(&first).await.unwrap();
     let third = app.refresh(&second).await.unwrap();
     app.advance(29 * SECOND);
-    assert_eq!(app.refresh(&first).await, ended(EndReason::Invalid));
+    assert_eq!(app.refresh(&first).await, Err(AuthError::RefreshSuperseded));
     assert!(app.is_authorized(&third).await);
     assert!(app.refresh(&third).await.is_ok());
 }

@@ -210,13 +210,13 @@ async fn older_tokens_just_after_a_rotation_are_a_race_not_theft(store: Store) {
     let second = rotation(&first.new_hash, T0 + 2_000);
     store.rotate(&session.sid, &second).await.unwrap();
     // A sibling tab's request with the original token, late but inside the grace
-    // window after the latest rotation: rejected, the session lives on.
+    // window after the latest rotation: refused, the session lives on.
     assert_eq!(
         store
             .rotate(&session.sid, &rotation(&session.refresh_hash, T0 + 3_000))
             .await
             .unwrap(),
-        RotateOutcome::Unrecognised
+        RotateOutcome::Superseded
     );
     assert!(matches!(
         store

@@ -70,6 +70,10 @@ pub enum AuthError {
         /// Why, in one stable code.
         reason: EndReason,
     },
+    /// The refresh token was replaced twice moments ago, by another tab of the same
+    /// browser (409): nothing ended; use the newest pair, or retry later.
+    #[error("refresh token superseded")]
+    RefreshSuperseded,
     /// The sign-in link is unknown, expired, superseded by a newer one, or already used
     /// (400); ask for a new link.
     #[error("sign-in link invalid or expired")]
@@ -128,6 +132,7 @@ impl From<AuthError> for WireError {
                 ..code("session_ended")
             },
             AuthError::LinkInvalid => code("link_invalid"),
+            AuthError::RefreshSuperseded => code("refresh_superseded"),
             AuthError::RateLimited { retry_after } => WireError {
                 retry_after: Some(retry_after),
                 ..code("rate_limited")
@@ -152,6 +157,7 @@ impl From<WireError> for AuthError {
             ("unauthorized", _, _) => AuthError::Unauthorized,
             ("session_ended", Some(reason), _) => AuthError::SessionEnded { reason },
             ("link_invalid", _, _) => AuthError::LinkInvalid,
+            ("refresh_superseded", _, _) => AuthError::RefreshSuperseded,
             ("rate_limited", _, Some(retry_after)) => AuthError::RateLimited { retry_after },
             ("unavailable", _, _) => AuthError::Unavailable,
             ("bad_request", _, _) => AuthError::BadRequest {
@@ -172,6 +178,7 @@ impl AuthError {
         match self {
             AuthError::Unauthorized | AuthError::SessionEnded { .. } => 401,
             AuthError::RateLimited { .. } => 429,
+            AuthError::RefreshSuperseded => 409,
             AuthError::Unavailable => 503,
             AuthError::BadRequest { .. } | AuthError::LinkInvalid => 400,
             AuthError::Internal => 500,
@@ -191,6 +198,7 @@ impl AuthError {
         matches!(
             self,
             AuthError::RateLimited { .. }
+                | AuthError::RefreshSuperseded
                 | AuthError::Unavailable
                 | AuthError::Internal
                 | AuthError::Network { .. }
@@ -221,7 +229,13 @@ impl FromServerFnError for AuthError {
             ServerFnErrorErr::Request(message)
             | ServerFnErrorErr::Deserialization(message)
             | ServerFnErrorErr::Response(message) => AuthError::Network { message },
-            _ => AuthError::Internal,
+            other => {
+                // A server-side fault of the server-fn machinery: logged here, once.
+                #[cfg(feature = "ssr")]
+                tracing::error!(error = %other, "answering 500");
+                let _ = other;
+                AuthError::Internal
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 //!   answers 500 for every error, even argument-decoding ones), `Retry-After` goes with
 //!   429, and nothing under `/api` is cached.
 
+use crate::auth::server::counters;
 use crate::auth::AuthError;
 use axum::{
     body::{to_bytes, Body},
@@ -15,17 +16,42 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+use std::{collections::HashSet, sync::LazyLock, time::Instant};
+
+/// The server functions' paths: the only `endpoint` label values (anything else counts
+/// as `other`, so scanners cannot grow the metrics without bound).
+static ENDPOINTS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path)
+        .collect()
+});
+
+fn endpoint_label(path: &str) -> &'static str {
+    ENDPOINTS.get(path).copied().unwrap_or("other")
+}
 
 /// Largest request body accepted by the API.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Largest error body read back for status mapping.
 const MAX_ERROR_BYTES: usize = 64 * 1024;
 
-/// The middleware (a no-op outside `/api/`).
+/// The middleware (a no-op outside `/api/`): the contract, then the request counted.
 pub async fn api_contract(request: Request, next: Next) -> Response {
     if !request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
+    let started = Instant::now();
+    let endpoint = endpoint_label(request.uri().path());
+    let response = answer(request, next).await;
+    counters::api_request(
+        endpoint,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+async fn answer(request: Request, next: Next) -> Response {
     let request = match normalise_body(request).await {
         Ok(request) => request,
         Err(error) => return error_response(&error),
@@ -65,7 +91,12 @@ async fn with_error_status(response: Response) -> Response {
             tracing::error!("server function failed with a non-API error body");
             AuthError::Internal
         }),
-        Err(_) => AuthError::Internal,
+        Err(_) => {
+            tracing::error!(
+                "server function failed with an error body over {MAX_ERROR_BYTES} bytes"
+            );
+            AuthError::Internal
+        }
     };
     let mut response = error_response(&error);
     for (name, value) in parts.headers.iter() {

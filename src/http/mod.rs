@@ -7,6 +7,7 @@
 mod api_layer;
 mod health;
 mod login_form;
+mod metrics;
 mod outbox;
 mod state;
 
@@ -61,6 +62,8 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
     service: Arc<AuthService>,
+    /// The metrics listener and its router, when `METRICS_ADDR` is set.
+    metrics: Option<(tokio::net::TcpListener, Router)>,
 }
 
 impl Application {
@@ -80,12 +83,32 @@ impl Application {
         leptos_options: LeptosOptions,
         listener: tokio::net::TcpListener,
     ) -> Result<Self, StartError> {
+        let metrics = match config.metrics_addr {
+            Some(addr) => {
+                let bind = |addr| {
+                    let listener = std::net::TcpListener::bind(addr)?;
+                    listener.set_nonblocking(true)?;
+                    tokio::net::TcpListener::from_std(listener)
+                };
+                let listener = bind(addr).map_err(|source| StartError::Bind { addr, source })?;
+                Some((listener, metrics::router(metrics::recorder())))
+            }
+            None => None,
+        };
         let state = build_state(config, leptos_options)?;
         Ok(Self {
             listener,
             service: state.auth.service.clone(),
             router: router(state),
+            metrics,
         })
+    }
+
+    /// The address `GET /metrics` listens on, when metrics are on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     /// The address actually bound (useful with port 0).
@@ -107,6 +130,9 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(listener, router)| {
+            tokio::spawn(async move { axum::serve(listener, router).await })
+        });
         let served = axum::serve(
             self.listener,
             self.router
@@ -114,6 +140,9 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await;
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         tracing::info!("stopped accepting requests; finishing sign-in mails");
         if !self.service.finish_deliveries(MAIL_DRAIN_TIMEOUT).await {
             tracing::error!(

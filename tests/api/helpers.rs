@@ -147,9 +147,8 @@ pub async fn spawn_process_with(options: AppOptions) -> TestApp {
         .env("RUST_LOG", "info")
         .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"))
         .envs(options.variables());
-    if std::env::var_os("TEST_LOG").is_none() {
-        command.stdout(log.try_clone().unwrap()).stderr(log);
-    }
+    // Always into the file: tests read it (print it with `log()` when debugging).
+    command.stdout(log.try_clone().unwrap()).stderr(log);
     let child = command.spawn().expect("the server binary starts");
     let app = TestApp {
         address: format!("http://127.0.0.1:{port}"),

@@ -15,6 +15,7 @@ mod abuse;
 mod availability;
 mod bad_input;
 mod lifetimes;
+mod metrics;
 mod multi_server;
 mod revocation;
 mod rotation;

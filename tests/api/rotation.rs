@@ -38,6 +38,7 @@ async fn the_previous_token_returns_the_same_successor_with_a_working_access_tok
     let b = app.rotate(&first.refresh).await;
     assert_eq!(a.refresh, b.refresh);
     // The replay's access token is signed afresh (the rotation's may have expired).
+    assert_ne!(a.access, b.access);
     assert_eq!(app.me(&a.access).await.status(), 200);
     assert_eq!(app.me(&b.access).await.status(), 200);
 }
@@ -103,7 +104,12 @@ async fn a_token_two_rotations_old_right_after_a_rotation_is_refused_without_har
     let second = app.rotate(&first.refresh).await;
     let third = app.rotate(&second.refresh).await;
     // Inside the 30 s grace window: a sibling tab's late request, not theft.
-    assert_session_ended(app.refresh(&first.refresh).await, "invalid").await;
+    assert_error(
+        app.refresh(&first.refresh).await,
+        409,
+        json!({ "error": "refresh_superseded" }),
+    )
+    .await;
     assert_eq!(app.me(&third.access).await.status(), 200);
     app.rotate(&third.refresh).await;
 }

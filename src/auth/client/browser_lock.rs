@@ -55,8 +55,9 @@ where
         .dyn_into()
         .ok()?;
     let (done, result) = oneshot::channel();
+    let handed = work.clone();
     let callback = Closure::once_into_js(move |_lock: JsValue| -> js_sys::Promise {
-        let work = work.borrow_mut().take();
+        let work = handed.borrow_mut().take();
         wasm_bindgen_futures::future_to_promise(async move {
             if let Some(work) = work {
                 let _ = done.send(work().await);
@@ -69,8 +70,12 @@ where
         .ok()?
         .dyn_into::<js_sys::Promise>()
         .ok()?;
-    // Resolves once the work is done and the lock released.
+    // Settles once the work is done and the lock released, or at once if the browser
+    // refused the request (then the work never ran and the caller falls back).
     let _ = wasm_bindgen_futures::JsFuture::from(granted).await;
+    if work.borrow().is_some() {
+        return None;
+    }
     result.await.ok()
 }
 

@@ -109,8 +109,10 @@ pub async fn fresh_tokens() -> Result<StoredTokens, AuthError> {
 /// Refreshes if the stored token is inside its margin (periodic check, tab visible,
 /// back online) or a failed refresh awaits its retry.
 pub fn refresh_if_due() {
-    let due = token_store::load().is_some_and(|tokens| tokens.needs_refresh(now()));
-    if due || FAILURES.get() > 0 {
+    let Some(tokens) = token_store::load() else {
+        return;
+    };
+    if tokens.needs_refresh(now()) || FAILURES.get() > 0 {
         leptos::task::spawn_local(async {
             let _ = refresh().await;
         });
@@ -129,20 +131,25 @@ pub fn retry_now() {
 }
 
 /// Takes `tokens` as current (own refresh, sign-in, or another tab's): timer and page.
+/// Retries of an earlier pair are moot: a working pair is here.
 pub fn adopt(tokens: &StoredTokens) {
+    forget_failures();
     schedule(tokens);
     signals::show_signed_in(tokens);
     signals::mark_online();
 }
 
+/// Clears the retry state (a working pair arrived, or the session is over).
+fn forget_failures() {
+    FAILURES.set(0);
+    BACKOFF_UNTIL.set(0.0);
+    URGENT.set(false);
+}
+
 async fn run_refresh() -> Result<StoredTokens, AuthError> {
     let result = attempt().await;
     match &result {
-        Ok(tokens) => {
-            FAILURES.set(0);
-            BACKOFF_UNTIL.set(0.0);
-            adopt(tokens);
-        }
+        Ok(tokens) => adopt(tokens),
         Err(AuthError::SessionEnded { .. }) => cancel_timer(),
         Err(error) if error.is_transient() => schedule_retry(error),
         Err(_) => {}
@@ -190,11 +197,11 @@ async fn send(current: StoredTokens) -> Result<StoredTokens, AuthError> {
             Some(newer) => Ok(newer),
             None => Err(AuthError::Unauthorized),
         },
-        Err(AuthError::SessionEnded { reason }) => {
+        Err(error @ (AuthError::SessionEnded { .. } | AuthError::RefreshSuperseded)) => {
             // Another tab may have rotated the token while our request was out.
             match token_store::load() {
                 Some(newer) if newer.refresh_token != current.refresh_token => Ok(newer),
-                _ => Err(AuthError::SessionEnded { reason }),
+                _ => Err(error),
             }
         }
         Err(error) => Err(error),
@@ -262,15 +269,20 @@ fn schedule_retry(error: &AuthError) {
     arm_timer(delay);
 }
 
-/// Cancels the timer (sign-out).
+/// Cancels the timer and any pending retry (sign-out, session over).
 pub fn cancel_timer() {
+    forget_failures();
+    clear_timer();
+}
+
+fn clear_timer() {
     if let Some(handle) = TIMER.take() {
         handle.clear();
     }
 }
 
 fn arm_timer(delay_ms: f64) {
-    cancel_timer();
+    clear_timer();
     let handle = set_timeout_with_handle(
         || {
             TIMER.set(None);

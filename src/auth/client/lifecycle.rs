@@ -78,11 +78,15 @@ fn on_storage(event: web_sys::StorageEvent) {
         return;
     }
     token_store::forget_memory();
-    match token_store::load() {
-        Some(tokens) => coordinator::adopt(&tokens),
-        None => {
+    match token_store::read() {
+        Record::Tokens(tokens) => coordinator::adopt(&tokens),
+        Record::Empty => {
             coordinator::cancel_timer();
             signals::show_signed_out(token_store::ended_reason());
+        }
+        Record::Unreadable => {
+            coordinator::cancel_timer();
+            signals::show_unreadable_record();
         }
     }
 }

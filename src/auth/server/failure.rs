@@ -25,10 +25,16 @@ impl From<StoreError> for AuthError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unavailable(_) | StoreError::TimedOut => {
+                let kind = match error {
+                    StoreError::TimedOut => "timeout",
+                    _ => "unavailable",
+                };
+                super::counters::store_error(kind);
                 tracing::warn!(error = %Chain(&error), "answering 503");
                 AuthError::Unavailable
             }
             StoreError::Corrupt { .. } => {
+                super::counters::store_error("corrupt");
                 tracing::error!(error = %Chain(&error), "answering 500");
                 AuthError::Internal
             }

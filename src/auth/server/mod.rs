@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod context;
+pub mod counters;
 pub mod device;
 pub mod email;
 pub mod failure;

@@ -4,6 +4,7 @@
 
 use super::{
     clock::Clock,
+    counters,
     device::device_label,
     email::Email,
     failure,
@@ -143,7 +144,12 @@ impl AuthService {
     }
 
     /// Counts a request against `limit`; 429 with `retry_after` once over it.
-    async fn limit(&self, scope: &str, subject: &str, limit: RateLimit) -> Result<(), AuthError> {
+    async fn limit(
+        &self,
+        scope: &'static str,
+        subject: &str,
+        limit: RateLimit,
+    ) -> Result<(), AuthError> {
         let window_ms = limit.window.as_millis() as Millis;
         let key = format!("{scope}:{}", sha256_hex(subject.as_bytes()));
         let count = self
@@ -151,6 +157,7 @@ impl AuthService {
             .hit_rate_limit(&key, window_ms, self.now())
             .await?;
         if count.count > limit.max {
+            counters::rate_limited(scope);
             return Err(AuthError::RateLimited {
                 retry_after: count.reset_in_ms.div_ceil(1000).max(1),
             });
@@ -195,8 +202,12 @@ impl AuthService {
         // on the mail server. Failures are logged, never shown. Shutdown waits for it.
         let mailer = self.mailer.clone();
         self.deliveries.spawn(async move {
-            if let Err(error) = mailer.send(message).await {
-                tracing::error!(error = %failure::Chain(&error), "sign-in email not delivered");
+            match mailer.send(message).await {
+                Ok(()) => counters::magic_link("sent"),
+                Err(error) => {
+                    counters::magic_link("failed");
+                    tracing::error!(error = %failure::Chain(&error), "sign-in email not delivered");
+                }
             }
         });
         Ok(())
@@ -248,6 +259,7 @@ impl AuthService {
         };
         self.store.create_session(&session).await?;
         let (access_token, claims) = self.jwt.issue(&user.id, sid.as_str(), now);
+        counters::sign_in();
         tracing::info!(user = %user.id, "signed in");
         Ok(Issued {
             access_token,
@@ -262,7 +274,10 @@ impl AuthService {
     #[tracing::instrument(skip_all)]
     pub async fn refresh(&self, raw_token: &str) -> Result<TokenPair, AuthError> {
         let ended = |reason| AuthError::SessionEnded { reason };
-        let presented = RefreshToken::parse(raw_token).ok_or(ended(EndReason::Invalid))?;
+        let Some(presented) = RefreshToken::parse(raw_token) else {
+            counters::refresh("invalid");
+            return Err(ended(EndReason::Invalid));
+        };
         let sid = presented.session_id();
         let now = self.now();
         let successor = RefreshToken::generate(sid);
@@ -280,12 +295,15 @@ impl AuthService {
             grace_ms: self.config.reuse_grace.as_millis() as Millis,
         };
         let issued = match self.store.rotate(sid, &rotation).await? {
-            RotateOutcome::Rotated { expires_at } => Issued {
-                access_token,
-                access_expires_at: claims.exp * 1000,
-                refresh_token: successor.expose(),
-                session_expires_at: expires_at,
-            },
+            RotateOutcome::Rotated { expires_at } => {
+                counters::refresh("rotated");
+                Issued {
+                    access_token,
+                    access_expires_at: claims.exp * 1000,
+                    refresh_token: successor.expose(),
+                    session_expires_at: expires_at,
+                }
+            }
             RotateOutcome::Replayed {
                 sealed_successor,
                 expires_at,
@@ -294,6 +312,7 @@ impl AuthService {
                     .open(&sealed_successor)
                     .and_then(|plain| serde_json::from_slice(&plain).ok())
                     .ok_or_else(|| failure::internal("stored successor could not be opened"))?;
+                counters::refresh("replayed");
                 Issued {
                     access_token,
                     access_expires_at: claims.exp * 1000,
@@ -302,12 +321,20 @@ impl AuthService {
                 }
             }
             RotateOutcome::Ended(reason) => {
+                counters::refresh(reason.code());
                 if reason == EndReason::Reused {
                     tracing::warn!(session = %sid, "refresh token reused: session ended");
                 }
                 return Err(ended(reason));
             }
-            RotateOutcome::Unrecognised => return Err(ended(EndReason::Invalid)),
+            RotateOutcome::Superseded => {
+                counters::refresh("superseded");
+                return Err(AuthError::RefreshSuperseded);
+            }
+            RotateOutcome::Unrecognised => {
+                counters::refresh("invalid");
+                return Err(ended(EndReason::Invalid));
+            }
         };
         Ok(issued.answer_at(now))
     }

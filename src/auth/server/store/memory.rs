@@ -179,6 +179,7 @@ impl SessionStore for MemoryStore {
                 inner.end(sid, reason, now);
                 Ok(RotateOutcome::Ended(reason))
             }
+            Decision::Superseded => Ok(RotateOutcome::Superseded),
             Decision::Unrecognised => Ok(RotateOutcome::Unrecognised),
         }
     }

@@ -324,6 +324,7 @@ impl SessionStore for RedisStore {
                 expires_at: number(expires_at)?,
             }),
             ["ended", reason] => Ok(RotateOutcome::Ended(parse_reason(reason)?)),
+            ["superseded"] => Ok(RotateOutcome::Superseded),
             ["unrecognised"] => Ok(RotateOutcome::Unrecognised),
             _ => Err(corrupt("rotate returned an unexpected reply")),
         }

@@ -43,7 +43,10 @@ if presented ~= '' and presented == previous then
   return {'replayed', string.format('%.0f', expires_at), successor}
 end
 -- An earlier token: a late sibling just after a rotation, else theft.
-if presented ~= '' and now >= rotated_at + grace and redis.call('ZSCORE', KEYS[4], presented) then
+if presented ~= '' and redis.call('ZSCORE', KEYS[4], presented) then
+  if now < rotated_at + grace then
+    return {'superseded'}
+  end
   return finish('reused')
 end
 return {'unrecognised'}

@@ -11,8 +11,8 @@
 //!    the previous one), so this is a lost reply or a sibling tab, never a reason to end
 //!    the session (GoTrue's "parent of the active token" rule);
 //! 5. presented = an earlier hash, less than the grace window after the latest
-//!    rotation → [`Decision::Unrecognised`]: a sibling tab's request that arrived late,
-//!    rejected, the session kept;
+//!    rotation → [`Decision::Superseded`]: a sibling tab's request that arrived late,
+//!    refused, the session kept;
 //! 6. presented = an earlier hash, later than that → end the session (`reused`: theft);
 //! 7. anything else → [`Decision::Unrecognised`]: reject and leave the session alone,
 //!    so someone who saw a session id cannot end it with a made-up token.
@@ -50,6 +50,8 @@ pub enum Decision {
     Replay,
     /// End the session with this reason.
     End(EndReason),
+    /// An earlier token just after a rotation: refuse, change nothing.
+    Superseded,
     /// Not a token of this session: reject, change nothing.
     Unrecognised,
 }
@@ -73,6 +75,9 @@ pub enum RotateOutcome {
     },
     /// The session is over (now, or earlier) for this reason.
     Ended(EndReason),
+    /// An earlier token of this session, within the grace window after the latest
+    /// rotation: another tab's late request. Refused; the session is left alone.
+    Superseded,
     /// The token names a session but is none of its tokens: rejected, the session is
     /// left alone.
     Unrecognised,
@@ -96,9 +101,13 @@ pub fn decide(record: &SessionRecord, earlier: &[String], rotation: &Rotation) -
     if record.previous_hash.as_deref().is_some_and(same) {
         return Decision::Replay;
     }
-    let racing = rotation.now < record.rotated_at + rotation.grace_ms;
-    if !racing && earlier.iter().any(|old| same(old)) {
-        return Decision::End(EndReason::Reused);
+    if earlier.iter().any(|old| same(old)) {
+        let racing = rotation.now < record.rotated_at + rotation.grace_ms;
+        return if racing {
+            Decision::Superseded
+        } else {
+            Decision::End(EndReason::Reused)
+        };
     }
     Decision::Unrecognised
 }
@@ -183,7 +192,7 @@ mod tests {
         let mut session = Session::new();
         session.rotate(100);
         session.rotate(200);
-        assert_eq!(session.decide("h1", 229), Decision::Unrecognised);
+        assert_eq!(session.decide("h1", 229), Decision::Superseded);
         assert_eq!(session.decide("h1", 230), Decision::End(EndReason::Reused));
         assert_eq!(session.decide("zz", 230), Decision::Unrecognised);
         assert_eq!(session.decide("", 230), Decision::Unrecognised);

@@ -1,0 +1,66 @@
+//! What the auth system counts, in one place: metric names, their labels, and one small
+//! function per event. Recording is a no-op unless the server installed a recorder
+//! (`METRICS_ADDR`, see `http/metrics.rs`), so these calls cost nothing otherwise.
+
+use metrics::{counter, describe_counter, describe_histogram, histogram, Unit};
+
+/// Requests to `/api/v1`, by `endpoint` and `status`.
+pub const API_REQUESTS: &str = "ssi_api_requests_total";
+/// Time to answer `/api/v1` requests, by `endpoint` (seconds).
+pub const API_DURATION: &str = "ssi_api_request_duration_seconds";
+/// Refresh attempts by `outcome`: rotated, replayed, reused, expired, revoked, invalid.
+pub const REFRESHES: &str = "ssi_refresh_total";
+/// Sessions opened by a sign-in link.
+pub const SIGN_INS: &str = "ssi_sign_ins_total";
+/// Sign-in emails by `result`: sent, failed.
+pub const MAGIC_LINKS: &str = "ssi_magic_links_total";
+/// Requests refused with 429, by `scope` (link-ip, link-email, verify-ip).
+pub const RATE_LIMITED: &str = "ssi_rate_limited_total";
+/// Session store failures by `kind`: unavailable, timeout, corrupt.
+pub const STORE_ERRORS: &str = "ssi_store_errors_total";
+
+/// Registers the descriptions (the `# HELP` lines); once, when metrics are on.
+pub fn describe() {
+    describe_counter!(API_REQUESTS, "Requests to /api/v1 by endpoint and status");
+    describe_histogram!(
+        API_DURATION,
+        Unit::Seconds,
+        "Time to answer /api/v1 requests"
+    );
+    describe_counter!(REFRESHES, "Refresh attempts by outcome");
+    describe_counter!(SIGN_INS, "Sessions opened by a sign-in link");
+    describe_counter!(MAGIC_LINKS, "Sign-in emails by result (sent, failed)");
+    describe_counter!(RATE_LIMITED, "Requests refused with 429, by scope");
+    describe_counter!(STORE_ERRORS, "Session store failures by kind");
+}
+
+/// One answered `/api/v1` request.
+pub fn api_request(endpoint: &'static str, status: u16, seconds: f64) {
+    counter!(API_REQUESTS, "endpoint" => endpoint, "status" => status.to_string()).increment(1);
+    histogram!(API_DURATION, "endpoint" => endpoint).record(seconds);
+}
+
+/// One refresh attempt and how it ended.
+pub fn refresh(outcome: &'static str) {
+    counter!(REFRESHES, "outcome" => outcome).increment(1);
+}
+
+/// A sign-in link was redeemed and a session opened.
+pub fn sign_in() {
+    counter!(SIGN_INS).increment(1);
+}
+
+/// A sign-in email was handed over (`sent`) or not (`failed`).
+pub fn magic_link(result: &'static str) {
+    counter!(MAGIC_LINKS, "result" => result).increment(1);
+}
+
+/// A request was refused by the limit of `scope`.
+pub fn rate_limited(scope: &'static str) {
+    counter!(RATE_LIMITED, "scope" => scope).increment(1);
+}
+
+/// The store failed a call.
+pub fn store_error(kind: &'static str) {
+    counter!(STORE_ERRORS, "kind" => kind).increment(1);
+}
