@@ -38,8 +38,10 @@ pub struct Config {
     pub app_env: AppEnv,
     /// `PUBLIC_URL`, without trailing slash: base of links in emails.
     pub public_url: String,
-    /// `REDIS_URL`; `None` selects the in-memory store.
+    /// `REDIS_URL`; `None` (and no cluster) selects the in-memory store.
     pub redis_url: Option<String>,
+    /// `REDIS_CLUSTER_NODES`: seed nodes of a Redis Cluster (excludes `REDIS_URL`).
+    pub redis_cluster_nodes: Vec<String>,
     /// `REDIS_KEY_PREFIX`: namespace of every Redis key (default `ssi`).
     pub redis_key_prefix: String,
     /// `JWT_SECRET` bytes (random per start in development when unset).
@@ -78,6 +80,7 @@ impl std::fmt::Debug for Config {
             .field("app_env", &self.app_env)
             .field("public_url", &self.public_url)
             .field("redis", &self.redis_url.as_ref().map(|_| "[set]"))
+            .field("redis_cluster_nodes", &self.redis_cluster_nodes.len())
             .field("redis_key_prefix", &self.redis_key_prefix)
             .field("jwt_secret", &"[redacted]")
             .field("access_ttl", &self.access_ttl)
@@ -154,6 +157,29 @@ impl Config {
                 ));
             }
         }
+        let redis_cluster_nodes: Vec<String> = get("REDIS_CLUSTER_NODES")
+            .map(|raw| {
+                raw.split(',')
+                    .map(|node| node.trim().to_string())
+                    .filter(|node| !node.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(node) = redis_cluster_nodes
+            .iter()
+            .find(|node| !(node.starts_with("redis://") || node.starts_with("rediss://")))
+        {
+            return Err(invalid(
+                "REDIS_CLUSTER_NODES",
+                format!("`{node}` is not a URL like redis://10.0.0.1:6379"),
+            ));
+        }
+        if redis_url.is_some() && !redis_cluster_nodes.is_empty() {
+            return Err(invalid(
+                "REDIS_CLUSTER_NODES",
+                "set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Cluster), not both",
+            ));
+        }
         let redis_key_prefix = get("REDIS_KEY_PREFIX").unwrap_or_else(|| "ssi".into());
         if !redis_key_prefix
             .bytes()
@@ -222,6 +248,7 @@ impl Config {
             app_env,
             public_url,
             redis_url,
+            redis_cluster_nodes,
             redis_key_prefix,
             jwt_secret,
             jwt_secret_generated,

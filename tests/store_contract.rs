@@ -1,6 +1,7 @@
-//! One contract, two stores: every test body below runs against the in-memory store and
-//! against a real Redis (`REDIS_URL`, started by `./scripts/test`), each Redis test in its
-//! own key prefix.
+//! One contract, three stores: every test body below runs against the in-memory store,
+//! a real Redis (`REDIS_URL`) and a real three-master Redis Cluster
+//! (`REDIS_CLUSTER_NODES`), both started by `./scripts/test`, each Redis test in its own
+//! key prefix.
 #![cfg(feature = "ssr")]
 
 #[path = "support/free_port.rs"]
@@ -39,6 +40,15 @@ fn redis_store() -> Store {
         "REDIS_URL must point at a Redis for the store contract tests (./scripts/test starts one)",
     );
     Arc::new(RedisStore::new(&url, &format!("test-{}", random_hex())).unwrap())
+}
+
+fn cluster_store() -> Store {
+    let nodes = std::env::var("REDIS_CLUSTER_NODES").expect(
+        "REDIS_CLUSTER_NODES must name a Redis Cluster for the store contract tests \
+         (./scripts/test starts one)",
+    );
+    let nodes: Vec<String> = nodes.split(',').map(str::to_string).collect();
+    Arc::new(RedisStore::cluster(&nodes, &format!("test-{}", random_hex())).unwrap())
 }
 
 fn user() -> UserRecord {
@@ -514,6 +524,10 @@ macro_rules! contract {
         mod redis {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() { super::$name(super::redis_store()).await })*
+        }
+        mod cluster {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::cluster_store()).await })*
         }
     };
 }

@@ -162,6 +162,16 @@ pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppS
             );
             Arc::new(RedisStore::new(url, &config.redis_key_prefix).map_err(StartError::Store)?)
         }
+        None if !config.redis_cluster_nodes.is_empty() => {
+            tracing::info!(
+                nodes = config.redis_cluster_nodes.len(),
+                "session store: Redis Cluster"
+            );
+            Arc::new(
+                RedisStore::cluster(&config.redis_cluster_nodes, &config.redis_key_prefix)
+                    .map_err(StartError::Store)?,
+            )
+        }
         None => {
             tracing::warn!(
                 "session store: in-memory (REDIS_URL is unset); sessions will not survive a restart"

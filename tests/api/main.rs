@@ -14,6 +14,7 @@ mod helpers;
 mod abuse;
 mod availability;
 mod bad_input;
+mod cluster;
 mod lifetimes;
 mod metrics;
 mod multi_server;

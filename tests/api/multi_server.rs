@@ -1,11 +1,28 @@
-//! Two app processes on one Redis behave as one service.
+//! Two app servers on one Redis, or on one Redis Cluster, behave as one service.
 
 use crate::helpers::*;
 use serde_json::{json, Value};
 
 #[tokio::test]
 async fn sign_in_on_one_refresh_on_the_other_logout_anywhere() {
-    let shared = AppOptions::default().with("REDIS_KEY_PREFIX", &unique_prefix());
+    two_servers_behave_as_one(AppOptions::default()).await;
+}
+
+#[tokio::test]
+async fn two_servers_on_a_redis_cluster_behave_as_one() {
+    let nodes = std::env::var("REDIS_CLUSTER_NODES")
+        .expect("REDIS_CLUSTER_NODES must name a Redis Cluster (./scripts/test starts one)");
+    two_servers_behave_as_one(
+        AppOptions::default()
+            .with("REDIS_URL", "")
+            .with("REDIS_CLUSTER_NODES", &nodes),
+    )
+    .await;
+}
+
+/// Sign in on one, refresh on the other, list and end sessions from either: one service.
+async fn two_servers_behave_as_one(store: AppOptions) {
+    let shared = store.with("REDIS_KEY_PREFIX", &unique_prefix());
     let first = spawn_app_with(shared.clone()).await;
     let second = spawn_app_with(shared).await;
 
@@ -35,6 +52,21 @@ async fn sign_in_on_one_refresh_on_the_other_logout_anywhere() {
     assert_eq!(logout.status(), 200);
     assert_eq!(second.me(&next.access).await.status(), 401);
     assert_session_ended(second.refresh(&next.refresh).await, "revoked").await;
+
+    // Two sessions of one person: listed on one server, all ended from the other.
+    let person = email();
+    let laptop = first.sign_in(&person).await;
+    let phone = second.sign_in(&person).await;
+    let listed: Value = second
+        .authed_json("sessions", &laptop.access, json!({}))
+        .await;
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    let all = first
+        .post_authed("auth/logout-all", &phone.access, json!({}))
+        .await;
+    assert_eq!(all.status(), 200);
+    assert_eq!(second.me(&laptop.access).await.status(), 401);
+    assert_session_ended(first.refresh(&phone.refresh).await, "revoked").await;
 }
 
 #[tokio::test]

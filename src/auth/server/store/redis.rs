@@ -1,7 +1,9 @@
 //! The production store on Redis.
 //!
-//! - One multiplexed [`ConnectionManager`], created lazily and shared: it reconnects by
-//!   itself after Redis restarts, and the app can start while Redis is still down.
+//! - One multiplexed connection, created lazily and shared: a [`ConnectionManager`] for a
+//!   single Redis (`REDIS_URL`) or a Cluster connection (`REDIS_CLUSTER_NODES`). Both
+//!   reconnect by themselves after Redis restarts (the Cluster one also follows moved
+//!   slots), and the app can start while Redis is still down.
 //! - Every command runs under [`COMMAND_TIMEOUT`], so a hung or stopped Redis becomes
 //!   [`StoreError::Unavailable`] (HTTP 503) within about a second, never a hang.
 //! - Every decision is one Lua script (atomic, one round trip). Keys of one user share the
@@ -13,7 +15,12 @@ use super::{
 };
 use crate::auth::{server::session_id::SessionId, EndReason, Note};
 use async_trait::async_trait;
-use redis::{aio::ConnectionManager, AsyncCommands, Script};
+use redis::{
+    aio::{ConnectionLike, ConnectionManager},
+    cluster::ClusterClient,
+    cluster_async::ClusterConnection,
+    AsyncCommands, Script,
+};
 use std::{collections::HashMap, future::Future, sync::LazyLock, time::Duration};
 use tokio::sync::OnceCell;
 
@@ -33,12 +40,58 @@ script!(LIST_SESSIONS, "lua/list_sessions.lua");
 script!(REDEEM_LINK, "lua/redeem_link.lua");
 script!(FIND_OR_CREATE_USER, "lua/find_or_create_user.lua");
 script!(RATE_LIMIT, "lua/rate_limit.lua");
+script!(SAVE_LINK, "lua/save_link.lua");
+script!(ADD_NOTE, "lua/add_note.lua");
 
 /// Session store on Redis (see the module docs for the guarantees).
 pub struct RedisStore {
-    client: redis::Client,
-    connection: OnceCell<ConnectionManager>,
+    target: Target,
+    connection: OnceCell<Connection>,
     keys: Keys,
+}
+
+/// Where the store connects.
+enum Target {
+    Single(redis::Client),
+    Cluster(ClusterClient),
+}
+
+/// The shared connection: every call goes through it the same way, whichever it is.
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Connection::Single(c) => c.req_packed_command(cmd),
+            Connection::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Connection::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Connection::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Single(c) => c.get_db(),
+            Connection::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 /// Key layout. `prefix` namespaces everything (tests use a random one each).
@@ -82,26 +135,53 @@ impl RedisStore {
     /// Does not connect yet: the first call does, and later calls reconnect as needed.
     pub fn new(url: &str, prefix: &str) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(unavailable)?;
-        Ok(Self {
-            client,
+        Ok(Self::with_target(Target::Single(client), prefix))
+    }
+
+    /// A store on the Redis Cluster reachable through the `seeds` (`redis://` URLs of
+    /// some of its nodes). Every key of a user shares one hash tag, so each script
+    /// touches a single slot. Does not connect yet.
+    pub fn cluster(seeds: &[String], prefix: &str) -> Result<Self, StoreError> {
+        let client = ClusterClient::builder(seeds.to_vec())
+            .connection_timeout(COMMAND_TIMEOUT)
+            .response_timeout(COMMAND_TIMEOUT)
+            .retries(2)
+            .build()
+            .map_err(unavailable)?;
+        Ok(Self::with_target(Target::Cluster(client), prefix))
+    }
+
+    fn with_target(target: Target, prefix: &str) -> Self {
+        Self {
+            target,
             connection: OnceCell::new(),
             keys: Keys {
                 prefix: prefix.to_string(),
             },
-        })
+        }
     }
 
     /// The shared connection, opened on first use.
-    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+    async fn connection(&self) -> Result<Connection, StoreError> {
         let connect = || async {
-            let config = redis::aio::ConnectionManagerConfig::new()
-                .set_connection_timeout(COMMAND_TIMEOUT)
-                .set_response_timeout(COMMAND_TIMEOUT)
-                .set_number_of_retries(1)
-                .set_max_delay(500);
-            ConnectionManager::new_with_config(self.client.clone(), config)
-                .await
-                .map_err(unavailable)
+            match &self.target {
+                Target::Single(client) => {
+                    let config = redis::aio::ConnectionManagerConfig::new()
+                        .set_connection_timeout(COMMAND_TIMEOUT)
+                        .set_response_timeout(COMMAND_TIMEOUT)
+                        .set_number_of_retries(1)
+                        .set_max_delay(500);
+                    ConnectionManager::new_with_config(client.clone(), config)
+                        .await
+                        .map(Connection::Single)
+                        .map_err(unavailable)
+                }
+                Target::Cluster(client) => client
+                    .get_async_connection()
+                    .await
+                    .map(Connection::Cluster)
+                    .map_err(unavailable),
+            }
         };
         let manager = with_timeout(self.connection.get_or_try_init(connect)).await?;
         Ok(manager.clone())
@@ -110,7 +190,7 @@ impl RedisStore {
     /// Runs one store call under the timeout.
     async fn run<T, F, Fut>(&self, call: F) -> Result<T, StoreError>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Connection) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
         let connection = self.connection().await?;
@@ -390,28 +470,18 @@ impl SessionStore for RedisStore {
     }
 
     async fn save_magic_link(&self, link: &MagicLinkRecord) -> Result<(), StoreError> {
-        let key = self.keys.link(&link.email_key);
-        let fields = [
-            ("secret_hash", link.secret_hash.clone()),
-            ("email", link.email.clone()),
-            ("expires_at", ms(link.expires_at)),
-        ];
-        let expires_at = link.expires_at;
-        self.run(|mut c| async move {
-            redis::pipe()
-                .atomic()
-                .del(&key)
-                .ignore()
-                .hset_multiple(&key, &fields)
-                .ignore()
-                .cmd("PEXPIREAT")
-                .arg(&key)
-                .arg(expires_at)
-                .ignore()
-                .query_async::<()>(&mut c)
-                .await
-        })
-        .await
+        let mut invocation = SAVE_LINK.key(self.keys.link(&link.email_key));
+        invocation
+            .arg(ms(link.expires_at))
+            .arg("secret_hash")
+            .arg(&link.secret_hash)
+            .arg("email")
+            .arg(&link.email)
+            .arg("expires_at")
+            .arg(ms(link.expires_at));
+        self.run(|mut c| async move { invocation.invoke_async::<i64>(&mut c).await })
+            .await
+            .map(|_| ())
     }
 
     async fn redeem_magic_link(
@@ -447,22 +517,13 @@ impl SessionStore for RedisStore {
     }
 
     async fn add_note(&self, user_id: &str, note: &Note) -> Result<(), StoreError> {
-        let key = self.keys.notes(user_id);
         let json =
             serde_json::to_string(note).map_err(|e| StoreError::corrupt_because("note", e))?;
-        self.run(|mut c| async move {
-            redis::pipe()
-                .atomic()
-                .rpush(&key, json)
-                .ignore()
-                .ltrim(&key, -(MAX_NOTES as isize), -1)
-                .ignore()
-                .pexpire(&key, USER_TTL_MS as i64)
-                .ignore()
-                .query_async::<()>(&mut c)
-                .await
-        })
-        .await
+        let mut invocation = ADD_NOTE.key(self.keys.notes(user_id));
+        invocation.arg(json).arg(MAX_NOTES).arg(USER_TTL_MS);
+        self.run(|mut c| async move { invocation.invoke_async::<i64>(&mut c).await })
+            .await
+            .map(|_| ())
     }
 
     async fn list_notes(&self, user_id: &str) -> Result<Vec<Note>, StoreError> {
