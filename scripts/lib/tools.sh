@@ -1,5 +1,5 @@
-# Shared by scripts/dev and scripts/test: install what is missing, quickly skip what is
-# there. Source it; every function is idempotent.
+# Shared by scripts/dev, scripts/test and scripts/bench: install what is missing, quickly
+# skip what is there, start test services. Source it.
 
 set -euo pipefail
 
@@ -64,4 +64,45 @@ ensure_rust_tools() {
   ensure_wasm_target
   ensure_cargo_leptos
   ensure_wasm_bindgen
+}
+
+# Starts a three-master Redis Cluster on free ports under "$1" (persistence on, as the
+# app expects) and exports REDIS_CLUSTER_NODES. Stop it with stop_redis_cluster "$1".
+start_redis_cluster() {
+  local dir="$1" port ports=()
+  for _ in 1 2 3; do
+    port="$(free_port)"
+    ports+=("$port")
+    mkdir -p "$dir/cluster-$port"
+    redis-server --port "$port" --bind 127.0.0.1 --daemonize yes \
+      --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 \
+      --dir "$dir/cluster-$port" --appendonly yes --save "" \
+      --pidfile "$dir/cluster-$port/redis.pid" --logfile "$dir/cluster-$port/redis.log"
+  done
+  for port in "${ports[@]}"; do
+    for _ in $(seq 1 100); do
+      redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
+      sleep 0.1
+    done
+  done
+  redis-cli --cluster create $(printf '127.0.0.1:%s ' "${ports[@]}") \
+    --cluster-replicas 0 --cluster-yes >"$dir/cluster-create.log" 2>&1 \
+    || { cat "$dir/cluster-create.log" >&2; echo "redis cluster did not form" >&2; return 1; }
+  for _ in $(seq 1 100); do
+    redis-cli -p "${ports[0]}" cluster info 2>/dev/null | grep -q 'cluster_state:ok' && break
+    sleep 0.1
+  done
+  redis-cli -p "${ports[0]}" cluster info | grep -q 'cluster_state:ok' \
+    || { echo "redis cluster is not ok" >&2; return 1; }
+  REDIS_CLUSTER_NODES="$(printf 'redis://127.0.0.1:%s/,' "${ports[@]}")"
+  export REDIS_CLUSTER_NODES="${REDIS_CLUSTER_NODES%,}"
+  log "Redis Cluster on ports ${ports[*]}"
+}
+
+# Stops the cluster start_redis_cluster "$1" started (no-op if none).
+stop_redis_cluster() {
+  local pidfile
+  for pidfile in "$1"/cluster-*/redis.pid; do
+    if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; fi
+  done
 }
