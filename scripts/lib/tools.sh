@@ -78,8 +78,7 @@ start_redis_cluster() {
       --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 \
       --dir "$dir/cluster-$port" --appendonly yes --save "" \
       --pidfile "$dir/cluster-$port/redis.pid" --logfile "$dir/cluster-$port/redis.log"
-  done
-  for port in "${ports[@]}"; do
+    # Up before the next free port is picked, so no two nodes are handed the same one.
     for _ in $(seq 1 100); do
       redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
       sleep 0.1
