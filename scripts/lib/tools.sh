@@ -74,8 +74,10 @@ start_redis_cluster() {
     port="$(free_port)"
     ports+=("$port")
     mkdir -p "$dir/cluster-$port"
+    # The bus port is given too: the default (port + 10000) overflows above 55535.
     redis-server --port "$port" --bind 127.0.0.1 --daemonize yes \
-      --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 \
+      --cluster-enabled yes --cluster-port "$(free_port)" \
+      --cluster-config-file nodes.conf --cluster-node-timeout 2000 \
       --dir "$dir/cluster-$port" --appendonly yes --save "" \
       --pidfile "$dir/cluster-$port/redis.pid" --logfile "$dir/cluster-$port/redis.log"
     # Up before the next free port is picked, so no two nodes are handed the same one.
