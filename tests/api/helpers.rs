@@ -46,10 +46,16 @@ impl AppOptions {
         self
     }
 
-    /// The defaults overlaid with these options, empty values removed.
+    /// The defaults overlaid with these options, empty values removed. A test that
+    /// names its own store (`REDIS_URL` or `REDIS_CLUSTER_NODES`) gets only that one.
     fn variables(&self) -> Vec<(String, String)> {
         let mut vars: Vec<(String, String)> = Vec::new();
         for (name, value) in default_env().into_iter().chain(self.env.clone()) {
+            let own_store = STORES.contains(&name.as_str())
+                && self.env.iter().any(|(option, _)| option == &name);
+            if own_store {
+                vars.retain(|(known, _)| !STORES.contains(&known.as_str()));
+            }
             vars.retain(|(known, _)| *known != name);
             if !value.is_empty() {
                 vars.push((name, value));
@@ -59,10 +65,22 @@ impl AppOptions {
     }
 }
 
-/// The test Redis (`./scripts/test` sets `REDIS_URL`).
-pub fn redis_url() -> String {
-    std::env::var("REDIS_URL")
-        .expect("REDIS_URL must point at a Redis for the API tests (./scripts/test starts one)")
+/// The variables that choose a store.
+const STORES: [&str; 2] = ["REDIS_URL", "REDIS_CLUSTER_NODES"];
+
+/// The store every test server uses unless a test names its own: the test Redis
+/// (`REDIS_URL`), or the test Redis Cluster when `API_TESTS_ON_CLUSTER` is set
+/// (`./scripts/test` runs the suite both ways).
+pub fn default_store() -> (String, String) {
+    let name = if std::env::var_os("API_TESTS_ON_CLUSTER").is_some() {
+        "REDIS_CLUSTER_NODES"
+    } else {
+        "REDIS_URL"
+    };
+    let value = std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} must name the test Redis for the API tests (./scripts/test starts it)")
+    });
+    (name.to_string(), value)
 }
 
 /// A fresh key prefix, so tests never see each other's data or counters.
@@ -77,8 +95,9 @@ pub async fn spawn_app() -> TestApp {
 
 /// The defaults every test server starts from (overridable by `options`).
 pub fn default_env() -> Vec<(String, String)> {
+    let (store, address) = default_store();
     [
-        ("REDIS_URL", redis_url()),
+        (store.as_str(), address),
         ("REDIS_KEY_PREFIX", unique_prefix()),
         ("RATE_LIMIT_IP", "10000/1m".to_string()),
         ("RATE_LIMIT_EMAIL", "10000/1m".to_string()),
