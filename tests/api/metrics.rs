@@ -98,3 +98,42 @@ async fn the_metrics_listener_counts_refresh_outcomes_sign_ins_links_and_answers
     let public = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(public.status(), 404);
 }
+
+#[tokio::test]
+async fn store_failures_are_counted() {
+    let redis = crate::redis_server::RedisServer::start();
+    let metrics_port = free_port();
+    let app = spawn_process_with(
+        AppOptions::default()
+            .with("REDIS_URL", &redis.url())
+            .with("METRICS_ADDR", &format!("127.0.0.1:{metrics_port}")),
+    )
+    .await;
+    let pair = app.sign_in(&email()).await;
+    redis.stop();
+    assert_eq!(app.me(&pair.access).await.status(), 503);
+    let url = format!("http://127.0.0.1:{metrics_port}/metrics");
+    let text = app
+        .client
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let failures: f64 = ["unavailable", "timeout"]
+        .iter()
+        .filter_map(|kind| sample(&text, "ssi_store_errors_total", &[("kind", kind)]))
+        .sum();
+    assert!(failures >= 1.0, "{text}");
+    assert_eq!(
+        sample(
+            &text,
+            "ssi_api_requests_total",
+            &[("endpoint", "/api/v1/me"), ("status", "503")]
+        ),
+        Some(1.0),
+        "{text}"
+    );
+}
