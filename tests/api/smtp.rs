@@ -72,14 +72,27 @@ async fn production_sends_the_link_over_smtp_and_it_signs_in() {
             .with("MAIL_FROM", "Sign in <signin@example.com>"),
     )
     .await;
-    let email = email();
+    // Local parts are case-sensitive: the address is delivered as typed.
+    let email = format!("Real.Person.{}", email());
     assert_eq!(app.request_link(&email).await.status(), 200);
 
     let message = tokio::time::timeout(Duration::from_secs(10), received.recv())
         .await
         .expect("an email within 10 s")
         .unwrap();
-    assert!(message.contains(&email), "{message}");
+    assert!(message.contains(&format!("To: {email}")), "{message}");
+    for header in [
+        "Message-ID: <",
+        "Date: ",
+        "Auto-Submitted: auto-generated",
+        "Content-Type: multipart/alternative",
+        "Content-Type: text/plain; charset=utf-8",
+        "Content-Type: text/html; charset=utf-8",
+        "Subject: Sign in to 127.0.0.1:",
+    ] {
+        assert!(message.contains(header), "no `{header}` in:\n{message}");
+    }
+    assert!(message.contains("valid for 15 minutes"), "{message}");
     // Quoted-printable may wrap long lines: undo soft line breaks before searching.
     let text = message.replace("=\n", "").replace("=3D", "=");
     let prefix = format!("{}/auth/verify?token=", app.address);

@@ -3,9 +3,14 @@
 
 use super::tokens::sha256_hex;
 
-/// A normalised (trimmed, lower-case) and validated email address.
+/// A validated email address: normalised (trimmed, lower-case) for lookups, keys and
+/// limits, and kept as typed for delivery (local parts are case-sensitive by the
+/// standard, so `Real.Person@` is delivered as such).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Email(String);
+pub struct Email {
+    normalised: String,
+    typed: String,
+}
 
 impl Email {
     /// Longest accepted address (RFC 5321).
@@ -13,7 +18,8 @@ impl Email {
 
     /// Validates and normalises `raw`; the error says what is wrong, for the person.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let email = raw.trim().to_lowercase();
+        let typed = raw.trim();
+        let email = typed.to_lowercase();
         if email.is_empty() {
             return Err("enter your email address".into());
         }
@@ -27,17 +33,25 @@ impl Email {
         if !valid {
             return Err("that does not look like an email address".into());
         }
-        Ok(Self(email))
+        Ok(Self {
+            normalised: email,
+            typed: typed.to_string(),
+        })
     }
 
-    /// The address.
+    /// The normalised address: what identifies the person.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.normalised
+    }
+
+    /// The address as the person typed it (trimmed): where mail goes.
+    pub fn as_typed(&self) -> &str {
+        &self.typed
     }
 
     /// Digest that keys this address in the store (the address itself is not a key).
     pub fn key(&self) -> String {
-        sha256_hex(self.0.as_bytes())[..32].to_string()
+        sha256_hex(self.normalised.as_bytes())[..32].to_string()
     }
 }
 
@@ -49,6 +63,7 @@ mod tests {
     fn addresses_are_normalised() {
         let email = Email::parse("  Ada@Example.COM ").unwrap();
         assert_eq!(email.as_str(), "ada@example.com");
+        assert_eq!(email.as_typed(), "Ada@Example.COM");
         assert_eq!(email.key(), Email::parse("ada@example.com").unwrap().key());
     }
 

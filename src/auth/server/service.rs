@@ -189,13 +189,15 @@ impl AuthService {
             })
             .await?;
         let message = SignInEmail {
-            to: email.as_str().to_string(),
+            to: email.as_typed().to_string(),
             link: format!(
                 "{}/auth/verify?token={}",
                 self.config.public_url,
                 token.expose()
             ),
             token: token.expose(),
+            site: site_name(&self.config.public_url),
+            valid_minutes: self.config.magic_link_ttl.as_secs().div_ceil(60),
             sent_at: now,
         };
         // Delivery runs in the background: the answer (and its timing) must not depend
@@ -443,6 +445,17 @@ impl AuthService {
         self.store.add_note(&auth.session.user.id, &note).await?;
         Ok(note)
     }
+}
+
+/// The host of `PUBLIC_URL` (with its port, if any): how the email names the site.
+fn site_name(public_url: &str) -> String {
+    let rest = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest);
+    rest.split(['/', '?', '#'])
+        .next()
+        .unwrap_or(rest)
+        .to_string()
 }
 
 fn user_info(user: &UserRecord) -> UserInfo {
