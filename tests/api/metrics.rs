@@ -19,6 +19,13 @@ fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         .and_then(|line| line.rsplit(' ').next()?.parse().ok())
 }
 
+/// `GET /metrics` from the metrics listener on `port`.
+async fn scrape(app: &TestApp, port: u16) -> String {
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let response = app.client.get(&url).send().await.unwrap();
+    response.text().await.unwrap()
+}
+
 #[tokio::test]
 async fn the_metrics_listener_counts_refresh_outcomes_sign_ins_links_and_answers() {
     let metrics_port = free_port();
@@ -42,18 +49,9 @@ async fn the_metrics_listener_counts_refresh_outcomes_sign_ins_links_and_answers
     }
     assert_eq!(app.request_link(&limited).await.status(), 429);
 
-    let url = format!("http://127.0.0.1:{metrics_port}/metrics");
     let deadline = Instant::now() + Duration::from_secs(10);
     let text = loop {
-        let text = app
-            .client
-            .get(&url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = scrape(&app, metrics_port).await;
         // Mail goes out in the background: wait until all three were handed over.
         if sample(&text, "ssi_magic_links_total", &[("result", "sent")]) == Some(3.0) {
             break text;
@@ -112,16 +110,7 @@ async fn store_failures_are_counted() {
     let pair = app.sign_in(&email()).await;
     redis.stop();
     assert_eq!(app.me(&pair.access).await.status(), 503);
-    let url = format!("http://127.0.0.1:{metrics_port}/metrics");
-    let text = app
-        .client
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = scrape(&app, metrics_port).await;
     let failures: f64 = ["unavailable", "timeout"]
         .iter()
         .filter_map(|kind| sample(&text, "ssi_store_errors_total", &[("kind", kind)]))
