@@ -1,5 +1,5 @@
 //! The HTTP server (ssr build only): state, router, the layers around the API, and the
-//! plain axum routes (`/healthz`, `/dev/outbox`).
+//! plain axum routes (probes, `/login`, `/api/v1/openapi.json`, `/dev/outbox`).
 //!
 //! Startup is testable: [`Application::build`] binds (port 0 works) and remembers the
 //! real address; [`Application::run_until_stopped`] serves.
@@ -8,6 +8,7 @@ mod api_layer;
 mod health;
 mod login_form;
 mod metrics;
+mod openapi;
 mod outbox;
 mod state;
 
@@ -221,6 +222,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/healthz", get(health::readyz))
         .route("/login", post(login_form::submit))
+        .route("/api/v1/openapi.json", get(openapi::document))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -18,6 +18,7 @@ mod cluster;
 mod lifetimes;
 mod metrics;
 mod multi_server;
+mod openapi;
 mod revocation;
 mod rotation;
 mod sign_in;
