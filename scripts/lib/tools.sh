@@ -66,6 +66,20 @@ ensure_rust_tools() {
   ensure_wasm_bindgen
 }
 
+# The Python tools of the tests (tests/requirements.txt) in a venv at target/py; its
+# interpreter is exported as TEST_PYTHON (tests/api/smtp.rs runs aiosmtpd with it).
+ensure_python_tools() {
+  local venv="$ROOT/target/py"
+  apt_install python3-venv
+  if [ ! -x "$venv/bin/python" ] || [ "$ROOT/tests/requirements.txt" -nt "$venv/.installed" ]; then
+    log "installing the tests' Python tools into target/py (pip)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/tests/requirements.txt"
+    touch "$venv/.installed"
+  fi
+  export TEST_PYTHON="$venv/bin/python"
+}
+
 # Starts a three-master Redis Cluster on free ports under "$1" (persistence on, as the
 # app expects) and exports REDIS_CLUSTER_NODES. Stop it with stop_redis_cluster "$1".
 start_redis_cluster() {

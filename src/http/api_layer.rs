@@ -1,7 +1,7 @@
 //! The HTTP contract of `/api/v1`, enforced in one place around the server functions:
 //!
-//! - request: bodies are capped (16 KiB) and an empty body reads as `{}`, so calls
-//!   without arguments need no body;
+//! - request: bodies are capped (16 KiB), must be a JSON object, and an empty body
+//!   reads as `{}`, so calls without arguments need no body;
 //! - response: an error's HTTP status is derived from its [`AuthError`] JSON (server_fn
 //!   answers 500 for every error, even argument-decoding ones), `Retry-After` goes with
 //!   429, and nothing under `/api` is cached.
@@ -71,7 +71,12 @@ async fn normalise_body(request: Request) -> Result<Request, AuthError> {
     let bytes = to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| AuthError::bad_request(format!("request body over {MAX_BODY_BYTES} bytes")))?;
-    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+    let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
+    if first.is_some_and(|byte| *byte != b'{') {
+        // `[]` would otherwise decode as the arguments of a call that takes none.
+        return Err(AuthError::bad_request("the body must be a JSON object"));
+    }
+    let bytes = if first.is_none() {
         parts.headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

@@ -22,6 +22,10 @@ async fn malformed_bodies_are_bad_requests() {
         ("auth/magic-link", r#"{"email": 42}"#),
         ("auth/refresh", r#"{"token": "x"}"#),
         ("auth/verify", "[]"),
+        // Calls without arguments take an object too, never another JSON value.
+        ("status", "[]"),
+        ("status", "null"),
+        ("status", "42"),
     ] {
         let response = raw_post(&app, endpoint, body).await;
         assert_eq!(response.status(), 400, "{endpoint} {body}");
