@@ -5,6 +5,8 @@
 
 #[path = "../support/free_port.rs"]
 mod free_port;
+#[path = "../support/mail_server.rs"]
+mod mail_server;
 #[path = "../support/redis_server.rs"]
 #[allow(dead_code)]
 mod redis_server;

@@ -4,7 +4,7 @@ use crate::{free_port::free_port, helpers::*};
 use std::time::{Duration, Instant};
 
 /// The value of the sample `name` whose labels include every pair of `labels`.
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     text.lines()
         .filter(|line| !line.starts_with('#'))
         .filter(|line| {
@@ -20,7 +20,7 @@ fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 }
 
 /// `GET /metrics` from the metrics listener on `port`.
-async fn scrape(app: &TestApp, port: u16) -> String {
+pub async fn scrape(app: &TestApp, port: u16) -> String {
     let url = format!("http://127.0.0.1:{port}/metrics");
     let response = app.client.get(&url).send().await.unwrap();
     response.text().await.unwrap()

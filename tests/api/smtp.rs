@@ -1,126 +1,161 @@
-//! Production delivery: with `SMTP_URL` the sign-in link goes out over SMTP (lettre).
-//! A minimal SMTP server on loopback receives it; the link then signs in.
+//! Production delivery: with `SMTP_URL` the sign-in link goes out over SMTP (lettre), to
+//! a real mail server (aiosmtpd) that requires TLS (STARTTLS or SMTPS) and a login. The
+//! message is parsed there, and its envelope, headers, parts and link are checked; the
+//! link then signs in. A refused login or an unreachable server is logged and counted,
+//! and the person still gets the same `{"ok":true}`.
 
-use crate::helpers::*;
-use std::time::Duration;
-use tokio::{
-    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
-    net::TcpListener,
-    sync::mpsc,
+use crate::{
+    helpers::*,
+    mail_server::{MailServer, Tls, PASSWORD, USER},
+    metrics::{sample, scrape},
 };
+use serde_json::Value;
+use std::time::{Duration, Instant};
 
-/// Accepts SMTP sessions and forwards each message body.
-async fn fake_smtp_server() -> (u16, mpsc::UnboundedReceiver<String>) {
-    slow_smtp_server(Duration::ZERO).await
-}
+const FROM: &str = "signin@example.com";
 
-/// The same, greeting each session only after `delay` (a slow mail server).
-async fn slow_smtp_server(delay: Duration) -> (u16, mpsc::UnboundedReceiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (messages, received) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let messages = messages.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(delay).await;
-                let (read, mut write) = socket.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 fake ESMTP\r\n").await.unwrap();
-                let mut body = String::new();
-                let mut in_data = false;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if in_data {
-                        if line == "." {
-                            in_data = false;
-                            let _ = messages.send(std::mem::take(&mut body));
-                            write.write_all(b"250 queued\r\n").await.unwrap();
-                        } else {
-                            // Undo SMTP dot-stuffing (RFC 5321 section 4.5.2).
-                            body.push_str(line.strip_prefix('.').unwrap_or(&line));
-                            body.push('\n');
-                        }
-                        continue;
-                    }
-                    let reply: &[u8] = match line.get(..4).map(str::to_ascii_uppercase).as_deref() {
-                        Some("EHLO") | Some("HELO") => b"250 fake\r\n",
-                        Some("DATA") => {
-                            in_data = true;
-                            b"354 go ahead\r\n"
-                        }
-                        Some("QUIT") => {
-                            write.write_all(b"221 bye\r\n").await.unwrap();
-                            break;
-                        }
-                        _ => b"250 ok\r\n",
-                    };
-                    write.write_all(reply).await.unwrap();
-                }
-            });
-        }
-    });
-    (port, received)
-}
-
-#[tokio::test]
-async fn production_sends_the_link_over_smtp_and_it_signs_in() {
-    let (port, mut received) = fake_smtp_server().await;
-    let app = spawn_process_with(
+/// A production server sending through `smtp_url`, trusting the test CA, with metrics.
+async fn spawn_mailing_app(smtp_url: &str, metrics_port: u16) -> TestApp {
+    spawn_process_with(
         AppOptions::default()
             .with("APP_ENV", "production")
-            .with("SMTP_URL", &format!("smtp://127.0.0.1:{port}"))
-            .with("MAIL_FROM", "Sign in <signin@example.com>"),
+            .with("SMTP_URL", smtp_url)
+            .with("SSL_CERT_FILE", MailServer::ca_file().to_str().unwrap())
+            .with("MAIL_FROM", &format!("Sign in <{FROM}>"))
+            .with("METRICS_ADDR", &format!("127.0.0.1:{metrics_port}")),
     )
-    .await;
+    .await
+}
+
+/// Requests a link for a mixed-case address and checks the message the mail server
+/// received: envelope, TLS and login, headers, both parts; then the link signs in.
+async fn a_link_arrives_and_signs_in(tls: Tls) {
+    let server = MailServer::start(tls, Duration::ZERO);
+    let app = spawn_mailing_app(&server.url(PASSWORD), crate::free_port::free_port()).await;
     // Local parts are case-sensitive: the address is delivered as typed.
     let email = format!("Real.Person.{}", email());
     assert_eq!(app.request_link(&email).await.status(), 200);
 
-    let message = tokio::time::timeout(Duration::from_secs(10), received.recv())
-        .await
-        .expect("an email within 10 s")
-        .unwrap();
-    assert!(message.contains(&format!("To: {email}")), "{message}");
-    for header in [
-        "Message-ID: <",
-        "Date: ",
-        "Auto-Submitted: auto-generated",
-        "Content-Type: multipart/alternative",
-        "Content-Type: text/plain; charset=utf-8",
-        "Content-Type: text/html; charset=utf-8",
-        "Subject: Sign in to 127.0.0.1:",
-    ] {
-        assert!(message.contains(header), "no `{header}` in:\n{message}");
-    }
-    assert!(message.contains("valid for 15 minutes"), "{message}");
-    // Quoted-printable may wrap long lines: undo soft line breaks before searching.
-    let text = message.replace("=\n", "").replace("=3D", "=");
+    let message = server
+        .next_message(Duration::from_secs(10))
+        .expect("an email within 10 s");
+    assert_eq!(message["mail_from"], FROM, "{message}");
+    assert_eq!(message["rcpt_tos"], serde_json::json!([email]), "{message}");
+    assert_eq!(message["tls"], true, "{message}");
+    assert_eq!(message["login"], USER, "{message}");
+    let headers = &message["headers"];
+    assert_eq!(headers["To"], email.as_str());
+    assert_eq!(headers["Auto-Submitted"], "auto-generated");
+    assert!(
+        headers["Message-ID"].as_str().unwrap().starts_with('<'),
+        "{headers}"
+    );
+    assert!(headers["Date"].is_string(), "{headers}");
+    let site = app.address.trim_start_matches("http://");
+    assert_eq!(
+        headers["Subject"],
+        format!("Sign in to {site} (link valid for 15 minutes)").as_str()
+    );
+    assert!(headers["Content-Type"]
+        .as_str()
+        .unwrap()
+        .starts_with("multipart/alternative"));
+
+    let part = |content_type: &str| -> String {
+        message["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|part| part["content_type"] == content_type)
+            .unwrap_or_else(|| panic!("no {content_type} part in {message}"))["text"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let text = part("text/plain");
+    let html = part("text/html");
+    assert!(text.starts_with(&format!("Sign in to {site}")), "{text}");
+    assert!(text.contains("for 15 minutes"), "{text}");
     let prefix = format!("{}/auth/verify?token=", app.address);
     let start = text.find(&prefix).expect("a sign-in link") + prefix.len();
     let token: String = text[start..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
         .collect();
+    let link = format!("{prefix}{token}");
+    assert!(html.contains(&format!("<a href=\"{link}\"")), "{html}");
+    assert!(html.contains(&format!(">Sign in to {site}</a>")), "{html}");
+
     assert_eq!(app.verify(&token).await.status(), 200, "{message}");
     assert!(!app.log().contains(&token), "the token reached the log");
 }
 
 #[tokio::test]
+async fn over_starttls_with_a_login_the_link_arrives_and_signs_in() {
+    a_link_arrives_and_signs_in(Tls::StartTls).await;
+}
+
+#[tokio::test]
+async fn over_smtps_with_a_login_the_link_arrives_and_signs_in() {
+    a_link_arrives_and_signs_in(Tls::Smtps).await;
+}
+
+/// Requests a link that cannot be delivered through `smtp_url`: the answer is the usual
+/// `ok`, the failure is logged (without the link) and counted.
+async fn an_undeliverable_link_is_logged_and_counted(smtp_url: &str, cause: &str) {
+    let metrics_port = crate::free_port::free_port();
+    let app = spawn_mailing_app(smtp_url, metrics_port).await;
+    let response = app.request_link(&email()).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        serde_json::json!({ "ok": true })
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = scrape(&app, metrics_port).await;
+        if sample(&text, "ssi_magic_links_total", &[("result", "failed")]) == Some(1.0) {
+            assert_eq!(
+                sample(&text, "ssi_magic_links_total", &[("result", "sent")]),
+                None
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no failure counted:\n{text}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log = app.log();
+    assert!(log.contains("sign-in email not delivered"), "{log}");
+    assert!(log.contains(cause), "no `{cause}` in:\n{log}");
+    assert!(!log.contains("token="), "a link reached the log:\n{log}");
+}
+
+#[tokio::test]
+async fn a_refused_login_is_logged_and_counted_and_the_person_sees_ok() {
+    let server = MailServer::start(Tls::StartTls, Duration::ZERO);
+    an_undeliverable_link_is_logged_and_counted(&server.url("wrong-password"), "535").await;
+    assert!(server.next_message(Duration::ZERO).is_none());
+}
+
+#[tokio::test]
+async fn an_unreachable_mail_server_is_logged_and_counted_and_the_person_sees_ok() {
+    let nobody = crate::free_port::free_port();
+    let url = format!("smtps://{USER}:{PASSWORD}@127.0.0.1:{nobody}");
+    an_undeliverable_link_is_logged_and_counted(&url, "Connection refused").await;
+}
+
+#[tokio::test]
 async fn a_link_requested_just_before_shutdown_is_still_delivered() {
-    let (port, mut received) = slow_smtp_server(Duration::from_secs(2)).await;
-    let mut app = spawn_process_with(
-        AppOptions::default()
-            .with("APP_ENV", "production")
-            .with("SMTP_URL", &format!("smtp://127.0.0.1:{port}")),
-    )
-    .await;
+    let server = MailServer::start(Tls::StartTls, Duration::from_secs(2));
+    let mut app = spawn_mailing_app(&server.url(PASSWORD), crate::free_port::free_port()).await;
     let email = email();
     assert_eq!(app.request_link(&email).await.status(), 200);
     // SIGTERM while the mail server has not even said hello yet.
     let status = app.terminate().await;
     assert!(status.success(), "{status:?}\n{}", app.log());
-    let message = received
-        .try_recv()
+    let message = server
+        .next_message(Duration::ZERO)
         .expect("the link was delivered before the exit");
-    assert!(message.contains(&email), "{message}");
+    assert_eq!(message["rcpt_tos"][0], email.as_str());
 }
