@@ -91,7 +91,7 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), Str
         }
         Some("string") if !value.is_string() => fail("not a string"),
         Some("boolean") if !value.is_boolean() => fail("not a boolean"),
-        Some("integer") if !value.as_u64().is_some() => fail("not a non-negative integer"),
+        Some("integer") if value.as_u64().is_none() => fail("not a non-negative integer"),
         _ => Ok(()),
     }
 }
