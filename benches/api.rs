@@ -211,6 +211,7 @@ async fn main() {
             .env(store.0, store.1)
             .env("REDIS_KEY_PREFIX", format!("bench-{port}"))
             .env("RATE_LIMIT_IP", "100000/1m")
+            .env("RATE_LIMIT_REFRESH_IP", "100000000/1m")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()

@@ -47,6 +47,7 @@ export default defineConfig({
       REDIS_KEY_PREFIX: "e2e-short",
       RATE_LIMIT_IP: "100000/1m",
       RATE_LIMIT_EMAIL: "100000/1m",
+      RATE_LIMIT_REFRESH_IP: "1000000/1m",
       RUST_LOG: process.env.E2E_RUST_LOG ?? "warn",
     },
   },

@@ -62,8 +62,13 @@ pub struct Config {
     pub magic_link_ttl: Duration,
     /// `RATE_LIMIT_EMAIL`.
     pub rate_limit_email: RateLimit,
-    /// `RATE_LIMIT_IP`.
+    /// `RATE_LIMIT_IP`: sign-in requests (links, verifies) per client address.
     pub rate_limit_ip: RateLimit,
+    /// `RATE_LIMIT_REFRESH_IP`: refreshes and sign-outs per client address (generous:
+    /// many people can share one address behind a NAT).
+    pub rate_limit_refresh_ip: RateLimit,
+    /// `TRUSTED_PROXIES`: networks whose `X-Forwarded-For` is believed (empty: none).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `SMTP_URL`; `None` selects the development outbox.
     pub smtp_url: Option<String>,
     /// `MAIL_FROM`.
@@ -90,6 +95,8 @@ impl std::fmt::Debug for Config {
             .field("magic_link_ttl", &self.magic_link_ttl)
             .field("rate_limit_email", &self.rate_limit_email)
             .field("rate_limit_ip", &self.rate_limit_ip)
+            .field("rate_limit_refresh_ip", &self.rate_limit_refresh_ip)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "[set]"))
             .field("log_format", &self.log_format)
             .field("metrics_addr", &self.metrics_addr)
@@ -242,7 +249,14 @@ impl Config {
                 )
             })?),
         };
+        let trusted_proxies = match get("TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(raw) => {
+                parse_networks(&raw).map_err(|problem| invalid("TRUSTED_PROXIES", problem))?
+            }
+        };
         let config = Config {
+            trusted_proxies,
             metrics_addr,
             log_format,
             app_env,
@@ -259,6 +273,7 @@ impl Config {
             magic_link_ttl: duration("MAGIC_LINK_TTL", "15m")?,
             rate_limit_email: rate("RATE_LIMIT_EMAIL", "5/15m")?,
             rate_limit_ip: rate("RATE_LIMIT_IP", "30/15m")?,
+            rate_limit_refresh_ip: rate("RATE_LIMIT_REFRESH_IP", "600/1m")?,
             smtp_url: get("SMTP_URL"),
             mail_from: get("MAIL_FROM")
                 .unwrap_or_else(|| "stay-signed-in <no-reply@localhost>".into()),
@@ -294,6 +309,21 @@ impl Config {
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     humantime::parse_duration(raw)
         .map_err(|_| format!("`{raw}` is not a duration; expected e.g. 30s, 15m, 2h, 7d"))
+}
+
+/// Parses a list of networks (`10.0.0.0/8, 2001:db8::/32`); a bare address is a
+/// network of one.
+pub fn parse_networks(raw: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    raw.split([',', ' '])
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| format!("`{item}` is not an address or a network like 10.0.0.0/8"))
+        })
+        .collect()
 }
 
 /// Parses `N/duration`, e.g. `5/15m`.
@@ -346,6 +376,8 @@ mod tests {
             ("REDIS_URL", "localhost:6379"),
             ("PUBLIC_URL", "example.com"),
             ("MAGIC_LINK_TTL", "0s"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.example.com"),
+            ("RATE_LIMIT_REFRESH_IP", "lots"),
         ] {
             let err = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
             assert_eq!(err.variable, name, "{value}");
@@ -365,6 +397,22 @@ mod tests {
         .unwrap();
         assert!(!ok.is_development());
         assert!(!ok.jwt_secret_generated);
+    }
+
+    #[test]
+    fn trusted_proxies_take_networks_and_addresses() {
+        let config =
+            Config::from_vars(&vars(&[("TRUSTED_PROXIES", "10.0.0.0/8 127.0.0.1,::1")])).unwrap();
+        let nets: Vec<String> = config
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(nets, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        assert!(Config::from_vars(&vars(&[]))
+            .unwrap()
+            .trusted_proxies
+            .is_empty());
     }
 
     #[test]

@@ -89,7 +89,9 @@ impl Harness {
     }
 
     async fn refresh(&self, pair: &TokenPair) -> Result<TokenPair, AuthError> {
-        self.service.refresh(&pair.refresh_token).await
+        self.service
+            .refresh(&pair.refresh_token, &self.client)
+            .await
     }
 
     async fn is_authorized(&self, pair: &TokenPair) -> bool {
@@ -261,14 +263,20 @@ async fn logout_ends_the_session_for_the_current_or_previous_token_only() {
     let third = app.refresh(&second).await.unwrap();
 
     // A token two rotations old, or a made-up one for the same session: ignored.
-    app.service.logout(&first.refresh_token).await.unwrap();
+    app.service
+        .logout(&first.refresh_token, &app.client)
+        .await
+        .unwrap();
     let sid = third.refresh_token.split_once('.').unwrap().0;
     let guessed = format!("{sid}.{}", "A".repeat(43));
-    app.service.logout(&guessed).await.unwrap();
+    app.service.logout(&guessed, &app.client).await.unwrap();
     assert!(app.is_authorized(&third).await);
 
     // The previous token (a tab that missed the last rotation) signs out.
-    app.service.logout(&second.refresh_token).await.unwrap();
+    app.service
+        .logout(&second.refresh_token, &app.client)
+        .await
+        .unwrap();
     assert!(!app.is_authorized(&third).await);
     assert_eq!(app.refresh(&third).await, ended(EndReason::Revoked));
 }
@@ -326,4 +334,29 @@ async fn sessions_list_and_revoke_only_the_callers_own() {
     app.service.revoke(&me, phone_sid).await.unwrap();
     assert!(!app.is_authorized(&phone).await);
     assert_eq!(app.refresh(&phone).await, ended(EndReason::Revoked));
+}
+
+#[tokio::test]
+async fn an_inbox_gets_a_few_allowances_from_all_addresses_together() {
+    let app = Harness::with(&[("RATE_LIMIT_EMAIL", "2/1m")]);
+    app.advance(Duration::from_millis(60_000 - T0 % 60_000));
+    let from = |n: usize| ClientInfo {
+        ip: format!("198.51.100.{n}"),
+        ..app.client.clone()
+    };
+    // Each address has its own two; the inbox takes four addresses' worth at most.
+    for n in 0..4 {
+        for _ in 0..2 {
+            let sent = app.service.request_link("ada@example.com", &from(n)).await;
+            assert!(sent.is_ok(), "{n}: {sent:?}");
+        }
+    }
+    let flooded = app.service.request_link("ada@example.com", &from(9)).await;
+    assert_eq!(flooded, Err(AuthError::RateLimited { retry_after: 60 }));
+    app.advance(60 * SECOND);
+    assert!(app
+        .service
+        .request_link("ada@example.com", &from(9))
+        .await
+        .is_ok());
 }

@@ -16,15 +16,16 @@ pub use super::bearer::BearerClient;
 /// half of authentication lives here, not in the service).
 #[cfg(feature = "ssr")]
 mod ssr {
-    pub use crate::auth::server::{AuthContext, AuthService, Authenticated, ClientInfo};
+    pub use crate::auth::server::{
+        AuthContext, AuthService, Authenticated, ClientAddr, ClientInfo,
+    };
     use crate::auth::{
         server::{failure, jwt::MAX_TOKEN_BYTES},
         AuthError,
     };
-    use axum::extract::ConnectInfo;
     use http::{header, request::Parts, HeaderMap};
     use leptos::prelude::*;
-    use std::{net::SocketAddr, sync::Arc};
+    use std::sync::Arc;
 
     /// What the server provided to the server functions.
     pub fn context() -> AuthContext {
@@ -40,18 +41,18 @@ mod ssr {
         use_context::<Parts>().ok_or_else(|| failure::internal("request parts missing"))
     }
 
-    /// Peer address and User-Agent of the request.
+    /// Client address (resolved by the HTTP layer) and User-Agent of the request.
     pub fn client_info() -> Result<ClientInfo, AuthError> {
         let parts = parts()?;
-        let peer = parts
+        let client = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip());
+            .get::<ClientAddr>()
+            .map(|ClientAddr(ip)| *ip);
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok());
-        Ok(ClientInfo::new(peer, user_agent))
+        Ok(ClientInfo::new(client, user_agent))
     }
 
     /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive,
@@ -114,13 +115,15 @@ pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
 /// the session; returns the new pair.
 #[server(prefix = "/api/v1", endpoint = "auth/refresh", input = Json)]
 pub async fn refresh(refresh_token: String) -> Result<TokenPair, AuthError> {
-    ssr::service().refresh(&refresh_token).await
+    let client = ssr::client_info()?;
+    ssr::service().refresh(&refresh_token, &client).await
 }
 
 /// `POST /api/v1/auth/logout {refresh_token}`: ends that session. Idempotent.
 #[server(prefix = "/api/v1", endpoint = "auth/logout", input = Json)]
 pub async fn logout(refresh_token: String) -> Result<Done, AuthError> {
-    ssr::service().logout(&refresh_token).await?;
+    let client = ssr::client_info()?;
+    ssr::service().logout(&refresh_token, &client).await?;
     Ok(Done { ok: true })
 }
 

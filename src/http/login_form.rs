@@ -5,17 +5,19 @@
 
 use super::AppState;
 use crate::{
-    auth::{server::ClientInfo, AuthError},
+    auth::{
+        server::{ClientAddr, ClientInfo},
+        AuthError,
+    },
     components::guard::{safe_next, urlencode},
 };
 use axum::{
-    extract::{ConnectInfo, State},
+    extract::State,
     http::{header, HeaderMap},
     response::Redirect,
-    Form,
+    Extension, Form,
 };
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 /// The fields of the sign-in form.
 #[derive(Deserialize)]
@@ -29,14 +31,14 @@ pub struct SignInForm {
 /// Requests the link, then 303 to `/login?sent=1` (or `?error=…`), keeping `next`.
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Redirect {
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    let client = ClientInfo::new(Some(peer.ip()), user_agent);
+    let client = ClientInfo::new(client.map(|Extension(ClientAddr(ip))| ip), user_agent);
     let outcome = match state.auth.service.request_link(&form.email, &client).await {
         Ok(()) => "sent=1".to_string(),
         Err(AuthError::BadRequest { .. }) => "error=email".to_string(),

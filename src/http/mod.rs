@@ -5,6 +5,7 @@
 //! real address; [`Application::run_until_stopped`] serves.
 
 mod api_layer;
+mod client_ip;
 mod health;
 mod login_form;
 mod metrics;
@@ -217,6 +218,8 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let auth_context = state.auth.clone();
+    let trusted_proxies: std::sync::Arc<[ipnet::IpNet]> =
+        state.auth.service.config().trusted_proxies.clone().into();
     let mut router = Router::new()
         .route("/livez", get(health::livez))
         .route("/readyz", get(health::readyz))
@@ -235,6 +238,10 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(api_layer::api_contract))
+        .layer(axum::middleware::from_fn_with_state(
+            trusted_proxies,
+            client_ip::resolve,
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()

@@ -101,6 +101,7 @@ pub fn default_env() -> Vec<(String, String)> {
         ("REDIS_KEY_PREFIX", unique_prefix()),
         ("RATE_LIMIT_IP", "10000/1m".to_string()),
         ("RATE_LIMIT_EMAIL", "10000/1m".to_string()),
+        ("RATE_LIMIT_REFRESH_IP", "100000/1m".to_string()),
         ("JWT_SECRET", SHARED_SECRET.to_string()),
     ]
     .into_iter()

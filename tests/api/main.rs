@@ -17,6 +17,7 @@ mod abuse;
 mod availability;
 mod bad_input;
 mod cluster;
+mod forwarded;
 mod lifetimes;
 mod metrics;
 mod multi_server;

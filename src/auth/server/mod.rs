@@ -16,5 +16,5 @@ pub mod tokens;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::AuthContext;
-pub use service::{AuthService, Authenticated, ClientInfo};
+pub use service::{AuthService, Authenticated, ClientAddr, ClientInfo};
 pub use session_id::SessionId;

@@ -24,13 +24,24 @@ use serde::{Deserialize, Serialize};
 use std::{sync::Arc, time::Duration};
 use tokio_util::task::TaskTracker;
 
+/// How many `RATE_LIMIT_EMAIL` allowances one inbox gets per window from all client
+/// addresses together (a flood needs that many addresses, and ends with the window).
+pub const INBOX_ALLOWANCES: u64 = 4;
+
 /// Longest note accepted, in characters.
 pub const MAX_NOTE_CHARS: usize = 500;
+
+/// The client's address as the HTTP layer resolved it (the TCP peer, or what trusted
+/// proxies forwarded), left in the request's extensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
 
 /// Who is calling, as far as rate limits and device labels care.
 #[derive(Clone, Debug, Default)]
 pub struct ClientInfo {
-    /// The peer address (no proxy headers are trusted).
+    /// What per-address limits count: the client's IPv4 address, or its IPv6 /64 (one
+    /// subscriber usually holds a whole /64, so counting /128s would let one person
+    /// rotate through fresh buckets).
     pub ip: String,
     /// Raw User-Agent (only its label is stored).
     pub user_agent: String,
@@ -40,15 +51,27 @@ pub struct ClientInfo {
 const MAX_USER_AGENT_CHARS: usize = 512;
 
 impl ClientInfo {
-    /// From what the HTTP side read: the peer address and the `User-Agent` header.
-    pub fn new(peer: Option<std::net::IpAddr>, user_agent: Option<&str>) -> Self {
+    /// From what the HTTP side read: the client's address (see `http/client_ip.rs`) and
+    /// the `User-Agent` header.
+    pub fn new(ip: Option<std::net::IpAddr>, user_agent: Option<&str>) -> Self {
         Self {
-            ip: peer.map(|ip| ip.to_string()).unwrap_or_default(),
+            ip: ip.map(limit_subject).unwrap_or_default(),
             user_agent: user_agent
                 .unwrap_or_default()
                 .chars()
                 .take(MAX_USER_AGENT_CHARS)
                 .collect(),
+        }
+    }
+}
+
+/// The per-address rate-limit subject of `ip`: IPv4 as is, IPv6 by its /64.
+fn limit_subject(ip: std::net::IpAddr) -> String {
+    match ip.to_canonical() {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => {
+            let network = u128::from(v6) & !((1u128 << 64) - 1);
+            format!("{}/64", std::net::Ipv6Addr::from(network))
         }
     }
 }
@@ -138,6 +161,12 @@ impl AuthService {
         self.store.as_ref()
     }
 
+    /// The configuration the service runs with (the HTTP layer reads its proxy and
+    /// header settings here).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// The service's current time, Unix ms.
     pub fn now(&self) -> Millis {
         self.clock.now()
@@ -176,8 +205,17 @@ impl AuthService {
         let email = Email::parse(raw_email).map_err(AuthError::bad_request)?;
         self.limit("link-ip", &client.ip, self.config.rate_limit_ip)
             .await?;
-        self.limit("link-email", email.as_str(), self.config.rate_limit_email)
+        // Per address and client: requests from elsewhere cannot use up a person's own
+        // allowance (locking them out of signing in) ...
+        let pair = format!("{}|{}", email.as_str(), client.ip);
+        self.limit("link-email", &pair, self.config.rate_limit_email)
             .await?;
+        // ... while the inbox itself gets at most a few allowances' worth per window.
+        let inbox = RateLimit {
+            max: self.config.rate_limit_email.max * INBOX_ALLOWANCES,
+            ..self.config.rate_limit_email
+        };
+        self.limit("link-inbox", email.as_str(), inbox).await?;
         let now = self.now();
         let token = MagicLinkToken::generate(&email.key());
         self.store
@@ -274,7 +312,13 @@ impl AuthService {
 
     /// Rotates a refresh token: one atomic store step (see `store::rotation`).
     #[tracing::instrument(skip_all)]
-    pub async fn refresh(&self, raw_token: &str) -> Result<TokenPair, AuthError> {
+    pub async fn refresh(
+        &self,
+        raw_token: &str,
+        client: &ClientInfo,
+    ) -> Result<TokenPair, AuthError> {
+        self.limit("refresh-ip", &client.ip, self.config.rate_limit_refresh_ip)
+            .await?;
         let ended = |reason| AuthError::SessionEnded { reason };
         let Some(presented) = RefreshToken::parse(raw_token) else {
             counters::refresh("invalid");
@@ -344,8 +388,10 @@ impl AuthService {
     /// Ends the session of a refresh token (current or just-rotated one). Idempotent:
     /// unknown tokens and ended sessions are fine.
     #[tracing::instrument(skip_all)]
-    pub async fn logout(&self, raw_token: &str) -> Result<(), AuthError> {
+    pub async fn logout(&self, raw_token: &str, client: &ClientInfo) -> Result<(), AuthError> {
         use subtle::ConstantTimeEq;
+        self.limit("refresh-ip", &client.ip, self.config.rate_limit_refresh_ip)
+            .await?;
         let Some(token) = RefreshToken::parse(raw_token) else {
             return Ok(());
         };
