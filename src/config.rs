@@ -48,6 +48,8 @@ pub struct Config {
     pub jwt_secret: Vec<u8>,
     /// True when the secret was generated at start (logged as such).
     pub jwt_secret_generated: bool,
+    /// `JWT_PREVIOUS_SECRETS`: keys that no longer sign but still verify (rotation).
+    pub jwt_previous_secrets: Vec<Vec<u8>>,
     /// `ACCESS_TOKEN_TTL`.
     pub access_ttl: Duration,
     /// `REFRESH_TOKEN_TTL`: idle lifetime of a session.
@@ -88,6 +90,7 @@ impl std::fmt::Debug for Config {
             .field("redis_cluster_nodes", &self.redis_cluster_nodes.len())
             .field("redis_key_prefix", &self.redis_key_prefix)
             .field("jwt_secret", &"[redacted]")
+            .field("jwt_previous_secrets", &self.jwt_previous_secrets.len())
             .field("access_ttl", &self.access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
             .field("session_max_age", &self.session_max_age)
@@ -198,12 +201,9 @@ impl Config {
             ));
         }
         let (jwt_secret, jwt_secret_generated) = match get("JWT_SECRET") {
-            Some(secret) if secret.len() >= MIN_SECRET_BYTES => (secret.into_bytes(), false),
-            Some(_) => {
-                return Err(invalid(
-                    "JWT_SECRET",
-                    format!("must be at least {MIN_SECRET_BYTES} bytes"),
-                ))
+            Some(secret) => {
+                check_secret(&secret).map_err(|problem| invalid("JWT_SECRET", problem))?;
+                (secret.into_bytes(), false)
             }
             None if app_env == AppEnv::Production => {
                 return Err(invalid(
@@ -218,6 +218,20 @@ impl Config {
                 (secret, true)
             }
         };
+        let jwt_previous_secrets = get("JWT_PREVIOUS_SECRETS")
+            .map(|raw| {
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|secret| !secret.is_empty())
+                    .map(|secret| {
+                        check_secret(secret)
+                            .map(|()| secret.as_bytes().to_vec())
+                            .map_err(|problem| invalid("JWT_PREVIOUS_SECRETS", problem))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
         let duration = |name: &'static str, default: &str| -> Result<Duration, ConfigError> {
             let raw = get(name).unwrap_or_else(|| default.to_string());
             let value = parse_duration(&raw).map_err(|problem| invalid(name, problem))?;
@@ -266,6 +280,7 @@ impl Config {
             redis_key_prefix,
             jwt_secret,
             jwt_secret_generated,
+            jwt_previous_secrets,
             access_ttl: duration("ACCESS_TOKEN_TTL", "30m")?,
             refresh_ttl: duration("REFRESH_TOKEN_TTL", "7d")?,
             session_max_age: duration("SESSION_MAX_AGE", "30d")?,
@@ -290,11 +305,11 @@ impl Config {
                 "must not be longer than SESSION_MAX_AGE",
             ));
         }
-        if config.app_env == AppEnv::Production && config.smtp_url.is_none() {
-            return Err(invalid(
-                "SMTP_URL",
-                "required when APP_ENV=production (the development outbox is off there)",
-            ));
+        if config.app_env == AppEnv::Production {
+            check_production(
+                &config,
+                get("ALLOW_HTTP_PUBLIC_URL").as_deref() == Some("true"),
+            )?;
         }
         Ok(config)
     }
@@ -304,6 +319,85 @@ impl Config {
         self.app_env == AppEnv::Development
     }
 }
+
+/// What production refuses to run without: a store that survives restarts, links that
+/// travel over https, and mail that travels encrypted. Each refusal names the variable
+/// and the fix.
+fn check_production(config: &Config, allow_http_public_url: bool) -> Result<(), ConfigError> {
+    if config.redis_url.is_none() && config.redis_cluster_nodes.is_empty() {
+        return Err(invalid(
+            "REDIS_URL",
+            "required when APP_ENV=production: the in-memory store forgets every session \
+             and revocation on restart; set REDIS_URL (or REDIS_CLUSTER_NODES)",
+        ));
+    }
+    if !config.public_url.starts_with("https://") && !allow_http_public_url {
+        return Err(invalid(
+            "PUBLIC_URL",
+            format!(
+                "`{}` is not https; sign-in links and tokens would travel in cleartext. \
+                 Use the https address people open (or set ALLOW_HTTP_PUBLIC_URL=true \
+                 for a server no one reaches over the internet)",
+                config.public_url
+            ),
+        ));
+    }
+    match &config.smtp_url {
+        None => Err(invalid(
+            "SMTP_URL",
+            "required when APP_ENV=production (the development outbox is off there)",
+        )),
+        Some(url) if !smtp_is_encrypted(url) => Err(invalid(
+            "SMTP_URL",
+            "sends sign-in links in cleartext; use smtps://… or smtp://…?tls=required \
+             (cleartext only to a relay on this machine: smtp://127.0.0.1 or localhost)",
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Whether mail sent to `url` is encrypted on the way (or never leaves the machine).
+fn smtp_is_encrypted(url: &str) -> bool {
+    if url.starts_with("smtps://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("smtp://") else {
+        return false;
+    };
+    let (authority, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let authority = authority.split('/').next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = host.rsplit_once(':').map_or(host, |(host, _)| host);
+    let loopback = ["127.0.0.1", "localhost", "[::1]"].contains(&host);
+    loopback || query.split('&').any(|pair| pair == "tls=required")
+}
+
+/// Refuses secrets too short or too plain to be keys: fewer than [`MIN_SECRET_BYTES`]
+/// bytes, few distinct characters, or one short pattern repeated.
+pub fn check_secret(secret: &str) -> Result<(), String> {
+    let bytes = secret.as_bytes();
+    if bytes.len() < MIN_SECRET_BYTES {
+        return Err(format!(
+            "must be at least {MIN_SECRET_BYTES} bytes of random data \
+             (e.g. `openssl rand -base64 48`)"
+        ));
+    }
+    let distinct = bytes.iter().collect::<std::collections::HashSet<_>>().len();
+    let repeated = (1..=bytes.len() / 2).any(|period| {
+        bytes.len().is_multiple_of(period) && bytes.chunks(period).all(|c| c == &bytes[..period])
+    });
+    if distinct < MIN_DISTINCT_SECRET_BYTES || repeated {
+        return Err("looks like a pattern, not random data; generate one with \
+                    `openssl rand -base64 48`"
+            .into());
+    }
+    Ok(())
+}
+
+/// Fewest distinct characters in a secret (random base64 of 32 bytes has about 25).
+const MIN_DISTINCT_SECRET_BYTES: usize = 10;
 
 /// Parses human durations such as `30s`, `15m`, `7d` or `1h 30m`.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
@@ -373,6 +467,12 @@ mod tests {
             ("RATE_LIMIT_IP", "0/1m"),
             ("APP_ENV", "staging"),
             ("JWT_SECRET", "short"),
+            ("JWT_SECRET", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            (
+                "JWT_PREVIOUS_SECRETS",
+                "Zq3v9LmT0xWc8RbN5yHkP2sJ7dGf4AeU, weak",
+            ),
             ("REDIS_URL", "localhost:6379"),
             ("PUBLIC_URL", "example.com"),
             ("MAGIC_LINK_TTL", "0s"),
@@ -385,18 +485,89 @@ mod tests {
         }
     }
 
+    const PRODUCTION: [(&str, &str); 5] = [
+        ("APP_ENV", "production"),
+        ("JWT_SECRET", "Zq3v9LmT0xWc8RbN5yHkP2sJ7dGf4AeU"),
+        ("SMTP_URL", "smtps://mailer:pw@smtp.example.com"),
+        ("REDIS_URL", "redis://127.0.0.1:6379"),
+        ("PUBLIC_URL", "https://app.example.com"),
+    ];
+
+    /// The production settings with `changes` applied (an empty value removes one).
+    fn production_with(changes: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut all = vars(&PRODUCTION);
+        for (name, value) in changes {
+            all.insert(name.to_string(), value.to_string());
+        }
+        Config::from_vars(&all)
+    }
+
     #[test]
-    fn production_requires_a_real_secret() {
-        let err = Config::from_vars(&vars(&[("APP_ENV", "production")])).unwrap_err();
-        assert_eq!(err.variable, "JWT_SECRET");
-        let ok = Config::from_vars(&vars(&[
-            ("APP_ENV", "production"),
-            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
-            ("SMTP_URL", "smtp://127.0.0.1:25"),
-        ]))
-        .unwrap();
+    fn production_starts_with_real_settings() {
+        let ok = production_with(&[]).unwrap();
         assert!(!ok.is_development());
         assert!(!ok.jwt_secret_generated);
+        for url in [
+            "smtp://u:p@smtp.example.com:587?tls=required",
+            "smtp://127.0.0.1:25",
+        ] {
+            assert!(production_with(&[("SMTP_URL", url)]).is_ok(), "{url}");
+        }
+        let staging = [
+            ("PUBLIC_URL", "http://10.0.0.5"),
+            ("ALLOW_HTTP_PUBLIC_URL", "true"),
+        ];
+        assert!(production_with(&staging).is_ok());
+    }
+
+    #[test]
+    fn production_refuses_what_would_lose_or_leak_sessions() {
+        for (name, value, variable, fix) in [
+            ("JWT_SECRET", "", "JWT_SECRET", "required"),
+            ("REDIS_URL", "", "REDIS_URL", "REDIS_URL"),
+            (
+                "PUBLIC_URL",
+                "http://app.example.com",
+                "PUBLIC_URL",
+                "https",
+            ),
+            ("SMTP_URL", "", "SMTP_URL", "required"),
+            (
+                "SMTP_URL",
+                "smtp://mailer:pw@smtp.example.com",
+                "SMTP_URL",
+                "tls=required",
+            ),
+            (
+                "SMTP_URL",
+                "smtp://smtp.example.com?tls=opportunistic",
+                "SMTP_URL",
+                "smtps://",
+            ),
+        ] {
+            let err = production_with(&[(name, value)]).unwrap_err();
+            assert_eq!(err.variable, variable, "{name}={value}");
+            assert!(err.problem.contains(fix), "{name}={value}: {err}");
+        }
+        let cluster = [
+            ("REDIS_URL", ""),
+            ("REDIS_CLUSTER_NODES", "redis://10.0.0.1:6379"),
+        ];
+        assert!(production_with(&cluster).is_ok());
+    }
+
+    #[test]
+    fn previous_secrets_are_read_in_order() {
+        let config = Config::from_vars(&vars(&[(
+            "JWT_PREVIOUS_SECRETS",
+            "Zq3v9LmT0xWc8RbN5yHkP2sJ7dGf4AeU, Yp2u8KlS9wVb7QaM4xGjO1rI6cFe3ZdT",
+        )]))
+        .unwrap();
+        assert_eq!(config.jwt_previous_secrets.len(), 2);
+        assert_eq!(
+            config.jwt_previous_secrets[1],
+            b"Yp2u8KlS9wVb7QaM4xGjO1rI6cFe3ZdT"
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ impl Harness {
 
     fn with(settings: &[(&str, &str)]) -> Self {
         let mut vars: HashMap<String, String> = [
-            ("JWT_SECRET", "service-test-secret-service-test-secret"),
+            ("JWT_SECRET", "k7Qm2Xv9Pz4Lr8Wt1Ny6Hb3Jc5Fd0GsA2x"),
             ("RATE_LIMIT_IP", "1000/1m"),
             ("RATE_LIMIT_EMAIL", "1000/1m"),
         ]

@@ -46,6 +46,14 @@ impl AppOptions {
         self
     }
 
+    /// `APP_ENV=production` as far as a test on loopback can go: http `PUBLIC_URL`
+    /// allowed explicitly, and mail to a relay on loopback (port 1: nothing listens).
+    pub fn production(self) -> Self {
+        self.with("APP_ENV", "production")
+            .with("ALLOW_HTTP_PUBLIC_URL", "true")
+            .with("SMTP_URL", "smtp://127.0.0.1:1")
+    }
+
     /// The defaults overlaid with these options, empty values removed. A test that
     /// names its own store (`REDIS_URL` or `REDIS_CLUSTER_NODES`) gets only that one.
     fn variables(&self) -> Vec<(String, String)> {

@@ -91,3 +91,63 @@ async fn a_restarted_server_keeps_everyone_signed_in() {
     let next = after.rotate(&pair.refresh).await;
     assert_eq!(after.me(&next.access).await.status(), 200);
 }
+
+/// The old and the new `JWT_SECRET` of the rotation test.
+const OLD_SECRET: &str = "h4Rt9Vq2Lx7Mb1Nc8Zp3Kw6Js0Fd5Gy2e";
+const NEW_SECRET: &str = "Qe8Wn3Ty6Ui1Op4As7Df0Gh2Jk5Lz9Xc4v";
+
+#[tokio::test]
+async fn rotating_the_jwt_secret_across_two_servers_answers_no_401() {
+    let prefix = unique_prefix();
+    let server = |secret: &str, also: &str| {
+        spawn_app_with(
+            AppOptions::default()
+                .with("REDIS_KEY_PREFIX", &prefix)
+                .with("JWT_SECRET", secret)
+                .with("JWT_PREVIOUS_SECRETS", also),
+        )
+    };
+    /// A client that goes to each server in turn, as behind a load balancer, making a
+    /// protected call and a refresh on each; every answer must be a success.
+    async fn use_both(servers: &[&TestApp], pair: &mut Pair) {
+        for server in servers {
+            assert_eq!(
+                server.me(&pair.access).await.status(),
+                200,
+                "{}",
+                server.address
+            );
+            *pair = server.rotate(&pair.refresh).await;
+        }
+        for server in servers {
+            assert_eq!(
+                server.me(&pair.access).await.status(),
+                200,
+                "{}",
+                server.address
+            );
+        }
+    }
+
+    let mut a = server(OLD_SECRET, "").await;
+    let mut b = server(OLD_SECRET, "").await;
+    let mut pair = a.sign_in(&email()).await;
+    use_both(&[&a, &b], &mut pair).await;
+    // Step 1, one server at a time: accept the new secret before anyone signs with it.
+    b = server(OLD_SECRET, NEW_SECRET).await;
+    use_both(&[&a, &b], &mut pair).await;
+    a = server(OLD_SECRET, NEW_SECRET).await;
+    use_both(&[&a, &b], &mut pair).await;
+    // Step 2, one server at a time: sign with the new one, still accept the old one.
+    a = server(NEW_SECRET, OLD_SECRET).await;
+    use_both(&[&a, &b], &mut pair).await;
+    b = server(NEW_SECRET, OLD_SECRET).await;
+    use_both(&[&a, &b], &mut pair).await;
+    // Step 3, once the old tokens have expired: drop the old secret.
+    let c = server(NEW_SECRET, "").await;
+    use_both(&[&a, &b, &c], &mut pair).await;
+    // A token signed with the old secret is refused where that secret is gone.
+    let old = server(OLD_SECRET, "").await;
+    let old_pair = old.sign_in(&email()).await;
+    assert_eq!(c.me(&old_pair.access).await.status(), 401);
+}

@@ -18,7 +18,7 @@ const FROM: &str = "signin@example.com";
 async fn spawn_mailing_app(smtp_url: &str, metrics_port: u16) -> TestApp {
     spawn_process_with(
         AppOptions::default()
-            .with("APP_ENV", "production")
+            .production()
             .with("SMTP_URL", smtp_url)
             .with("SSL_CERT_FILE", MailServer::ca_file().to_str().unwrap())
             .with("MAIL_FROM", &format!("Sign in <{FROM}>"))

@@ -34,31 +34,47 @@ fn bad_values_stop_the_server_naming_the_variable() {
     }
 }
 
+/// Settings production accepts; each refusal test breaks one of them.
+const PRODUCTION: [(&str, &str); 5] = [
+    ("APP_ENV", "production"),
+    ("JWT_SECRET", SHARED_SECRET),
+    ("REDIS_URL", "redis://127.0.0.1:1"),
+    ("PUBLIC_URL", "https://app.example.com"),
+    ("SMTP_URL", "smtps://mailer:pw@smtp.example.com"),
+];
+
 #[test]
-fn production_refuses_a_missing_or_short_secret() {
-    let (ok, stderr) = start_with(&[
-        ("APP_ENV", "production"),
-        ("SMTP_URL", "smtp://127.0.0.1:1"),
-    ]);
-    assert!(!ok);
-    assert!(stderr.contains("JWT_SECRET"), "{stderr}");
-    let (ok, stderr) = start_with(&[
-        ("APP_ENV", "production"),
-        ("JWT_SECRET", "short"),
-        ("SMTP_URL", "smtp://127.0.0.1:1"),
-    ]);
-    assert!(!ok);
-    assert!(stderr.contains("JWT_SECRET"), "{stderr}");
+fn production_refuses_to_start_naming_the_variable_and_the_fix() {
+    for (name, value, fix) in [
+        ("JWT_SECRET", "", "required"),
+        ("JWT_SECRET", "short", "at least 32 bytes"),
+        ("JWT_SECRET", &"x".repeat(40), "openssl rand"),
+        ("REDIS_URL", "", "set REDIS_URL"),
+        ("PUBLIC_URL", "http://app.example.com", "https"),
+        (
+            "SMTP_URL",
+            "smtp://mailer:pw@smtp.example.com",
+            "tls=required",
+        ),
+    ] {
+        let env: Vec<(&str, &str)> = PRODUCTION
+            .iter()
+            .filter(|(known, _)| *known != name)
+            .copied()
+            .chain((!value.is_empty()).then_some((name, value)))
+            .collect();
+        let (ok, stderr) = start_with(&env);
+        assert!(!ok, "{name}={value} started");
+        assert!(
+            stderr.contains(name) && stderr.contains(fix),
+            "{name}={value}: {stderr}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn production_has_no_outbox_and_logs_no_links() {
-    let app = spawn_process_with(
-        AppOptions::default()
-            .with("APP_ENV", "production")
-            .with("SMTP_URL", "smtp://127.0.0.1:1"),
-    )
-    .await;
+    let app = spawn_process_with(AppOptions::default().production()).await;
     assert_eq!(app.request_link(&email()).await.status(), 200);
     let outbox = app.client.get(app.url("/dev/outbox")).send().await.unwrap();
     assert_eq!(outbox.status(), 404);
@@ -77,9 +93,8 @@ async fn development_says_its_secret_is_random() {
 async fn json_logs_have_one_object_per_line_with_the_request_and_no_secrets() {
     let app = spawn_process_with(
         AppOptions::default()
-            .with("LOG_FORMAT", "json")
-            .with("APP_ENV", "production")
-            .with("SMTP_URL", "smtp://127.0.0.1:1"),
+            .production()
+            .with("LOG_FORMAT", "json"),
     )
     .await;
     let email = email();

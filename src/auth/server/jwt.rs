@@ -56,22 +56,35 @@ pub enum JwtError {
     FromTheFuture,
 }
 
-/// Signs and checks access tokens with one HMAC key.
+/// Signs access tokens with the current HMAC key and checks them with it or with one
+/// of the previous keys, chosen by the token's `kid`: a rotated `JWT_SECRET` (or a
+/// rolling deploy with mixed secrets) leaves the tokens in flight valid.
 pub struct JwtKeys {
     encoding: EncodingKey,
-    decoding: DecodingKey,
     kid: String,
+    /// The current key first, then the previous ones, each with its key id.
+    verifying: Vec<(String, DecodingKey)>,
     ttl: Duration,
 }
 
+/// The key id of a secret: derived from it, so a new secret gets a new `kid` and servers
+/// sharing a secret agree on it without being told.
+fn key_id(secret: &[u8]) -> String {
+    sha256_hex(secret)[..16].to_string()
+}
+
 impl JwtKeys {
-    /// Keys for `secret`; tokens live `ttl`. The key id is derived from the secret, so a
-    /// new secret gets a new `kid`.
-    pub fn new(secret: &[u8], ttl: Duration) -> Self {
+    /// Keys that sign with `secret` and also accept tokens of `previous` secrets; tokens
+    /// live `ttl`.
+    pub fn new(secret: &[u8], previous: &[Vec<u8>], ttl: Duration) -> Self {
+        let verifying = std::iter::once(secret)
+            .chain(previous.iter().map(Vec::as_slice))
+            .map(|secret| (key_id(secret), DecodingKey::from_secret(secret)))
+            .collect();
         Self {
             encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            kid: sha256_hex(secret)[..16].to_string(),
+            kid: key_id(secret),
+            verifying,
             ttl,
         }
     }
@@ -109,9 +122,12 @@ impl JwtKeys {
         if header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) {
             return Err(JwtError::Header("typ".into()));
         }
-        if header.kid.as_deref() != Some(self.kid.as_str()) {
-            return Err(JwtError::Header("kid".into()));
-        }
+        let decoding = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.verifying.iter().find(|(known, _)| known == kid))
+            .map(|(_, key)| key)
+            .ok_or_else(|| JwtError::Header("kid".into()))?;
         let mut validation = jsonwebtoken::Validation::new(Algorithm::HS256);
         validation.leeway = LEEWAY_SECS;
         // Expiry is checked below against `now_secs` (time is a parameter).
@@ -120,7 +136,7 @@ impl JwtKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        let data = decode::<AccessClaims>(token, &self.decoding, &validation)
+        let data = decode::<AccessClaims>(token, decoding, &validation)
             .map_err(|e| JwtError::Invalid(e.to_string()))?;
         let claims = data.claims;
         if claims.iat > now_secs + LEEWAY_SECS {
@@ -137,10 +153,10 @@ impl JwtKeys {
 mod tests {
     use super::*;
 
-    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+    const SECRET: &[u8] = b"Zq3v9LmT0xWc8RbN5yHkP2sJ7dGf4AeU";
 
     fn keys() -> JwtKeys {
-        JwtKeys::new(SECRET, Duration::from_secs(1800))
+        JwtKeys::new(SECRET, &[], Duration::from_secs(1800))
     }
 
     fn now() -> u64 {
@@ -181,9 +197,29 @@ mod tests {
         let (token, _) = keys().issue("u1", "u1-s1", now() * 1000);
         let other = JwtKeys::new(
             b"another-secret-another-secret-another",
+            &[],
             Duration::from_secs(60),
         );
         assert!(other.verify(&token, now()).is_err());
+    }
+
+    #[test]
+    fn previous_secrets_still_verify_and_only_the_current_one_signs() {
+        let (old_token, _) = keys().issue("u1", "u1-s1", now() * 1000);
+        let rotated = JwtKeys::new(
+            b"the-next-secret-the-next-secret-00",
+            &[SECRET.to_vec()],
+            Duration::from_secs(60),
+        );
+        assert!(rotated.verify(&old_token, now()).is_ok());
+        let (new_token, _) = rotated.issue("u1", "u1-s1", now() * 1000);
+        assert!(keys().verify(&new_token, now()).is_err());
+        let retired = JwtKeys::new(
+            b"the-next-secret-the-next-secret-00",
+            &[],
+            Duration::from_secs(60),
+        );
+        assert!(retired.verify(&old_token, now()).is_err());
     }
 
     #[test]

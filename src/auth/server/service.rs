@@ -135,7 +135,11 @@ impl AuthService {
         mailer: Arc<dyn Mailer>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let jwt = JwtKeys::new(&config.jwt_secret, config.access_ttl);
+        let jwt = JwtKeys::new(
+            &config.jwt_secret,
+            &config.jwt_previous_secrets,
+            config.access_ttl,
+        );
         Self {
             store,
             jwt,
