@@ -42,6 +42,9 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// `REDIS_CLUSTER_NODES`: seed nodes of a Redis Cluster (excludes `REDIS_URL`).
     pub redis_cluster_nodes: Vec<String>,
+    /// `REDIS_CA_FILE` read at start: the CA (PEM) that `rediss://` servers are checked
+    /// against instead of the system's.
+    pub redis_ca: Option<Vec<u8>>,
     /// `REDIS_KEY_PREFIX`: namespace of every Redis key (default `ssi`).
     pub redis_key_prefix: String,
     /// `JWT_SECRET` bytes (random per start in development when unset).
@@ -190,6 +193,21 @@ impl Config {
                 "set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Cluster), not both",
             ));
         }
+        let redis_ca = match get("REDIS_CA_FILE") {
+            None => None,
+            Some(path) => {
+                let tls = redis_url
+                    .iter()
+                    .chain(&redis_cluster_nodes)
+                    .all(|url| url.starts_with("rediss://"));
+                if !tls || (redis_url.is_none() && redis_cluster_nodes.is_empty()) {
+                    return Err(invalid("REDIS_CA_FILE", "only for rediss:// URLs (TLS)"));
+                }
+                let pem = std::fs::read(&path)
+                    .map_err(|e| invalid("REDIS_CA_FILE", format!("cannot read `{path}`: {e}")))?;
+                Some(pem)
+            }
+        };
         let redis_key_prefix = get("REDIS_KEY_PREFIX").unwrap_or_else(|| "ssi".into());
         if !redis_key_prefix
             .bytes()
@@ -277,6 +295,7 @@ impl Config {
             public_url,
             redis_url,
             redis_cluster_nodes,
+            redis_ca,
             redis_key_prefix,
             jwt_secret,
             jwt_secret_generated,

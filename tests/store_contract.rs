@@ -1,7 +1,7 @@
-//! One contract, three stores: every test body below runs against the in-memory store,
+//! One contract, four stores: every test body below runs against the in-memory store,
 //! a real Redis (`REDIS_URL`) and a real three-master Redis Cluster
 //! (`REDIS_CLUSTER_NODES`), both started by `./scripts/test`, each Redis test in its own
-//! key prefix.
+//! key prefix, and a Redis of the test's own that speaks only TLS (`rediss://`).
 #![cfg(feature = "ssr")]
 
 #[path = "support/free_port.rs"]
@@ -9,6 +9,8 @@ mod free_port;
 #[path = "support/redis_server.rs"]
 #[allow(dead_code)]
 mod redis_server;
+#[path = "support/test_ca.rs"]
+mod test_ca;
 
 use stay_signed_in::auth::{
     server::{
@@ -39,7 +41,7 @@ fn redis_store() -> Store {
     let url = std::env::var("REDIS_URL").expect(
         "REDIS_URL must point at a Redis for the store contract tests (./scripts/test starts one)",
     );
-    Arc::new(RedisStore::new(&url, &format!("test-{}", random_hex())).unwrap())
+    Arc::new(RedisStore::new(&url, &format!("test-{}", random_hex()), None).unwrap())
 }
 
 fn cluster_store() -> Store {
@@ -48,7 +50,14 @@ fn cluster_store() -> Store {
          (./scripts/test starts one)",
     );
     let nodes: Vec<String> = nodes.split(',').map(str::to_string).collect();
-    Arc::new(RedisStore::cluster(&nodes, &format!("test-{}", random_hex())).unwrap())
+    Arc::new(RedisStore::cluster(&nodes, &format!("test-{}", random_hex()), None).unwrap())
+}
+
+/// A store on `server`, a Redis that speaks only TLS (`rediss://`), trusting the test CA.
+fn tls_store(server: &redis_server::RedisServer) -> Store {
+    let ca = std::fs::read(server.ca_file()).unwrap();
+    let prefix = format!("test-{}", random_hex());
+    Arc::new(RedisStore::new(&server.url(), &prefix, Some(&ca)).unwrap())
 }
 
 fn user() -> UserRecord {
@@ -529,6 +538,13 @@ macro_rules! contract {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() { super::$name(super::cluster_store()).await })*
         }
+        mod tls {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let server = super::redis_server::RedisServer::start_tls();
+                super::$name(super::tls_store(&server)).await
+            })*
+        }
     };
 }
 
@@ -573,7 +589,7 @@ mod redis_outage {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn stopped_redis_is_unavailable_then_recovers_with_data() {
         let redis = RedisServer::start();
-        let store: Store = Arc::new(RedisStore::new(&redis.url(), "outage").unwrap());
+        let store: Store = Arc::new(RedisStore::new(&redis.url(), "outage", None).unwrap());
         let session = stored_session(&store).await;
 
         redis.stop();
@@ -595,7 +611,7 @@ mod redis_outage {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn hung_redis_times_out_instead_of_hanging() {
         let redis = RedisServer::start();
-        let store: Store = Arc::new(RedisStore::new(&redis.url(), "hung").unwrap());
+        let store: Store = Arc::new(RedisStore::new(&redis.url(), "hung", None).unwrap());
         store.ping().await.unwrap();
 
         redis.freeze();
@@ -612,7 +628,7 @@ mod redis_outage {
     async fn store_created_while_redis_is_down_connects_later() {
         let redis = RedisServer::start();
         redis.stop();
-        let store: Store = Arc::new(RedisStore::new(&redis.url(), "late").unwrap());
+        let store: Store = Arc::new(RedisStore::new(&redis.url(), "late", None).unwrap());
         assert!(store.ping().await.is_err());
         redis.launch();
         ping_recovers(&store).await;

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { addNote, redis, signIn, storedTokens, watchApi } from "./helpers";
 
 test("an aborted refresh keeps the person signed in and retries", async ({ page }) => {

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { linkFor, ready, signIn, storedTokens, uniqueEmail } from "./helpers";
 
 test("the landing page hydrates and reaches the server", async ({ page }) => {

@@ -11,6 +11,7 @@ mod login_form;
 mod metrics;
 mod openapi;
 mod outbox;
+mod security_headers;
 mod state;
 
 pub use state::AppState;
@@ -162,7 +163,10 @@ pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppS
             tracing::info!(
                 "session store: Redis (sessions survive restarts when Redis persists them)"
             );
-            Arc::new(RedisStore::new(url, &config.redis_key_prefix).map_err(StartError::Store)?)
+            Arc::new(
+                RedisStore::new(url, &config.redis_key_prefix, config.redis_ca.as_deref())
+                    .map_err(StartError::Store)?,
+            )
         }
         None if !config.redis_cluster_nodes.is_empty() => {
             tracing::info!(
@@ -170,8 +174,12 @@ pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppS
                 "session store: Redis Cluster"
             );
             Arc::new(
-                RedisStore::cluster(&config.redis_cluster_nodes, &config.redis_key_prefix)
-                    .map_err(StartError::Store)?,
+                RedisStore::cluster(
+                    &config.redis_cluster_nodes,
+                    &config.redis_key_prefix,
+                    config.redis_ca.as_deref(),
+                )
+                .map_err(StartError::Store)?,
             )
         }
         None => {
@@ -217,7 +225,13 @@ pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppS
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
-    let auth_context = state.auth.clone();
+    let page_context = {
+        let auth_context = state.auth.clone();
+        move || {
+            provide_context(auth_context.clone());
+            security_headers::page_policy();
+        }
+    };
     let trusted_proxies: std::sync::Arc<[ipnet::IpNet]> =
         state.auth.service.config().trusted_proxies.clone().into();
     let mut router = Router::new()
@@ -226,18 +240,22 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::readyz))
         .route("/login", post(login_form::submit))
         .route("/api/v1/openapi.json", get(openapi::document))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(auth_context.clone()),
-            move || shell(leptos_options.clone()),
-        );
+        .leptos_routes_with_context(&state, routes, page_context.clone(), move || {
+            shell(leptos_options.clone())
+        });
     if state.outbox.is_some() {
         router = router.route("/dev/outbox", get(outbox::list));
     }
     router
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            page_context,
+            shell,
+        ))
         .layer(axum::middleware::from_fn(api_layer::api_contract))
+        .layer(axum::middleware::from_fn_with_state(
+            security_headers::SecurityHeaders::new(&state.auth.service.config().public_url),
+            security_headers::apply,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             trusted_proxies,
             client_ip::resolve,

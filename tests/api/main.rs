@@ -10,6 +10,8 @@ mod mail_server;
 #[path = "../support/redis_server.rs"]
 #[allow(dead_code)]
 mod redis_server;
+#[path = "../support/test_ca.rs"]
+mod test_ca;
 
 mod helpers;
 
@@ -18,10 +20,12 @@ mod availability;
 mod bad_input;
 mod cluster;
 mod forwarded;
+mod headers;
 mod lifetimes;
 mod metrics;
 mod multi_server;
 mod openapi;
+mod redis_tls;
 mod revocation;
 mod rotation;
 mod sign_in;

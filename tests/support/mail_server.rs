@@ -1,17 +1,17 @@
 //! A real SMTP server for the tests: `aiosmtpd` (tests/support/smtp_server.py) with
-//! STARTTLS or SMTPS, AUTH, and a certificate from a test CA made with `openssl`. Each
+//! STARTTLS or SMTPS, AUTH, and a certificate from the test CA (`test_ca.rs`). Each
 //! accepted message arrives parsed (envelope, headers, MIME parts) as JSON.
 //!
 //! Python comes from `TEST_PYTHON` (`./scripts/test` sets it to its venv), else the
 //! venv at `target/py`, else `python3` (which then needs `aiosmtpd`).
 
-use crate::free_port::free_port;
+use crate::{free_port::free_port, test_ca::certificates};
 use serde_json::Value;
 use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::{mpsc, OnceLock},
+    sync::mpsc,
     time::Duration,
 };
 
@@ -130,35 +130,4 @@ fn python() -> PathBuf {
     } else {
         "python3".into()
     }
-}
-
-/// A CA and a server certificate for 127.0.0.1 signed by it, made once per test run.
-fn certificates() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("smtp-tls-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let openssl = |args: &[&str]| {
-            let output = Command::new("openssl")
-                .args(args)
-                .current_dir(&dir)
-                .output()
-                .expect("openssl runs");
-            assert!(output.status.success(), "openssl {args:?}: {output:?}");
-        };
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-        openssl(&[&["req", "-x509"][..], &ec, &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=stay-signed-in test CA",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign"]].concat());
-        openssl(&[&["req"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]].concat());
-        std::fs::write(
-            dir.join("server.ext"),
-            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
-        )
-        .unwrap();
-        openssl(&["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext"]);
-        dir
-    })
 }

@@ -1,9 +1,10 @@
 //! A `redis-server` of a test's own, on a free port, with persistence (`appendonly
-//! yes`) so it can be stopped and started again with its data. Killed on drop.
+//! yes`) so it can be stopped and started again with its data, optionally speaking only
+//! TLS. Killed on drop.
 
 use super::free_port::free_port;
 use std::{
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
@@ -12,22 +13,68 @@ use std::{
 pub struct RedisServer {
     pub port: u16,
     dir: PathBuf,
+    /// With TLS only (`tls-port`), certified by the test CA in this directory.
+    tls: Option<&'static Path>,
 }
 
 impl RedisServer {
     /// Starts one and waits until it answers.
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// Starts one that speaks only TLS, with a certificate of the test CA.
+    pub fn start_tls() -> Self {
+        Self::start_with(Some(crate::test_ca::certificates()))
+    }
+
+    fn start_with(tls: Option<&'static Path>) -> Self {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("ssi-redis-{port}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let server = Self { port, dir };
+        let server = Self { port, dir, tls };
         server.launch();
         server
     }
 
-    /// `redis://` URL of this server.
+    /// `redis://` URL of this server (`rediss://` with TLS).
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://127.0.0.1:{}/", self.port)
+    }
+
+    /// The CA file a client needs to trust this server (TLS only).
+    pub fn ca_file(&self) -> PathBuf {
+        self.tls.expect("a TLS server").join("ca.pem")
+    }
+
+    /// The port options: plain, or TLS only with the test CA's certificate.
+    fn port_args(&self) -> Vec<String> {
+        let port = self.port.to_string();
+        match self.tls {
+            None => vec!["--port".into(), port],
+            Some(dir) => {
+                let file = |name: &str| dir.join(name).to_str().unwrap().to_string();
+                vec![
+                    "--port".into(),
+                    "0".into(),
+                    "--tls-port".into(),
+                    port,
+                    "--tls-cert-file".into(),
+                    file("server.pem"),
+                    "--tls-key-file".into(),
+                    file("server.key"),
+                    "--tls-ca-cert-file".into(),
+                    file("ca.pem"),
+                    "--tls-auth-clients".into(),
+                    "no".into(),
+                ]
+            }
+        }
     }
 
     fn pid(&self) -> Option<String> {
@@ -39,9 +86,8 @@ impl RedisServer {
     /// Starts the server process (again) with the same data directory.
     pub fn launch(&self) {
         let status = Command::new("redis-server")
+            .args(self.port_args())
             .args([
-                "--port",
-                &self.port.to_string(),
                 "--bind",
                 "127.0.0.1",
                 "--daemonize",
@@ -85,12 +131,12 @@ impl RedisServer {
     }
 
     fn cli(&self, args: &[&str]) -> Option<String> {
-        let output = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
+        let mut command = Command::new("redis-cli");
+        command.args(["-p", &self.port.to_string()]);
+        if self.tls.is_some() {
+            command.arg("--tls").arg("--cacert").arg(self.ca_file());
+        }
+        let output = command.args(args).stderr(Stdio::null()).output().ok()?;
         Some(String::from_utf8_lossy(&output.stdout).trim().to_string())
     }
 

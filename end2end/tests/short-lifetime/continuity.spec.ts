@@ -1,7 +1,8 @@
 // Against the second server (12-second access tokens, real time): the server itself sees
 // tokens expire, so these prove what page.clock cannot: lost replies, many tabs, slow
 // answers, sleep, full storage and a slow first load, the way real networks go.
-import { expect, test, type BrowserContext, type Page } from "@playwright/test";
+import { type BrowserContext, type Page } from "@playwright/test";
+import { expect, test } from "../fixtures";
 import { addNote, linkFor, ready, signIn, storedTokens, uniqueEmail, watchApi } from "../helpers";
 
 const LIFETIME_MS = 12_000;

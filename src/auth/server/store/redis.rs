@@ -130,24 +130,40 @@ impl Keys {
     }
 }
 
+/// Trust only `ca` (PEM) for `rediss://`; no client certificate.
+fn tls_roots(ca: &[u8]) -> redis::TlsCertificates {
+    redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(ca.to_vec()),
+    }
+}
+
 impl RedisStore {
     /// A store for `url` whose keys all start with `prefix` (production: `"ssi"`).
-    /// Does not connect yet: the first call does, and later calls reconnect as needed.
-    pub fn new(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
+    /// `rediss://` URLs use TLS, checking the server against `ca` (PEM) when given, else
+    /// against the system's CAs. Does not connect yet: the first call does, and later
+    /// calls reconnect as needed.
+    pub fn new(url: &str, prefix: &str, ca: Option<&[u8]>) -> Result<Self, StoreError> {
+        let client = match ca {
+            Some(ca) => redis::Client::build_with_tls(url, tls_roots(ca)),
+            None => redis::Client::open(url),
+        }
+        .map_err(unavailable)?;
         Ok(Self::with_target(Target::Single(client), prefix))
     }
 
     /// A store on the Redis Cluster reachable through the `seeds` (`redis://` URLs of
     /// some of its nodes). Every key of a user shares one hash tag, so each script
     /// touches a single slot. Does not connect yet.
-    pub fn cluster(seeds: &[String], prefix: &str) -> Result<Self, StoreError> {
-        let client = ClusterClient::builder(seeds.to_vec())
+    pub fn cluster(seeds: &[String], prefix: &str, ca: Option<&[u8]>) -> Result<Self, StoreError> {
+        let mut builder = ClusterClient::builder(seeds.to_vec())
             .connection_timeout(COMMAND_TIMEOUT)
             .response_timeout(COMMAND_TIMEOUT)
-            .retries(2)
-            .build()
-            .map_err(unavailable)?;
+            .retries(2);
+        if let Some(ca) = ca {
+            builder = builder.certs(tls_roots(ca));
+        }
+        let client = builder.build().map_err(unavailable)?;
         Ok(Self::with_target(Target::Cluster(client), prefix))
     }
 
