@@ -16,18 +16,31 @@ const chromiumArgs = [
   "--no-first-run",
 ];
 
+// Set by scripts/e2e-proxy: the https address of nginx in front of two app servers.
+// Then only the `proxy` project runs (its servers are started by that script).
+const PROXY_URL = process.env.E2E_PROXY_URL;
+
 export default defineConfig({
   testDir: "./tests",
-  projects: [
-    // The main suite against the server `cargo leptos end-to-end` starts (30-minute lifetime).
-    { name: "default", testIgnore: /short-lifetime\// },
-    {
-      name: "short-lifetime",
-      testDir: "./tests/short-lifetime",
-      use: { baseURL: SHORT_URL },
-    },
-  ],
-  webServer: {
+  projects: PROXY_URL
+    ? [
+        {
+          name: "proxy",
+          testDir: "./tests/proxy",
+          // The proxy's certificate comes from a CA of the test run.
+          use: { baseURL: PROXY_URL, ignoreHTTPSErrors: true },
+        },
+      ]
+    : [
+        // The main suite against the server `cargo leptos end-to-end` starts (30-minute lifetime).
+        { name: "default", testIgnore: /(short-lifetime|proxy)\// },
+        {
+          name: "short-lifetime",
+          testDir: "./tests/short-lifetime",
+          use: { baseURL: SHORT_URL },
+        },
+      ],
+  webServer: PROXY_URL ? undefined : {
     // The server binary `cargo leptos end-to-end` just built, with the assets it built.
     command: "./target/debug/stay-signed-in",
     cwd: "..",

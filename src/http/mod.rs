@@ -5,6 +5,7 @@
 //! real address; [`Application::run_until_stopped`] serves.
 
 mod api_layer;
+mod assets;
 mod client_ip;
 mod health;
 mod login_form;
@@ -252,6 +253,8 @@ pub fn router(state: AppState) -> Router {
             shell,
         ))
         .layer(axum::middleware::from_fn(api_layer::api_contract))
+        .layer(axum::middleware::from_fn(assets::cache_control))
+        .layer(assets::compression())
         .layer(axum::middleware::from_fn_with_state(
             security_headers::SecurityHeaders::new(&state.auth.service.config().public_url),
             security_headers::apply,
