@@ -24,7 +24,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <link rel="stylesheet" id="leptos" href="/pkg/stay-signed-in.css" />
+                <link rel="stylesheet" id="leptos" href=stylesheet_href(&options) />
                 <title>"stay-signed-in"</title>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
@@ -34,6 +34,39 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Where cargo-leptos writes the content hashes of a `hash-files` build: beside the
+/// server binary.
+#[cfg(feature = "ssr")]
+pub fn hash_file(options: &LeptosOptions) -> std::path::PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(std::path::Path::to_path_buf))
+        .unwrap_or_default()
+        .join(options.hash_file.as_ref())
+}
+
+/// The stylesheet's address: `/pkg/<name>.css`, or with its content hash in the name
+/// when the build hashed its files (read once from the hash file).
+fn stylesheet_href(options: &LeptosOptions) -> String {
+    let name = &options.output_name;
+    let pkg = &options.site_pkg_dir;
+    #[cfg(feature = "ssr")]
+    if options.hash_files {
+        static CSS_HASH: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        let hash = CSS_HASH.get_or_init(|| {
+            let hashes = std::fs::read_to_string(hash_file(options)).ok()?;
+            hashes.lines().find_map(|line| {
+                let (file, hash) = line.split_once(':')?;
+                (file.trim() == "css").then(|| hash.trim().to_string())
+            })
+        });
+        if let Some(hash) = hash {
+            return format!("/{pkg}/{name}.{hash}.css");
+        }
+    }
+    format!("/{pkg}/{name}.css")
 }
 
 /// The application: auth state, header, routes.

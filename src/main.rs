@@ -35,6 +35,11 @@ async fn main() -> std::process::ExitCode {
     if leptos_options.output_name.is_empty() {
         leptos_options.output_name = env!("CARGO_PKG_NAME").into();
     }
+    // A build with hashed file names leaves its hash file beside the binary; use the
+    // hashed names whenever it is there, however the server was started.
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        leptos_options.hash_files = stay_signed_in::app::hash_file(&leptos_options).is_file();
+    }
     let app = match Application::build(config, leptos_options).await {
         Ok(app) => app,
         Err(error) => {

@@ -59,7 +59,9 @@ test("ten simultaneous calls with a rejected token share one refresh", async ({ 
   const api = watchApi(page);
 
   const succeeded = await page.evaluate(async () => {
-    const bundle = await import("/pkg/stay-signed-in.js" as string);
+    // The bundle the page loaded (its name carries a content hash).
+    const href = document.querySelector<HTMLLinkElement>('link[rel="modulepreload"]')!.href;
+    const bundle = await import(href);
     return bundle.probeProtectedCalls(10);
   });
 

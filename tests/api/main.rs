@@ -16,6 +16,7 @@ mod test_ca;
 mod helpers;
 
 mod abuse;
+mod assets;
 mod availability;
 mod bad_input;
 mod cluster;

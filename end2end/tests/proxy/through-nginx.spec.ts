@@ -33,6 +33,18 @@ test("sign in, refresh and sign out over https, spread over two servers", async 
   }
 });
 
+test("the bundle arrives compressed and cacheable for good", async ({ page }) => {
+  const bundle = page.waitForResponse((response) => /\/pkg\/.*\.wasm$/.test(new URL(response.url()).pathname));
+  await page.goto("/login");
+  const wasm = await bundle;
+  const headers = await wasm.allHeaders();
+  expect(["br", "gzip"]).toContain(headers["content-encoding"]);
+  // Hashed names (hash-files) never change content.
+  expect(new URL(wasm.url()).pathname).toMatch(/\/pkg\/stay-signed-in\.[A-Za-z0-9_-]{22}\.wasm$/);
+  expect(headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+  await ready(page);
+});
+
 test("the app's security headers reach the browser", async ({ page }) => {
   const response = await page.goto("/login");
   const headers = response!.headers();
