@@ -28,7 +28,7 @@ const COMPRESSIBLE: [&str; 5] = [
 ];
 
 /// Compression (brotli or gzip, as accepted) of file answers only.
-pub fn compression() -> CompressionLayer<impl tower_http::compression::Predicate + Clone> {
+pub fn compression() -> CompressionLayer<impl tower_http::compression::Predicate> {
     let files_only = |status: StatusCode, _: Version, headers: &HeaderMap, _: &http::Extensions| {
         status == StatusCode::OK
             && headers
