@@ -6,12 +6,12 @@ use crate::helpers::*;
 use serde_json::json;
 
 /// `POST /api/v1/<endpoint>` as relayed by a proxy that saw `forwarded_for`.
-async fn post_via(
+async fn send_via(
     app: &TestApp,
     endpoint: &str,
     forwarded_for: &str,
     body: serde_json::Value,
-) -> u16 {
+) -> reqwest::Response {
     app.client
         .post(app.url(&format!("/api/v1/{endpoint}")))
         .header("x-forwarded-for", forwarded_for)
@@ -19,6 +19,17 @@ async fn post_via(
         .send()
         .await
         .unwrap()
+}
+
+/// The same, only the status.
+async fn post_via(
+    app: &TestApp,
+    endpoint: &str,
+    forwarded_for: &str,
+    body: serde_json::Value,
+) -> u16 {
+    send_via(app, endpoint, forwarded_for, body)
+        .await
         .status()
         .as_u16()
 }
@@ -112,14 +123,7 @@ async fn refresh_is_limited_per_client_without_ending_the_session() {
     let mut pair = app.sign_in(&email()).await;
     for _ in 0..2 {
         let body = json!({ "refresh_token": pair.refresh });
-        let response = app
-            .client
-            .post(app.url("/api/v1/auth/refresh"))
-            .header("x-forwarded-for", "203.0.113.20")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = send_via(&app, "auth/refresh", "203.0.113.20", body).await;
         assert_eq!(response.status(), 200);
         pair = Pair::from(response.json::<serde_json::Value>().await.unwrap());
     }

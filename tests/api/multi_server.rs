@@ -107,45 +107,39 @@ async fn rotating_the_jwt_secret_across_two_servers_answers_no_401() {
                 .with("JWT_PREVIOUS_SECRETS", also),
         )
     };
-    /// A client that goes to each server in turn, as behind a load balancer, making a
-    /// protected call and a refresh on each; every answer must be a success.
+    /// A client that goes to each server in turn, as behind a load balancer: a
+    /// protected call and a refresh on each, then the new token on each again; every
+    /// answer must be a success.
     async fn use_both(servers: &[&TestApp], pair: &mut Pair) {
-        for server in servers {
-            assert_eq!(
-                server.me(&pair.access).await.status(),
-                200,
-                "{}",
-                server.address
-            );
-            *pair = server.rotate(&pair.refresh).await;
-        }
-        for server in servers {
-            assert_eq!(
-                server.me(&pair.access).await.status(),
-                200,
-                "{}",
-                server.address
-            );
+        for round in 0..2 {
+            for server in servers {
+                let me = server.me(&pair.access).await.status();
+                assert_eq!(me, 200, "{}", server.address);
+                if round == 0 {
+                    *pair = server.rotate(&pair.refresh).await;
+                }
+            }
         }
     }
 
-    let mut a = server(OLD_SECRET, "").await;
-    let mut b = server(OLD_SECRET, "").await;
-    let mut pair = a.sign_in(&email()).await;
-    use_both(&[&a, &b], &mut pair).await;
-    // Step 1, one server at a time: accept the new secret before anyone signs with it.
-    b = server(OLD_SECRET, NEW_SECRET).await;
-    use_both(&[&a, &b], &mut pair).await;
-    a = server(OLD_SECRET, NEW_SECRET).await;
-    use_both(&[&a, &b], &mut pair).await;
-    // Step 2, one server at a time: sign with the new one, still accept the old one.
-    a = server(NEW_SECRET, OLD_SECRET).await;
-    use_both(&[&a, &b], &mut pair).await;
-    b = server(NEW_SECRET, OLD_SECRET).await;
-    use_both(&[&a, &b], &mut pair).await;
-    // Step 3, once the old tokens have expired: drop the old secret.
+    let mut servers = [server(OLD_SECRET, "").await, server(OLD_SECRET, "").await];
+    let mut pair = servers[0].sign_in(&email()).await;
+    // One server at a time, as a rolling deploy does: (which, signs with, also accepts).
+    let steps = [
+        // 1. accept the new secret before anyone signs with it;
+        (1, OLD_SECRET, NEW_SECRET),
+        (0, OLD_SECRET, NEW_SECRET),
+        // 2. sign with the new one, still accept the old one.
+        (0, NEW_SECRET, OLD_SECRET),
+        (1, NEW_SECRET, OLD_SECRET),
+    ];
+    for (which, secret, also) in steps {
+        servers[which] = server(secret, also).await;
+        use_both(&[&servers[0], &servers[1]], &mut pair).await;
+    }
+    // 3. once the old tokens have expired, drop the old secret.
     let c = server(NEW_SECRET, "").await;
-    use_both(&[&a, &b, &c], &mut pair).await;
+    use_both(&[&servers[0], &servers[1], &c], &mut pair).await;
     // A token signed with the old secret is refused where that secret is gone.
     let old = server(OLD_SECRET, "").await;
     let old_pair = old.sign_in(&email()).await;
