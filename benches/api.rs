@@ -5,10 +5,18 @@
 //! - `POST /api/v1/auth/refresh` with rotation (one atomic Redis script).
 //!
 //! Each is measured flat out (32 connections) and at half that rate, where the p99 must
-//! stay under 5 ms. Run: `REDIS_URL=redis://127.0.0.1:6379/ cargo bench --features ssr`
-//! (or with `REDIS_CLUSTER_NODES`; `./scripts/bench` starts a Redis and a Cluster and
-//! runs both). The load generator shares the
-//! machine's cores with the server, so the numbers are a floor.
+//! stay under 5 ms (paced latencies count from when a request was due). Beside them, in
+//! the same run: the ceiling of HTTP on this machine (a plain axum handler returning
+//! fixed JSON, served by this very binary in a child process), and with one Redis, the
+//! rotate script's cost inside Redis (`INFO commandstats`) and the memory of a session
+//! (`MEMORY USAGE` of its keys). `./scripts/bench` adds Redis' own scripting ceiling
+//! (`redis-benchmark` EVALSHA, passed as `EVALSHA_RPS`) and prints ratios to the
+//! ceilings, since absolute numbers drift between machines.
+//!
+//! Run: `REDIS_URL=redis://127.0.0.1:6379/ cargo bench --features ssr` (or with
+//! `REDIS_CLUSTER_NODES`; `./scripts/bench` starts a Redis and a Cluster and runs both).
+//! The load generator shares the machine's cores with the server, so the numbers are a
+//! floor.
 
 use serde_json::{json, Value};
 #[path = "../tests/support/free_port.rs"]
@@ -129,14 +137,21 @@ where
                 let mut errors = 0;
                 let mut next = Instant::now();
                 while started.elapsed() < PHASE {
-                    if let Some(interval) = interval {
-                        tokio::time::sleep_until(next.into()).await;
-                        next += interval;
-                    }
-                    let sent = Instant::now();
+                    // Paced, a request's latency counts from when it was *due*, so a
+                    // server that falls behind shows the queueing it causes (no
+                    // coordinated omission); flat out, from when it was sent.
+                    let due = match interval {
+                        Some(interval) => {
+                            tokio::time::sleep_until(next.into()).await;
+                            let due = next;
+                            next += interval;
+                            due
+                        }
+                        None => Instant::now(),
+                    };
                     let (new_state, ok) = step(state).await;
                     state = new_state;
-                    latencies.push(sent.elapsed().as_micros() as u64);
+                    latencies.push(due.elapsed().as_micros() as u64);
                     errors += usize::from(!ok);
                 }
                 (latencies, errors)
@@ -157,6 +172,114 @@ where
     }
     report.elapsed = started.elapsed();
     report
+}
+
+/// The ceiling: `POST /ceiling` answering fixed JSON from a plain axum router, in a
+/// process of its own like the app (this binary, started with `--ceiling-server PORT`).
+fn serve_ceiling(port: u16) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async move {
+        let app = axum::Router::new().route(
+            "/ceiling",
+            axum::routing::post(|| async {
+                axum::Json(json!({ "user": { "id": "u1", "email": "ceiling@example.com" } }))
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        axum::serve(listener, app).await.unwrap();
+    });
+}
+
+fn ceiling_step(api: Api) -> impl Fn(String) -> Step {
+    move |state: String| {
+        let api = api.clone();
+        Box::pin(async move {
+            let ok = api.post("/ceiling", json!({}), None).await.status() == 200;
+            (state, ok)
+        })
+    }
+}
+
+/// Waits until `GET <base><path>` answers at all.
+async fn wait_for(client: &reqwest::Client, url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.get(url).send().await.is_err() {
+        assert!(Instant::now() < deadline, "{url} did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// What Redis itself reports (one Redis only): the rotate script's cost per call, and
+/// the memory of one session's keys.
+struct RedisFacts {
+    connection: redis::Connection,
+    prefix: String,
+}
+
+impl RedisFacts {
+    fn new(url: &str, prefix: &str) -> Self {
+        let connection = redis::Client::open(url).unwrap().get_connection().unwrap();
+        Self {
+            connection,
+            prefix: prefix.to_string(),
+        }
+    }
+
+    fn reset_stats(&mut self) {
+        redis::cmd("CONFIG")
+            .arg("RESETSTAT")
+            .query::<()>(&mut self.connection)
+            .unwrap();
+    }
+
+    /// µs per call of the script Redis ran most often since the reset (the rotation).
+    fn script_usec_per_call(&mut self) -> Option<f64> {
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query(&mut self.connection)
+            .unwrap();
+        info.lines()
+            .filter(|line| {
+                line.starts_with("cmdstat_evalsha:") || line.starts_with("cmdstat_eval:")
+            })
+            .filter_map(|line| {
+                let field = |name: &str| {
+                    line.split([':', ','])
+                        .find_map(|pair| pair.strip_prefix(name)?.parse::<f64>().ok())
+                };
+                Some((field("calls=")?, field("usec_per_call=")?))
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, usec)| usec)
+    }
+
+    /// Bytes per session: its record and its history (`MEMORY USAGE`), averaged.
+    fn bytes_per_session(&mut self) -> f64 {
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}:*", self.prefix))
+            .query(&mut self.connection)
+            .unwrap();
+        let sessions = keys
+            .iter()
+            .filter(|key| key.contains("}:session:"))
+            .count()
+            .max(1);
+        let bytes: u64 = keys
+            .iter()
+            .filter(|key| key.contains("}:session:") || key.contains("}:history:"))
+            .map(|key| {
+                redis::cmd("MEMORY")
+                    .arg("USAGE")
+                    .arg(key)
+                    .query::<Option<u64>>(&mut self.connection)
+                    .unwrap()
+                    .unwrap_or(0)
+            })
+            .sum();
+        bytes as f64 / sessions as f64
+    }
 }
 
 fn me_step(api: Api) -> impl Fn(String) -> Step {
@@ -195,8 +318,16 @@ fn refresh_step(api: Api) -> impl Fn(String) -> Step {
 
 #[tokio::main]
 async fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--list") {
         return; // `cargo test --benches` discovery: nothing to list.
+    }
+    if let Some(port) = args
+        .iter()
+        .position(|a| a == "--ceiling-server")
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+    {
+        return serve_ceiling(port);
     }
     // One Redis (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES).
     let store = ["REDIS_URL", "REDIS_CLUSTER_NODES"]
@@ -224,17 +355,29 @@ async fn main() {
             .unwrap(),
         base: Arc::new(format!("http://127.0.0.1:{port}")),
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while api
-        .client
-        .get(format!("{}/healthz", api.base))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for(&api.client, &format!("{}/livez", api.base)).await;
+    let ceiling_port = free_port();
+    let _ceiling = Server(
+        Command::new(std::env::current_exe().unwrap())
+            .args(["--ceiling-server", &ceiling_port.to_string()])
+            .spawn()
+            .expect("the ceiling server"),
+    );
+    let ceiling_api = Api {
+        client: api.client.clone(),
+        base: Arc::new(format!("http://127.0.0.1:{ceiling_port}")),
+    };
+    wait_for(
+        &ceiling_api.client,
+        &format!("{}/ceiling", ceiling_api.base),
+    )
+    .await;
+    let mut facts = (store.0 == "REDIS_URL").then(|| {
+        RedisFacts::new(
+            &std::env::var("REDIS_URL").unwrap(),
+            &format!("bench-{port}"),
+        )
+    });
 
     let mut sessions = Vec::new();
     for i in 0..CONNECTIONS {
@@ -242,15 +385,26 @@ async fn main() {
     }
     println!("{CONNECTIONS} connections, {} s per phase", PHASE.as_secs());
 
+    let nothing = vec![String::new(); CONNECTIONS];
+    let mut ceiling = run(nothing, None, ceiling_step(ceiling_api)).await;
+    ceiling.print("plain axum (ceiling)");
+
     let accesses: Vec<String> = sessions.iter().map(|(a, _)| a.clone()).collect();
     let mut full = run(accesses.clone(), None, me_step(api.clone())).await;
     full.print("/api/v1/me  (max)");
+    let me_ratio = full.rate() / ceiling.rate();
     let mut half = run(accesses, Some(full.rate() / 2.0), me_step(api.clone())).await;
     half.print("/api/v1/me  (half load)");
 
+    if let Some(facts) = facts.as_mut() {
+        facts.reset_stats();
+    }
     let refreshes: Vec<String> = sessions.iter().map(|(_, r)| r.clone()).collect();
     let mut full = run(refreshes, None, refresh_step(api.clone())).await;
     full.print("auth/refresh (max)");
+    let refresh_rate = full.rate();
+    let script_usec = facts.as_mut().and_then(RedisFacts::script_usec_per_call);
+    let session_bytes = facts.as_mut().map(RedisFacts::bytes_per_session);
     let fresh: Vec<String> = {
         let mut list = Vec::new();
         for i in 0..CONNECTIONS {
@@ -264,4 +418,24 @@ async fn main() {
     };
     let mut half = run(fresh, Some(full.rate() / 2.0), refresh_step(api.clone())).await;
     half.print("auth/refresh (half load)");
+
+    println!(
+        "me / ceiling                 {:>9.1} %   (goal >= 35 %)",
+        me_ratio * 100.0
+    );
+    if let Some(evalsha) = std::env::var("EVALSHA_RPS")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+    {
+        println!(
+            "refresh / redis EVALSHA      {:>9.1} %   (goal >= 20 %; EVALSHA {evalsha:.0}/s)",
+            refresh_rate / evalsha * 100.0
+        );
+    }
+    if let Some(usec) = script_usec {
+        println!("rotate script in Redis       {usec:>9.1} us per call   (goal <= 12)");
+    }
+    if let Some(bytes) = session_bytes {
+        println!("Redis memory per session     {bytes:>9.0} B   (record + history; goal <= 1024)");
+    }
 }

@@ -252,6 +252,9 @@ pub fn router(state: AppState) -> Router {
             page_context,
             shell,
         ))
+        // Layers wrap what is above them: a request passes the request id, the trace,
+        // the client address, the security headers, compression and cache headers, then
+        // the API contract; the answer goes back the same way.
         .layer(axum::middleware::from_fn(api_layer::api_contract))
         .layer(axum::middleware::from_fn(assets::cache_control))
         .layer(assets::compression())
