@@ -1,5 +1,11 @@
 //! Server entry (ssr): configuration -> state -> router -> serve.
 
+/// mimalloc instead of the system allocator: a request allocates and frees many small
+/// objects across worker threads, where glibc's arenas contend on their locks.
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

@@ -12,6 +12,7 @@ mod login_form;
 mod metrics;
 mod openapi;
 mod outbox;
+mod request_id;
 mod security_headers;
 mod state;
 
@@ -34,7 +35,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tower_http::{
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
     trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
     LatencyUnit,
 };
@@ -247,17 +248,22 @@ pub fn router(state: AppState) -> Router {
     if state.outbox.is_some() {
         router = router.route("/dev/outbox", get(outbox::list));
     }
-    router
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            page_context,
-            shell,
-        ))
-        // Layers wrap what is above them: a request passes the request id, the trace,
-        // the client address, the security headers, compression and cache headers, then
-        // the API contract; the answer goes back the same way.
-        .layer(axum::middleware::from_fn(api_layer::api_contract))
+    // Files (and the 404 page): the only answers that are compressed and cached, so
+    // API calls and pages never pass those layers.
+    let files = Router::new()
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(page_context, shell))
         .layer(axum::middleware::from_fn(assets::cache_control))
         .layer(assets::compression())
+        .with_state(state.clone());
+    router
+        .fallback_service(files)
+        // Layers wrap what is above them: a request passes the request id, the trace,
+        // the client address, the security headers, then the API contract; the answer
+        // goes back the same way.
+        .layer(axum::middleware::from_fn(api_layer::api_contract))
         .layer(axum::middleware::from_fn_with_state(
             security_headers::SecurityHeaders::new(&state.auth.service.config().public_url),
             security_headers::apply,
@@ -287,7 +293,9 @@ pub fn router(state: AppState) -> Router {
                 .unwrap_or("-");
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id)
         }))
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(
+            request_id::SequentialRequestId::new(),
+        ))
         .with_state(state)
 }
 

@@ -118,9 +118,9 @@ async fn json_logs_have_one_object_per_line_with_the_request_and_no_secrets() {
     };
     assert_eq!(access["span"]["method"], "POST");
     assert!(
-        access["span"]["id"]
-            .as_str()
-            .is_some_and(|id| id.len() >= 32),
+        access["span"]["id"].as_str().is_some_and(|id| id
+            .split_once('-')
+            .is_some_and(|(run, n)| run.len() == 8 && !n.is_empty())),
         "{access}"
     );
     assert!(access["fields"]["latency"].is_string(), "{access}");
