@@ -17,7 +17,7 @@ use stay_signed_in::auth::{
         session_id::SessionId,
         store::{
             MagicLinkRecord, MemoryStore, RedisStore, RotateOutcome, Rotation, SessionRecord,
-            SessionStore, UserRecord, MAX_NOTES,
+            SessionStore, UserRecord, HISTORY_LEN, MAX_NOTES,
         },
     },
     EndReason, Note,
@@ -87,7 +87,7 @@ fn rotation(presented: &str, now: u64) -> Rotation {
     Rotation {
         presented_hash: presented.to_string(),
         new_hash: random_hex(),
-        sealed_successor: format!("sealed-{}", random_hex()),
+        sealed_successor: format!("sealed-{}", random_hex()).into_bytes(),
         now,
         idle_ms: 24 * HOUR,
         grace_ms: 30_000,
@@ -244,6 +244,44 @@ async fn older_tokens_just_after_a_rotation_are_a_race_not_theft(store: Store) {
             .unwrap(),
         RotateOutcome::Rotated { .. }
     ));
+}
+
+/// Theft is recognised for the last `HISTORY_LEN` replaced tokens; an older one is only
+/// unknown (refused, the session kept).
+async fn earlier_tokens_are_remembered_up_to_the_history_length(store: Store) {
+    let session = stored_session(&store).await;
+    let mut hashes = vec![session.refresh_hash.clone()];
+    let mut now = T0;
+    for _ in 0..=HISTORY_LEN {
+        now += 60_000;
+        let step = rotation(hashes.last().unwrap(), now);
+        let outcome = store.rotate(&session.sid, &step).await.unwrap();
+        assert!(
+            matches!(outcome, RotateOutcome::Rotated { .. }),
+            "{outcome:?}"
+        );
+        hashes.push(step.new_hash);
+    }
+    let late = now + HOUR;
+    assert_eq!(
+        store
+            .rotate(&session.sid, &rotation(&hashes[0], late))
+            .await
+            .unwrap(),
+        RotateOutcome::Unrecognised
+    );
+    assert!(store
+        .get_session(&session.sid, late)
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        store
+            .rotate(&session.sid, &rotation(&hashes[1], late))
+            .await
+            .unwrap(),
+        RotateOutcome::Ended(EndReason::Reused)
+    );
 }
 
 async fn unknown_tokens_are_rejected_without_harm(store: Store) {
@@ -555,6 +593,7 @@ contract!(
     a_lost_reply_an_hour_later_still_gets_the_successor,
     the_previous_token_after_its_successor_was_used_ends_the_session,
     older_tokens_just_after_a_rotation_are_a_race_not_theft,
+    earlier_tokens_are_remembered_up_to_the_history_length,
     unknown_tokens_are_rejected_without_harm,
     concurrent_rotations_have_one_winner,
     ending_a_session_is_remembered_and_idempotent,

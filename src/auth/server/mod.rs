@@ -8,6 +8,7 @@ pub mod device;
 pub mod email;
 pub mod failure;
 pub mod jwt;
+pub mod local_limit;
 pub mod mailer;
 pub mod service;
 pub mod session_id;

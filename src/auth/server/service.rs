@@ -9,10 +9,12 @@ use super::{
     email::Email,
     failure,
     jwt::{AccessClaims, JwtKeys},
+    local_limit::LocalRateLimiter,
     mailer::{Mailer, SignInEmail},
     session_id::SessionId,
     store::{
-        MagicLinkRecord, Millis, RotateOutcome, Rotation, SessionRecord, SessionStore, UserRecord,
+        MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord, SessionStore,
+        UserRecord,
     },
     tokens::{random_id, sha256_hex, MagicLinkToken, RefreshToken},
 };
@@ -20,7 +22,6 @@ use crate::{
     auth::{AuthError, EndReason, Me, Note, SessionInfo, TokenPair, UserInfo},
     config::{Config, RateLimit},
 };
-use serde::{Deserialize, Serialize};
 use std::{sync::Arc, time::Duration};
 use tokio_util::task::TaskTracker;
 
@@ -76,6 +77,17 @@ fn limit_subject(ip: std::net::IpAddr) -> String {
     }
 }
 
+/// 429 with `retry_after` once `count` is over `limit` (counted as `scope`).
+fn over_limit(scope: &'static str, count: RateCount, limit: RateLimit) -> Result<(), AuthError> {
+    if count.count > limit.max {
+        counters::rate_limited(scope);
+        return Err(AuthError::RateLimited {
+            retry_after: count.reset_in_ms.div_ceil(1000).max(1),
+        });
+    }
+    Ok(())
+}
+
 /// A caller whose access token checked out and whose session is live.
 #[derive(Clone, Debug)]
 pub struct Authenticated {
@@ -83,15 +95,6 @@ pub struct Authenticated {
     pub claims: AccessClaims,
     /// The live session it belongs to.
     pub session: SessionRecord,
-}
-
-/// What is sealed for replays of the previous refresh token: the successor refresh
-/// token. A replay gets it with a freshly signed access token (the one issued with the
-/// rotation may have expired while the reply was lost). Seals written by earlier
-/// versions also held that access token; reading ignores it.
-#[derive(Serialize, Deserialize)]
-struct Successor {
-    refresh_token: String,
 }
 
 /// A pair about to be handed out, with absolute times; [`Issued::answer_at`] turns them
@@ -125,6 +128,8 @@ pub struct AuthService {
     clock: Arc<dyn Clock>,
     /// Sign-in mails handed to the mailer and not yet delivered.
     deliveries: TaskTracker,
+    /// Refreshes and sign-outs per client, counted in this process.
+    refresh_limit: LocalRateLimiter,
 }
 
 impl AuthService {
@@ -147,6 +152,7 @@ impl AuthService {
             mailer,
             clock,
             deliveries: TaskTracker::new(),
+            refresh_limit: LocalRateLimiter::default(),
         }
     }
 
@@ -176,7 +182,8 @@ impl AuthService {
         self.clock.now()
     }
 
-    /// Counts a request against `limit`; 429 with `retry_after` once over it.
+    /// Counts a request against `limit` in the store (shared by every instance); 429
+    /// with `retry_after` once over it.
     async fn limit(
         &self,
         scope: &'static str,
@@ -189,13 +196,17 @@ impl AuthService {
             .store
             .hit_rate_limit(&key, window_ms, self.now())
             .await?;
-        if count.count > limit.max {
-            counters::rate_limited(scope);
-            return Err(AuthError::RateLimited {
-                retry_after: count.reset_in_ms.div_ceil(1000).max(1),
-            });
-        }
-        Ok(())
+        over_limit(scope, count, limit)
+    }
+
+    /// Counts a refresh or sign-out of `client` against `RATE_LIMIT_REFRESH_IP`, in this
+    /// process: no store round trip on the refresh path (see `local_limit`).
+    fn limit_refreshes(&self, client: &ClientInfo) -> Result<(), AuthError> {
+        let limit = self.config.rate_limit_refresh_ip;
+        let count =
+            self.refresh_limit
+                .hit(&client.ip, limit.window.as_millis() as Millis, self.now());
+        over_limit("refresh-ip", count, limit)
     }
 
     /// Sends a sign-in link. Same answer for every valid address (no enumeration):
@@ -321,8 +332,7 @@ impl AuthService {
         raw_token: &str,
         client: &ClientInfo,
     ) -> Result<TokenPair, AuthError> {
-        self.limit("refresh-ip", &client.ip, self.config.rate_limit_refresh_ip)
-            .await?;
+        self.limit_refreshes(client)?;
         let ended = |reason| AuthError::SessionEnded { reason };
         let Some(presented) = RefreshToken::parse(raw_token) else {
             counters::refresh("invalid");
@@ -332,14 +342,10 @@ impl AuthService {
         let now = self.now();
         let successor = RefreshToken::generate(sid);
         let (access_token, claims) = self.jwt.issue(sid.user_id(), sid.as_str(), now);
-        let sealed = serde_json::to_vec(&Successor {
-            refresh_token: successor.expose(),
-        })
-        .map_err(|_| failure::internal("successor could not be encoded"))?;
         let rotation = Rotation {
             presented_hash: presented.hash(),
             new_hash: successor.hash(),
-            sealed_successor: presented.seal(&sealed),
+            sealed_successor: presented.seal_successor(&successor),
             now,
             idle_ms: self.config.refresh_ttl.as_millis() as Millis,
             grace_ms: self.config.reuse_grace.as_millis() as Millis,
@@ -358,15 +364,14 @@ impl AuthService {
                 sealed_successor,
                 expires_at,
             } => {
-                let earlier: Successor = presented
-                    .open(&sealed_successor)
-                    .and_then(|plain| serde_json::from_slice(&plain).ok())
+                let earlier = presented
+                    .open_successor(&sealed_successor)
                     .ok_or_else(|| failure::internal("stored successor could not be opened"))?;
                 counters::refresh("replayed");
                 Issued {
                     access_token,
                     access_expires_at: claims.exp * 1000,
-                    refresh_token: earlier.refresh_token,
+                    refresh_token: earlier.expose(),
                     session_expires_at: expires_at,
                 }
             }
@@ -394,8 +399,7 @@ impl AuthService {
     #[tracing::instrument(skip_all)]
     pub async fn logout(&self, raw_token: &str, client: &ClientInfo) -> Result<(), AuthError> {
         use subtle::ConstantTimeEq;
-        self.limit("refresh-ip", &client.ip, self.config.rate_limit_refresh_ip)
-            .await?;
+        self.limit_refreshes(client)?;
         let Some(token) = RefreshToken::parse(raw_token) else {
             return Ok(());
         };

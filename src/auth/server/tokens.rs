@@ -34,6 +34,19 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The bytes of lower- or upper-case hex; `None` for anything else.
+pub fn from_hex(text: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    bytes
+        .chunks(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect()
+}
+
 /// A random hex id of 128 bits (user ids, JWT ids, note ids).
 pub fn random_id() -> String {
     hex(&random_bytes::<16>())
@@ -96,32 +109,39 @@ impl RefreshToken {
         format!("{}.{}", self.sid, self.secret)
     }
 
-    /// Seals `plaintext` so that only a holder of this token can open it (used to keep
-    /// the successor pair for replays inside the grace window without storing a usable
-    /// token).
-    pub fn seal(&self, plaintext: &[u8]) -> String {
-        let cipher = self.cipher();
+    /// Seals `successor` (a token of the same session) so that only a holder of this
+    /// token can open it: the store keeps the successor for replays of this token
+    /// without ever holding a usable token. Raw bytes, 60 of them (nonce, the successor's
+    /// 32-byte secret, tag): small enough for Redis to keep the session hash compact.
+    pub fn seal_successor(&self, successor: &RefreshToken) -> Vec<u8> {
+        let secret = URL_SAFE_NO_PAD
+            .decode(&successor.secret)
+            .expect("a token's secret is the base64url it was made from");
         let nonce = random_bytes::<12>();
         let mut out = nonce.to_vec();
         // Encryption with a fresh key and nonce cannot fail for in-memory data.
         out.extend(
-            cipher
-                .encrypt(Nonce::from_slice(&nonce), plaintext)
+            self.cipher()
+                .encrypt(Nonce::from_slice(&nonce), secret.as_slice())
                 .expect("in-memory AEAD encryption"),
         );
-        URL_SAFE_NO_PAD.encode(out)
+        out
     }
 
-    /// Opens what [`RefreshToken::seal`] produced with the same token.
-    pub fn open(&self, sealed: &str) -> Option<Vec<u8>> {
-        let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
-        if bytes.len() < 12 {
+    /// Opens what [`RefreshToken::seal_successor`] produced with the same token.
+    pub fn open_successor(&self, sealed: &[u8]) -> Option<RefreshToken> {
+        if sealed.len() < 12 {
             return None;
         }
-        let (nonce, ciphertext) = bytes.split_at(12);
-        self.cipher()
+        let (nonce, ciphertext) = sealed.split_at(12);
+        let secret = self
+            .cipher()
             .decrypt(Nonce::from_slice(nonce), ciphertext)
-            .ok()
+            .ok()?;
+        (secret.len() == SECRET_BYTES).then(|| RefreshToken {
+            sid: self.sid.clone(),
+            secret: URL_SAFE_NO_PAD.encode(secret),
+        })
     }
 
     fn cipher(&self) -> ChaCha20Poly1305 {
@@ -223,10 +243,23 @@ mod tests {
     fn only_the_same_token_opens_a_seal() {
         let sid = SessionId::parse("ab-cd").unwrap();
         let token = RefreshToken::generate(&sid);
-        let sealed = token.seal(b"pair");
-        assert_eq!(token.open(&sealed).unwrap(), b"pair");
-        assert!(RefreshToken::generate(&sid).open(&sealed).is_none());
-        assert!(token.open("garbage").is_none());
+        let successor = RefreshToken::generate(&sid);
+        let sealed = token.seal_successor(&successor);
+        assert!(sealed.len() <= 64, "{} bytes", sealed.len());
+        assert_eq!(token.open_successor(&sealed).unwrap(), successor);
+        assert!(RefreshToken::generate(&sid)
+            .open_successor(&sealed)
+            .is_none());
+        assert!(token.open_successor(b"garbage").is_none());
+    }
+
+    #[test]
+    fn hex_round_trips() {
+        let bytes = random_bytes::<32>();
+        assert_eq!(from_hex(&hex(&bytes)).unwrap(), bytes);
+        assert_eq!(from_hex("00FFab").unwrap(), [0, 255, 0xab]);
+        assert!(from_hex("abc").is_none());
+        assert!(from_hex("zz").is_none());
     }
 
     #[test]

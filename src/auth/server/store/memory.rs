@@ -32,11 +32,11 @@ struct Inner {
 }
 
 /// A session with the rotation bookkeeping only this store needs to see (the Redis
-/// store keeps the same in its session hash and history zset).
+/// store keeps the same inside its session hash).
 struct StoredSession {
     record: SessionRecord,
-    /// The pair issued by the last rotation, sealed under the previous token.
-    sealed_successor: String,
+    /// The token issued by the last rotation, sealed under the previous one.
+    sealed_successor: Vec<u8>,
     /// Hashes this session replaced, oldest first, at most [`HISTORY_LEN`].
     earlier: Vec<String>,
 }
@@ -130,7 +130,7 @@ impl SessionStore for MemoryStore {
             session.sid.clone(),
             StoredSession {
                 record: session.clone(),
-                sealed_successor: String::new(),
+                sealed_successor: Vec::new(),
                 earlier: Vec::new(),
             },
         );
@@ -302,14 +302,14 @@ mod tests {
     fn a_session_remembers_at_most_history_len_earlier_hashes() {
         let mut session = StoredSession {
             record: crate::auth::server::store::sample_session(1_000),
-            sealed_successor: String::new(),
+            sealed_successor: Vec::new(),
             earlier: Vec::new(),
         };
         for i in 1..=(HISTORY_LEN as u64 + 10) {
             let rotation = Rotation {
                 presented_hash: session.record.refresh_hash.clone(),
                 new_hash: format!("h{i}"),
-                sealed_successor: format!("s{i}"),
+                sealed_successor: format!("s{i}").into_bytes(),
                 now: i,
                 idle_ms: 1_000,
                 grace_ms: 0,

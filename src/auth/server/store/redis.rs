@@ -8,12 +8,22 @@
 //!   [`StoreError::Unavailable`] (HTTP 503) within about a second, never a hang.
 //! - Every decision is one Lua script (atomic, one round trip). Keys of one user share the
 //!   hash tag `{<user id>}`, so each script touches a single Cluster slot.
+//! - A session is one hash, with its rotation bookkeeping inside: hashes and the sealed
+//!   successor as raw bytes, earlier hashes as fingerprints (see `rotation.lua`). Every
+//!   value stays within 64 bytes, so Redis keeps the hash as a compact listpack: well
+//!   under 1 KiB per session with its index entry.
 
 use super::{
     oldest_first, MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord,
     SessionStore, StoreError, UserRecord, HISTORY_LEN, MAX_NOTES, TOMBSTONE_MS, USER_TTL_MS,
 };
-use crate::auth::{server::session_id::SessionId, EndReason, Note};
+use crate::auth::{
+    server::{
+        session_id::SessionId,
+        tokens::{from_hex, hex},
+    },
+    EndReason, Note,
+};
 use async_trait::async_trait;
 use redis::{
     aio::{ConnectionLike, ConnectionManager},
@@ -21,7 +31,7 @@ use redis::{
     cluster_async::ClusterConnection,
     AsyncCommands, Script,
 };
-use std::{collections::HashMap, future::Future, sync::LazyLock, time::Duration};
+use std::{future::Future, sync::LazyLock, time::Duration};
 use tokio::sync::OnceCell;
 
 /// Upper bound for any single store call, connection included.
@@ -109,9 +119,6 @@ impl Keys {
     }
     fn index(&self, user_id: &str) -> String {
         format!("{}sessions", self.user_space(user_id))
-    }
-    fn history(&self, sid: &SessionId) -> String {
-        format!("{}history:{sid}", self.user_space(sid.user_id()))
     }
     fn tombstone(&self, sid: &SessionId) -> String {
         format!("{}ended:{sid}", self.user_space(sid.user_id()))
@@ -238,10 +245,9 @@ fn ms(value: Millis) -> String {
     value.to_string()
 }
 
-/// The session fields a read returns (everything but the sealed successor).
-const PUBLIC_FIELDS: [&str; 12] = [
-    "sid",
-    "uid",
+/// The session fields a read returns (not the rotation bookkeeping). `email` first: every
+/// stored session has it, so its absence means "no such session".
+const PUBLIC_FIELDS: [&str; 10] = [
     "email",
     "user_created_at",
     "device",
@@ -254,44 +260,55 @@ const PUBLIC_FIELDS: [&str; 12] = [
     "rotated_at",
 ];
 
-/// Field/value pairs of a new session's hash (no previous token, no successor yet).
-fn session_fields(s: &SessionRecord) -> Vec<(&'static str, String)> {
-    vec![
-        ("sid", s.sid.to_string()),
-        ("uid", s.user.id.clone()),
-        ("email", s.user.email.clone()),
-        ("user_created_at", ms(s.user.created_at)),
-        ("device", s.device.clone()),
-        ("created_at", ms(s.created_at)),
-        ("last_activity", ms(s.last_activity)),
-        ("expires_at", ms(s.expires_at)),
-        ("absolute_expires_at", ms(s.absolute_expires_at)),
-        ("refresh_hash", s.refresh_hash.clone()),
-        ("rotated_at", ms(s.rotated_at)),
-    ]
+/// A hash as stored: the raw bytes of its hex (half the size).
+fn stored_hash(hex_text: &str) -> Result<Vec<u8>, StoreError> {
+    from_hex(hex_text).ok_or_else(|| corrupt("a token hash that is not hex"))
 }
 
-/// Reads a session hash back; `None` for an empty (missing) hash.
-fn parse_session(fields: HashMap<String, String>) -> Result<Option<SessionRecord>, StoreError> {
-    if fields.is_empty() {
+/// Field/value pairs of a new session's hash (no previous token, no successor yet). The
+/// id and the owner's id are in the key; the rest is stored as text or raw hash bytes.
+fn session_fields(s: &SessionRecord) -> Result<Vec<(&'static str, Vec<u8>)>, StoreError> {
+    let text = |value: &str| value.as_bytes().to_vec();
+    Ok(vec![
+        ("email", text(&s.user.email)),
+        ("user_created_at", text(&ms(s.user.created_at))),
+        ("device", text(&s.device)),
+        ("created_at", text(&ms(s.created_at))),
+        ("last_activity", text(&ms(s.last_activity))),
+        ("expires_at", text(&ms(s.expires_at))),
+        ("absolute_expires_at", text(&ms(s.absolute_expires_at))),
+        ("refresh_hash", stored_hash(&s.refresh_hash)?),
+        ("rotated_at", text(&ms(s.rotated_at))),
+    ])
+}
+
+/// Reads the [`PUBLIC_FIELDS`] of session `sid` back; `None` when it is not stored.
+fn parse_session(
+    sid: SessionId,
+    values: Vec<Option<Vec<u8>>>,
+) -> Result<Option<SessionRecord>, StoreError> {
+    if values.first().is_none_or(Option::is_none) {
         return Ok(None);
     }
-    let text = |name: &str| {
-        fields
-            .get(name)
-            .cloned()
+    let field = |name: &str| -> Result<&[u8], StoreError> {
+        PUBLIC_FIELDS
+            .iter()
+            .position(|known| *known == name)
+            .and_then(|i| values.get(i)?.as_deref())
             .ok_or_else(|| corrupt(format!("session without `{name}`")))
+    };
+    let text = |name: &str| -> Result<String, StoreError> {
+        String::from_utf8(field(name)?.to_vec())
+            .map_err(|_| corrupt(format!("session field `{name}` is not text")))
     };
     let number = |name: &str| -> Result<Millis, StoreError> {
         text(name)?
             .parse()
             .map_err(|_| corrupt(format!("session field `{name}` is not a number")))
     };
-    let sid = text("sid")?;
     Ok(Some(SessionRecord {
-        sid: SessionId::parse(&sid).ok_or_else(|| corrupt("session with a malformed `sid`"))?,
         user: UserRecord {
-            id: text("uid")?,
+            id: sid.user_id().to_string(),
             email: text("email")?,
             created_at: number("user_created_at")?,
         },
@@ -300,12 +317,13 @@ fn parse_session(fields: HashMap<String, String>) -> Result<Option<SessionRecord
         last_activity: number("last_activity")?,
         expires_at: number("expires_at")?,
         absolute_expires_at: number("absolute_expires_at")?,
-        refresh_hash: text("refresh_hash")?,
-        previous_hash: fields
-            .get("previous_hash")
+        refresh_hash: hex(field("refresh_hash")?),
+        previous_hash: field("previous_hash")
+            .ok()
             .filter(|h| !h.is_empty())
-            .cloned(),
+            .map(hex),
         rotated_at: number("rotated_at")?,
+        sid,
     }))
 }
 
@@ -353,8 +371,8 @@ impl SessionStore for RedisStore {
             .arg(ms(session.expires_at + TOMBSTONE_MS))
             .arg(ms(session.absolute_expires_at + TOMBSTONE_MS))
             .arg(session.sid.as_str())
-            .arg(ms(session.expires_at));
-        for (field, value) in session_fields(session) {
+            .arg(ms(session.created_at));
+        for (field, value) in session_fields(session)? {
             invocation.arg(field).arg(value);
         }
         self.run(|mut c| async move { invocation.invoke_async::<i64>(&mut c).await })
@@ -368,7 +386,7 @@ impl SessionStore for RedisStore {
         now: Millis,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let key = self.keys.session(sid);
-        let values: Vec<Option<String>> = self
+        let values: Vec<Option<Vec<u8>>> = self
             .run(|mut c| async move {
                 redis::cmd("HMGET")
                     .arg(key)
@@ -377,12 +395,7 @@ impl SessionStore for RedisStore {
                     .await
             })
             .await?;
-        let fields: HashMap<String, String> = PUBLIC_FIELDS
-            .iter()
-            .zip(values)
-            .filter_map(|(name, value)| Some((name.to_string(), value?)))
-            .collect();
-        Ok(parse_session(fields)?.filter(|s| s.is_live(now)))
+        Ok(parse_session(sid.clone(), values)?.filter(|s| s.is_live(now)))
     }
 
     async fn rotate(
@@ -394,9 +407,9 @@ impl SessionStore for RedisStore {
         invocation
             .key(self.keys.index(sid.user_id()))
             .key(self.keys.tombstone(sid))
-            .key(self.keys.history(sid))
-            .arg(&rotation.presented_hash)
-            .arg(&rotation.new_hash)
+            // A presented "hash" that is not hex cannot be one of ours: it matches nothing.
+            .arg(from_hex(&rotation.presented_hash).unwrap_or_default())
+            .arg(stored_hash(&rotation.new_hash)?)
             .arg(&rotation.sealed_successor)
             .arg(ms(rotation.now))
             .arg(ms(rotation.idle_ms))
@@ -404,24 +417,28 @@ impl SessionStore for RedisStore {
             .arg(ms(TOMBSTONE_MS))
             .arg(HISTORY_LEN)
             .arg(sid.as_str());
-        let reply: Vec<String> = self
+        let reply: Vec<Vec<u8>> = self
             .run(|mut c| async move { invocation.invoke_async(&mut c).await })
             .await?;
-        let number = |text: &str| {
-            text.parse::<Millis>()
-                .map_err(|_| corrupt("rotate returned a bad number"))
+        let number = |bytes: &[u8]| {
+            std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|text| text.parse::<Millis>().ok())
+                .ok_or_else(|| corrupt("rotate returned a bad number"))
         };
-        match reply.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-            ["rotated", expires_at] => Ok(RotateOutcome::Rotated {
+        match reply.iter().map(Vec::as_slice).collect::<Vec<_>>()[..] {
+            [b"rotated", expires_at] => Ok(RotateOutcome::Rotated {
                 expires_at: number(expires_at)?,
             }),
-            ["replayed", expires_at, sealed] => Ok(RotateOutcome::Replayed {
-                sealed_successor: sealed.to_string(),
+            [b"replayed", expires_at, sealed] => Ok(RotateOutcome::Replayed {
+                sealed_successor: sealed.to_vec(),
                 expires_at: number(expires_at)?,
             }),
-            ["ended", reason] => Ok(RotateOutcome::Ended(parse_reason(reason)?)),
-            ["superseded"] => Ok(RotateOutcome::Superseded),
-            ["unrecognised"] => Ok(RotateOutcome::Unrecognised),
+            [b"ended", reason] => Ok(RotateOutcome::Ended(parse_reason(
+                std::str::from_utf8(reason).unwrap_or_default(),
+            )?)),
+            [b"superseded"] => Ok(RotateOutcome::Superseded),
+            [b"unrecognised"] => Ok(RotateOutcome::Unrecognised),
             _ => Err(corrupt("rotate returned an unexpected reply")),
         }
     }
@@ -436,7 +453,6 @@ impl SessionStore for RedisStore {
         invocation
             .key(self.keys.index(sid.user_id()))
             .key(self.keys.tombstone(sid))
-            .key(self.keys.history(sid))
             .arg(sid.as_str())
             .arg(reason.code())
             .arg(ms(TOMBSTONE_MS))
@@ -453,13 +469,23 @@ impl SessionStore for RedisStore {
         now: Millis,
     ) -> Result<Vec<SessionRecord>, StoreError> {
         let mut invocation = LIST_SESSIONS.key(self.keys.index(user_id));
-        invocation.arg(self.keys.user_space(user_id));
-        let rows: Vec<HashMap<String, String>> = self
+        invocation
+            .arg(self.keys.user_space(user_id))
+            .arg(&PUBLIC_FIELDS);
+        let rows: Vec<Vec<Option<Vec<u8>>>> = self
             .run(|mut c| async move { invocation.invoke_async(&mut c).await })
             .await?;
         let mut sessions = Vec::with_capacity(rows.len());
-        for row in rows {
-            if let Some(session) = parse_session(row)?.filter(|s| s.is_live(now)) {
+        for mut row in rows {
+            let sid = match row.first_mut().and_then(Option::take) {
+                Some(raw) => std::str::from_utf8(&raw)
+                    .ok()
+                    .and_then(SessionId::parse)
+                    .ok_or_else(|| corrupt("a session index with a malformed id"))?,
+                None => return Err(corrupt("list_sessions returned a row without an id")),
+            };
+            row.remove(0);
+            if let Some(session) = parse_session(sid, row)?.filter(|s| s.is_live(now)) {
                 sessions.push(session);
             }
         }

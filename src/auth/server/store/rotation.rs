@@ -27,8 +27,8 @@ pub struct Rotation {
     pub presented_hash: String,
     /// Hash of the new refresh token (used if this call wins).
     pub new_hash: String,
-    /// New pair sealed under a key derived from the presented token.
-    pub sealed_successor: String,
+    /// The new token sealed under a key derived from the presented one (raw bytes).
+    pub sealed_successor: Vec<u8>,
     /// Request time.
     pub now: Millis,
     /// `REFRESH_TOKEN_TTL` in ms.
@@ -68,8 +68,8 @@ pub enum RotateOutcome {
     /// The presented token was the previous one: here is the successor that the
     /// rotation issued (sealed), nothing changed.
     Replayed {
-        /// The sealed successor pair.
-        sealed_successor: String,
+        /// The sealed successor token.
+        sealed_successor: Vec<u8>,
         /// Current idle expiry.
         expires_at: Millis,
     },

@@ -1,10 +1,9 @@
 -- Ends one session and remembers why. Returns 1 when it was live.
--- KEYS[1] session hash, KEYS[2] user's session index, KEYS[3] tombstone,
--- KEYS[4] the session's earlier refresh hashes
+-- KEYS[1] session hash, KEYS[2] user's session index, KEYS[3] tombstone
 -- ARGV: sid, reason, tombstone_ms, now
 local f = redis.call('HMGET', KEYS[1], 'expires_at', 'absolute_expires_at')
 if not f[1] then return 0 end
-redis.call('DEL', KEYS[1], KEYS[4])
+redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3])
 local now = tonumber(ARGV[4])

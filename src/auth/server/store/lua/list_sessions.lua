@@ -1,11 +1,15 @@
--- All stored sessions of one user (the caller filters by time), each as the flat
--- field/value list of HGETALL. Index entries whose session key is gone are dropped.
--- KEYS[1] user's session index; ARGV: user key prefix ("<p>:{<uid>}:")
+-- All stored sessions of one user (the caller filters by time), each as its id followed
+-- by the values of the asked-for fields, the first of which every session has. Index
+-- entries whose session key is gone are dropped.
+-- KEYS[1] user's session index; ARGV: user key prefix ("<p>:{<uid>}:"), field, ...
 local out = {}
+local fields = {unpack(ARGV, 2)}
 for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local fields = redis.call('HGETALL', ARGV[1] .. 'session:' .. sid)
-  if #fields > 0 then
-    out[#out + 1] = fields
+  local key = ARGV[1] .. 'session:' .. sid
+  local values = redis.call('HMGET', key, unpack(fields))
+  if values[1] then
+    table.insert(values, 1, sid)
+    out[#out + 1] = values
   else
     redis.call('ZREM', KEYS[1], sid)
   end
