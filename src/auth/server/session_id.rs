@@ -36,6 +36,17 @@ impl SessionId {
         &self.raw[..self.user_len]
     }
 
+    /// What tells this session apart from its user's others (the part after the user
+    /// id): stores key a session under its user with it.
+    pub fn within_user(&self) -> &str {
+        &self.raw[self.user_len + 1..]
+    }
+
+    /// Rebuilds an id from its user and [`SessionId::within_user`]; `None` if malformed.
+    pub fn from_parts(user_id: &str, within_user: &str) -> Option<Self> {
+        Self::parse(&format!("{user_id}-{within_user}"))
+    }
+
     /// The id as text (API answers, JWT `sid`, store keys).
     pub fn as_str(&self) -> &str {
         &self.raw
@@ -56,6 +67,16 @@ impl fmt::Debug for SessionId {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_id_splits_into_user_and_the_rest_and_back() {
+        let sid = super::SessionId::generate("ab12");
+        assert_eq!(sid.user_id(), "ab12");
+        assert_eq!(sid.within_user().len(), 32);
+        let again = super::SessionId::from_parts("ab12", sid.within_user()).unwrap();
+        assert_eq!(again, sid);
+        assert!(super::SessionId::from_parts("ab12", "not hex").is_none());
+    }
+
     use super::*;
 
     #[test]

@@ -115,13 +115,21 @@ impl Keys {
         format!("{}:{{{}}}:", self.prefix, user_id)
     }
     fn session(&self, sid: &SessionId) -> String {
-        format!("{}session:{sid}", self.user_space(sid.user_id()))
+        format!(
+            "{}session:{}",
+            self.user_space(sid.user_id()),
+            sid.within_user()
+        )
     }
     fn index(&self, user_id: &str) -> String {
         format!("{}sessions", self.user_space(user_id))
     }
     fn tombstone(&self, sid: &SessionId) -> String {
-        format!("{}ended:{sid}", self.user_space(sid.user_id()))
+        format!(
+            "{}ended:{}",
+            self.user_space(sid.user_id()),
+            sid.within_user()
+        )
     }
     fn notes(&self, user_id: &str) -> String {
         format!("{}notes", self.user_space(user_id))
@@ -370,7 +378,7 @@ impl SessionStore for RedisStore {
             .key(self.keys.index(session.sid.user_id()))
             .arg(ms(session.expires_at + TOMBSTONE_MS))
             .arg(ms(session.absolute_expires_at + TOMBSTONE_MS))
-            .arg(session.sid.as_str())
+            .arg(session.sid.within_user())
             .arg(ms(session.created_at));
         for (field, value) in session_fields(session)? {
             invocation.arg(field).arg(value);
@@ -416,7 +424,7 @@ impl SessionStore for RedisStore {
             .arg(ms(rotation.grace_ms))
             .arg(ms(TOMBSTONE_MS))
             .arg(HISTORY_LEN)
-            .arg(sid.as_str());
+            .arg(sid.within_user());
         let reply: Vec<Vec<u8>> = self
             .run(|mut c| async move { invocation.invoke_async(&mut c).await })
             .await?;
@@ -453,7 +461,7 @@ impl SessionStore for RedisStore {
         invocation
             .key(self.keys.index(sid.user_id()))
             .key(self.keys.tombstone(sid))
-            .arg(sid.as_str())
+            .arg(sid.within_user())
             .arg(reason.code())
             .arg(ms(TOMBSTONE_MS))
             .arg(ms(now));
@@ -480,7 +488,7 @@ impl SessionStore for RedisStore {
             let sid = match row.first_mut().and_then(Option::take) {
                 Some(raw) => std::str::from_utf8(&raw)
                     .ok()
-                    .and_then(SessionId::parse)
+                    .and_then(|within_user| SessionId::from_parts(user_id, within_user))
                     .ok_or_else(|| corrupt("a session index with a malformed id"))?,
                 None => return Err(corrupt("list_sessions returned a row without an id")),
             };

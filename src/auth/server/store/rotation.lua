@@ -1,6 +1,7 @@
 -- One refresh, atomically: the twin of `decide` in rotation.rs beside this file.
 -- KEYS[1] session hash, KEYS[2] user's session index (zset), KEYS[3] tombstone
--- ARGV: presented, new_hash, sealed, now, idle_ms, grace_ms, tombstone_ms, history_len, sid
+-- ARGV: presented, new_hash, sealed, now, idle_ms, grace_ms, tombstone_ms, history_len, member
+-- (member: the session's entry in the index, `SessionId::within_user`)
 --
 -- Hashes are raw bytes. The earlier hashes live in the session hash too, as 8-byte
 -- fingerprints (enough to tell an earlier token from a made-up one), newest first,
@@ -9,7 +10,7 @@
 local FINGERPRINT, PER_FIELD = 8, 8
 local presented, new_hash, sealed = ARGV[1], ARGV[2], ARGV[3]
 local now, idle, grace = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local tombstone_ms, history_len, sid = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
+local tombstone_ms, history_len, member = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
 local history_fields = math.ceil(history_len / PER_FIELD)
 
 local names = {'refresh_hash', 'previous_hash', 'rotated_at', 'successor', 'expires_at',
@@ -28,7 +29,7 @@ local history = table.concat(parts)
 
 local function finish(reason)
   redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], sid)
+  redis.call('ZREM', KEYS[2], member)
   redis.call('SET', KEYS[3], reason, 'PX', tombstone_ms)
   return {'ended', reason}
 end

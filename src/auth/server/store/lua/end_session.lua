@@ -1,6 +1,6 @@
 -- Ends one session and remembers why. Returns 1 when it was live.
 -- KEYS[1] session hash, KEYS[2] user's session index, KEYS[3] tombstone
--- ARGV: sid, reason, tombstone_ms, now
+-- ARGV: index member (`SessionId::within_user`), reason, tombstone_ms, now
 local f = redis.call('HMGET', KEYS[1], 'expires_at', 'absolute_expires_at')
 if not f[1] then return 0 end
 redis.call('DEL', KEYS[1])
