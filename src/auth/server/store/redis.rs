@@ -53,6 +53,12 @@ script!(RATE_LIMIT, "lua/rate_limit.lua");
 script!(SAVE_LINK, "lua/save_link.lua");
 script!(ADD_NOTE, "lua/add_note.lua");
 
+// `rotation.lua` keeps the earlier hashes in four 64-byte fields of 8-byte fingerprints.
+const _: () = assert!(
+    HISTORY_LEN <= 32,
+    "rotation.lua holds at most 32 earlier hashes"
+);
+
 /// Session store on Redis (see the module docs for the guarantees).
 pub struct RedisStore {
     target: Target,
@@ -420,7 +426,8 @@ impl SessionStore for RedisStore {
             .arg(stored_hash(&rotation.new_hash)?)
             .arg(&rotation.sealed_successor)
             .arg(ms(rotation.now))
-            .arg(ms(rotation.idle_ms))
+            .arg(ms(rotation.now + rotation.idle_ms))
+            .arg(ms(rotation.now + rotation.idle_ms + TOMBSTONE_MS))
             .arg(ms(rotation.grace_ms))
             .arg(ms(TOMBSTONE_MS))
             .arg(HISTORY_LEN)
