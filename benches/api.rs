@@ -1,36 +1,51 @@
-//! Throughput and latency of the two hot paths, over real HTTP against the release
-//! server binary and a real Redis:
+//! Everything the performance budget asks, in one run, against the release server binary
+//! and a real Redis (or a Redis Cluster), over real HTTP:
 //!
-//! - `POST /api/v1/me` (JWT check in memory + one Redis round trip),
-//! - `POST /api/v1/auth/refresh` with rotation (one atomic Redis script).
+//! - the HTTP ceiling of this machine: a plain axum handler returning fixed JSON, served
+//!   by this very binary in a child process (`--ceiling-server PORT`);
+//! - `POST /api/v1/me` (JWT check in memory + one Redis round trip) and
+//!   `POST /api/v1/auth/refresh` (one rotate script), flat out with wrk, and the server
+//!   CPU a request costs (`/proc/<pid>/stat`);
+//! - both at half of their maximum rate, paced, latency counted from when each request
+//!   was *due* (so queueing shows: no coordinated omission);
+//! - with one Redis: the rotate script's time inside Redis (`INFO commandstats`), memory
+//!   per session (`MEMORY USAGE`), throughput with 1k, 100k and 1M sessions stored, and
+//!   how long listing and ending 1,000 sessions of one person holds Redis.
 //!
-//! Each is measured flat out (32 connections) and at half that rate, where the p99 must
-//! stay under 5 ms (paced latencies count from when a request was due). Beside them, in
-//! the same run: the ceiling of HTTP on this machine (a plain axum handler returning
-//! fixed JSON, served by this very binary in a child process), and with one Redis, the
-//! rotate script's cost inside Redis (`INFO commandstats`) and the memory of a session
-//! (`MEMORY USAGE` of its keys). `./scripts/bench` adds Redis' own scripting ceiling
-//! (`redis-benchmark` EVALSHA, passed as `EVALSHA_RPS`) and prints ratios to the
-//! ceilings, since absolute numbers drift between machines.
+//! Absolute numbers drift between machines, so the table ends with ratios to the
+//! ceilings of the same run; `./scripts/bench` adds Redis' own scripting ceiling
+//! (`redis-benchmark` EVALSHA, passed as `EVALSHA_RPS`). The load generator shares the
+//! machine's cores with the server, so the numbers are a floor.
 //!
 //! Run: `REDIS_URL=redis://127.0.0.1:6379/ cargo bench --features ssr` (or with
-//! `REDIS_CLUSTER_NODES`; `./scripts/bench` starts a Redis and a Cluster and runs both).
-//! The load generator shares the machine's cores with the server, so the numbers are a
-//! floor.
+//! `REDIS_CLUSTER_NODES`). The sweep writes up to a million filler sessions (about 1 GB)
+//! into that Redis: `./scripts/bench` starts a Redis and a Cluster of its own.
 
 use serde_json::{json, Value};
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "../tests/support/free_port.rs"]
 mod free_port;
+#[path = "support/redis_facts.rs"]
+mod redis_facts;
+#[path = "support/wrk.rs"]
+mod wrk;
 
 use free_port::free_port;
+use redis_facts::RedisFacts;
 use std::{
     process::{Child, Command, Stdio},
     sync::Arc,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 const CONNECTIONS: usize = 32;
 const PHASE: Duration = Duration::from_secs(8);
+/// Shorter phases for the session-count sweep (six runs).
+const SWEEP_PHASE: Duration = Duration::from_secs(5);
+/// Sessions signed in for a flat-out run: more than connections, so the refresh queue
+/// never runs dry.
+const SESSIONS: usize = 2 * CONNECTIONS;
 
 struct Server(Child);
 
@@ -56,23 +71,30 @@ impl Api {
         request.send().await.expect("request")
     }
 
+    /// The newest sign-in link token in the outbox for `email`, if any.
+    async fn newest_link(&self, email: &str) -> Option<String> {
+        let outbox: Vec<Value> = self
+            .client
+            .get(format!("{}/dev/outbox?to={email}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Some(outbox.last()?["token"].as_str()?.to_string())
+    }
+
+    /// Signs `email` in (again): a new link, then verify. Returns (access, refresh).
     async fn sign_in(&self, email: &str) -> (String, String) {
+        let before = self.newest_link(email).await;
         self.post("/api/v1/auth/magic-link", json!({ "email": email }), None)
             .await;
         let token = loop {
-            let outbox: Vec<Value> = self
-                .client
-                .get(format!("{}/dev/outbox?to={email}", self.base))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if let Some(last) = outbox.last() {
-                break last["token"].as_str().unwrap().to_string();
+            match self.newest_link(email).await {
+                Some(token) if Some(&token) != before.as_ref() => break token,
+                _ => tokio::time::sleep(Duration::from_millis(5)).await,
             }
-            tokio::time::sleep(Duration::from_millis(10)).await;
         };
         let pair: Value = self
             .post("/api/v1/auth/verify", json!({ "token": token }), None)
@@ -84,6 +106,17 @@ impl Api {
             pair["access_token"].as_str().unwrap().to_string(),
             pair["refresh_token"].as_str().unwrap().to_string(),
         )
+    }
+
+    /// `count` new people, signed in: their (access, refresh) tokens.
+    async fn sign_in_many(&self, label: &str, count: usize) -> (Vec<String>, Vec<String>) {
+        let mut pairs = (Vec::new(), Vec::new());
+        for i in 0..count {
+            let (access, refresh) = self.sign_in(&format!("{label}{i}@example.com")).await;
+            pairs.0.push(access);
+            pairs.1.push(refresh);
+        }
+        pairs
     }
 }
 
@@ -111,8 +144,11 @@ impl Report {
         );
     }
 
-    fn rate(&self) -> f64 {
-        self.requests as f64 / self.elapsed.as_secs_f64()
+    fn percentile_ms(&self, p: f64) -> f64 {
+        let mut sorted = self.latencies_us.clone();
+        sorted.sort_unstable();
+        let i = ((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1));
+        sorted.get(i).copied().unwrap_or(0) as f64 / 1000.0
     }
 }
 
@@ -189,93 +225,12 @@ async fn serve_ceiling(port: u16) {
     axum::serve(listener, app).await.unwrap();
 }
 
-fn ceiling_step(api: Api) -> impl Fn(String) -> Step {
-    move |state: String| {
-        let api = api.clone();
-        Box::pin(async move {
-            let ok = api.post("/ceiling", json!({}), None).await.status() == 200;
-            (state, ok)
-        })
-    }
-}
-
 /// Waits until `GET <base><path>` answers at all.
 async fn wait_for(client: &reqwest::Client, url: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while client.get(url).send().await.is_err() {
         assert!(Instant::now() < deadline, "{url} did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// What Redis itself reports (one Redis only): the rotate script's cost per call, and
-/// the memory of one session's keys.
-struct RedisFacts {
-    connection: redis::Connection,
-    prefix: String,
-}
-
-impl RedisFacts {
-    fn new(url: &str, prefix: &str) -> Self {
-        let connection = redis::Client::open(url).unwrap().get_connection().unwrap();
-        Self {
-            connection,
-            prefix: prefix.to_string(),
-        }
-    }
-
-    fn reset_stats(&mut self) {
-        redis::cmd("CONFIG")
-            .arg("RESETSTAT")
-            .query::<()>(&mut self.connection)
-            .unwrap();
-    }
-
-    /// Scripts Redis ran since the reset: (calls, total µs). A refresh runs the
-    /// rotation and the per-client rate limit, both scripts.
-    fn script_totals(&mut self) -> (f64, f64) {
-        let info: String = redis::cmd("INFO")
-            .arg("commandstats")
-            .query(&mut self.connection)
-            .unwrap();
-        info.lines()
-            .filter(|line| {
-                line.starts_with("cmdstat_evalsha:") || line.starts_with("cmdstat_eval:")
-            })
-            .filter_map(|line| {
-                let field = |name: &str| {
-                    line.split([':', ','])
-                        .find_map(|pair| pair.strip_prefix(name)?.parse::<f64>().ok())
-                };
-                Some((field("calls=")?, field("usec=")?))
-            })
-            .fold((0.0, 0.0), |(calls, usec), (c, u)| (calls + c, usec + u))
-    }
-
-    /// Bytes per session: its record and its history (`MEMORY USAGE`), averaged.
-    fn bytes_per_session(&mut self) -> f64 {
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{}:*", self.prefix))
-            .query(&mut self.connection)
-            .unwrap();
-        let sessions = keys
-            .iter()
-            .filter(|key| key.contains("}:session:"))
-            .count()
-            .max(1);
-        let bytes: u64 = keys
-            .iter()
-            .filter(|key| key.contains("}:session:") || key.contains("}:history:"))
-            .map(|key| {
-                redis::cmd("MEMORY")
-                    .arg("USAGE")
-                    .arg(key)
-                    .query::<Option<u64>>(&mut self.connection)
-                    .unwrap()
-                    .unwrap_or(0)
-            })
-            .sum();
-        bytes as f64 / sessions as f64
     }
 }
 
@@ -313,6 +268,89 @@ fn refresh_step(api: Api) -> impl Fn(String) -> Step {
     }
 }
 
+/// A flat-out wrk run and the CPU the measured server used for it.
+struct Measured {
+    run: wrk::WrkRun,
+    cpu_us_per_request: f64,
+}
+
+/// Runs wrk against `url` while reading the CPU of process `pid` around it.
+fn measure(pid: u32, url: &str, script: &str, tokens: &[String], phase: Duration) -> Measured {
+    let before = cpu::seconds(pid);
+    let run = wrk::run(url, script, tokens, phase);
+    let used = cpu::seconds(pid) - before;
+    Measured {
+        cpu_us_per_request: used * 1e6 / run.requests.max(1) as f64,
+        run,
+    }
+}
+
+fn print_measured(name: &str, m: &Measured) {
+    println!(
+        "{name:<30} {:>9.0} req/s   p99 {:>6.2} ms   {:>5.1} us CPU/request   failed {}",
+        m.run.rate, m.run.p99_ms, m.cpu_us_per_request, m.run.failed
+    );
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// Throughput of `me` and refresh with 1k, 100k and 1M sessions stored.
+async fn session_sweep(api: &Api, facts: &mut RedisFacts) -> Vec<(u64, f64, f64)> {
+    let mut rows = Vec::new();
+    for (step, total) in [1_000u64, 100_000, 1_000_000].into_iter().enumerate() {
+        facts.fill_to(total, now_ms());
+        let (accesses, refreshes) = api.sign_in_many(&format!("sweep{step}-"), SESSIONS).await;
+        let me = wrk::run(
+            &format!("{}/api/v1/me", api.base),
+            wrk::POST_WITH_BEARERS,
+            &accesses,
+            SWEEP_PHASE,
+        );
+        let refresh = wrk::run(
+            &format!("{}/api/v1/auth/refresh", api.base),
+            wrk::REFRESH_ROTATING,
+            &refreshes,
+            SWEEP_PHASE,
+        );
+        println!(
+            "{:>9} sessions stored ({} keys)   me {:>7.0} req/s   refresh {:>7.0} req/s   failed {}",
+            total,
+            facts.keys(),
+            me.rate,
+            refresh.rate,
+            me.failed + refresh.failed
+        );
+        rows.push((total, me.rate, refresh.rate));
+    }
+    rows
+}
+
+/// One person with 1,000 sessions: how long listing them and signing out everywhere
+/// hold Redis (script time in `commandstats`), and take over HTTP.
+async fn thousand_sessions(api: &Api, facts: &mut RedisFacts) -> ((f64, f64), (f64, f64)) {
+    let email = "many-sessions@example.com";
+    let mut access = String::new();
+    for _ in 0..1000 {
+        access = api.sign_in(email).await.0;
+    }
+    let mut timed = async |path: &'static str| {
+        facts.reset_stats();
+        let started = Instant::now();
+        let status = api.post(path, json!({}), Some(&access)).await.status();
+        assert_eq!(status, 200, "{path}");
+        let http_ms = started.elapsed().as_secs_f64() * 1000.0;
+        (facts.script_totals().1 / 1000.0, http_ms)
+    };
+    let (list_redis, list_http) = timed("/api/v1/sessions").await;
+    let (end_redis, end_http) = timed("/api/v1/auth/logout-all").await;
+    ((list_redis, list_http), (end_redis, end_http))
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -332,13 +370,15 @@ async fn main() {
         .find_map(|name| Some((name, std::env::var(name).ok()?)))
         .expect("REDIS_URL or REDIS_CLUSTER_NODES must name a Redis (./scripts/bench starts both)");
     let port = free_port();
-    let _server = Server(
+    let prefix = format!("bench-{port}");
+    let server = Server(
         Command::new(env!("CARGO_BIN_EXE_stay-signed-in"))
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("LEPTOS_OUTPUT_NAME", "stay-signed-in")
             .env(store.0, store.1)
-            .env("REDIS_KEY_PREFIX", format!("bench-{port}"))
-            .env("RATE_LIMIT_IP", "100000/1m")
+            .env("REDIS_KEY_PREFIX", &prefix)
+            .env("RATE_LIMIT_IP", "100000000/1m")
+            .env("RATE_LIMIT_EMAIL", "100000000/1m")
             .env("RATE_LIMIT_REFRESH_IP", "100000000/1m")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -354,90 +394,128 @@ async fn main() {
     };
     wait_for(&api.client, &format!("{}/livez", api.base)).await;
     let ceiling_port = free_port();
-    let _ceiling = Server(
+    let ceiling_server = Server(
         Command::new(std::env::current_exe().unwrap())
             .args(["--ceiling-server", &ceiling_port.to_string()])
             .spawn()
             .expect("the ceiling server"),
     );
-    let ceiling_api = Api {
-        client: api.client.clone(),
-        base: Arc::new(format!("http://127.0.0.1:{ceiling_port}")),
-    };
-    wait_for(
-        &ceiling_api.client,
-        &format!("{}/ceiling", ceiling_api.base),
-    )
-    .await;
-    let mut facts = (store.0 == "REDIS_URL").then(|| {
-        RedisFacts::new(
-            &std::env::var("REDIS_URL").unwrap(),
-            &format!("bench-{port}"),
-        )
-    });
-
-    let mut sessions = Vec::new();
-    for i in 0..CONNECTIONS {
-        sessions.push(api.sign_in(&format!("bench{i}-{port}@example.com")).await);
+    let ceiling_url = format!("http://127.0.0.1:{ceiling_port}/ceiling");
+    while api.client.post(&ceiling_url).send().await.is_err() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    println!("{CONNECTIONS} connections, {} s per phase", PHASE.as_secs());
+    let mut facts = (store.0 == "REDIS_URL")
+        .then(|| RedisFacts::new(&std::env::var("REDIS_URL").unwrap(), &prefix));
+    let pid = server.0.id();
 
-    let nothing = vec![String::new(); CONNECTIONS];
-    let mut ceiling = run(nothing, None, ceiling_step(ceiling_api)).await;
-    ceiling.print("plain axum (ceiling)");
+    let (accesses, refreshes) = api.sign_in_many("bench", SESSIONS).await;
+    println!(
+        "wrk: 1 thread, {CONNECTIONS} connections, {} s per phase",
+        PHASE.as_secs()
+    );
 
-    let accesses: Vec<String> = sessions.iter().map(|(a, _)| a.clone()).collect();
-    let mut full = run(accesses.clone(), None, me_step(api.clone())).await;
-    full.print("/api/v1/me  (max)");
-    let me_ratio = full.rate() / ceiling.rate();
-    let mut half = run(accesses, Some(full.rate() / 2.0), me_step(api.clone())).await;
-    half.print("/api/v1/me  (half load)");
+    let ceiling = measure(
+        ceiling_server.0.id(),
+        &ceiling_url,
+        wrk::POST_WITH_BEARERS,
+        &[],
+        PHASE,
+    );
+    print_measured("plain axum (ceiling)", &ceiling);
+
+    let me = measure(
+        pid,
+        &format!("{}/api/v1/me", api.base),
+        wrk::POST_WITH_BEARERS,
+        &accesses,
+        PHASE,
+    );
+    print_measured("/api/v1/me  (max)", &me);
+    let paced = accesses[..CONNECTIONS].to_vec();
+    let mut me_half = run(paced, Some(me.run.rate / 2.0), me_step(api.clone())).await;
+    me_half.print("/api/v1/me  (half load, paced)");
 
     if let Some(facts) = facts.as_mut() {
         facts.reset_stats();
     }
-    let refreshes: Vec<String> = sessions.iter().map(|(_, r)| r.clone()).collect();
-    let mut full = run(refreshes, None, refresh_step(api.clone())).await;
-    full.print("auth/refresh (max)");
-    let refresh_rate = full.rate();
-    let refreshes = full.requests as f64;
+    let refresh = measure(
+        pid,
+        &format!("{}/api/v1/auth/refresh", api.base),
+        wrk::REFRESH_ROTATING,
+        &refreshes,
+        PHASE,
+    );
+    print_measured("auth/refresh (max)", &refresh);
     let scripts = facts.as_mut().map(RedisFacts::script_totals);
     let session_bytes = facts.as_mut().map(RedisFacts::bytes_per_session);
-    let fresh: Vec<String> = {
-        let mut list = Vec::new();
-        for i in 0..CONNECTIONS {
-            list.push(
-                api.sign_in(&format!("bench-half{i}-{port}@example.com"))
-                    .await
-                    .1,
-            );
-        }
-        list
-    };
-    let mut half = run(fresh, Some(full.rate() / 2.0), refresh_step(api.clone())).await;
-    half.print("auth/refresh (half load)");
+    let (_, fresh) = api.sign_in_many("bench-half", CONNECTIONS).await;
+    let mut refresh_half = run(
+        fresh,
+        Some(refresh.run.rate / 2.0),
+        refresh_step(api.clone()),
+    )
+    .await;
+    refresh_half.print("auth/refresh (half, paced)");
 
+    let extras = match facts.as_mut() {
+        Some(facts) => Some((
+            session_sweep(&api, facts).await,
+            thousand_sessions(&api, facts).await,
+        )),
+        None => None,
+    };
+
+    println!();
+    println!("ratios and goals (this run)");
     println!(
-        "me / ceiling                 {:>9.1} %   (goal >= 35 %)",
-        me_ratio * 100.0
+        "me / ceiling                  {:>8.1} %   (goal >= 35 %)",
+        me.run.rate / ceiling.run.rate * 100.0
+    );
+    println!(
+        "me server CPU                 {:>8.1} us  (goal <= 25 us; ceiling {:.1} us)",
+        me.cpu_us_per_request, ceiling.cpu_us_per_request
+    );
+    println!(
+        "p99 at half load: me {:.2} ms, refresh {:.2} ms (goal < 5 ms, from the due time)",
+        me_half.percentile_ms(0.99),
+        refresh_half.percentile_ms(0.99)
     );
     if let Some(evalsha) = std::env::var("EVALSHA_RPS")
         .ok()
         .and_then(|v| v.parse::<f64>().ok())
     {
         println!(
-            "refresh / redis EVALSHA      {:>9.1} %   (goal >= 20 %; EVALSHA {evalsha:.0}/s)",
-            refresh_rate / evalsha * 100.0
+            "refresh / redis EVALSHA       {:>8.1} %   (goal >= 20 %; EVALSHA {evalsha:.0}/s)",
+            refresh.run.rate / evalsha * 100.0
         );
     }
     if let Some((calls, usec)) = scripts {
         println!(
-            "Redis scripts per refresh    {:>9.1} us in {:.1} calls (rotation + rate limit; rotation goal <= 12 us)",
-            usec / refreshes,
-            calls / refreshes
+            "rotate script in Redis        {:>8.1} us  (goal <= 12 us; {:.2} script calls a refresh)",
+            usec / calls.max(1.0),
+            calls / refresh.run.requests.max(1) as f64
         );
     }
-    if let Some(bytes) = session_bytes {
-        println!("Redis memory per session     {bytes:>9.0} B   (record + history; goal <= 1024)");
+    if let Some((session, index)) = session_bytes {
+        println!(
+            "Redis memory per session      {:>8.0} B   (goal <= 1024: session hash {session:.0} B + index share {index:.0} B)",
+            session + index
+        );
+    }
+    if let Some((sweep, ((list_redis, list_http), (end_redis, end_http)))) = extras {
+        let spread = |pick: fn(&(u64, f64, f64)) -> f64| {
+            let rates: Vec<f64> = sweep.iter().map(pick).collect();
+            let max = rates.iter().cloned().fold(f64::MIN, f64::max);
+            let min = rates.iter().cloned().fold(f64::MAX, f64::min);
+            (max - min) / max * 100.0
+        };
+        println!(
+            "1k..1M sessions: spread       me {:.1} %, refresh {:.1} %   (goal within 10 %)",
+            spread(|row| row.1),
+            spread(|row| row.2)
+        );
+        println!(
+            "1,000 sessions of one person  list {list_redis:.2} ms in Redis ({list_http:.1} ms over HTTP), sign out everywhere {end_redis:.2} ms ({end_http:.1} ms)"
+        );
     }
 }
