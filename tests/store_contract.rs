@@ -79,7 +79,6 @@ fn session_for(user: &UserRecord, now: u64) -> SessionRecord {
         absolute_expires_at: now + 72 * HOUR,
         refresh_hash: random_hex(),
         previous_hash: None,
-        rotated_at: now,
     }
 }
 

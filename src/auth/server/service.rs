@@ -310,7 +310,6 @@ impl AuthService {
             absolute_expires_at,
             refresh_hash: refresh.hash(),
             previous_hash: None,
-            rotated_at: now,
         };
         self.store.create_session(&session).await?;
         let (access_token, claims) = self.jwt.issue(&user.id, sid.as_str(), now);

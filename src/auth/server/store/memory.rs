@@ -49,7 +49,6 @@ impl StoredSession {
         let excess = self.earlier.len().saturating_sub(HISTORY_LEN);
         self.earlier.drain(..excess);
         self.record.previous_hash = Some(replaced);
-        self.record.rotated_at = rotation.now;
         self.record.last_activity = rotation.now;
         self.record.expires_at = expires_at;
         self.sealed_successor = rotation.sealed_successor.clone();

@@ -57,7 +57,8 @@ pub struct SessionRecord {
     pub device: String,
     /// Sign-in time.
     pub created_at: Millis,
-    /// Last sign-in or refresh.
+    /// Last sign-in or refresh: when the current refresh token was issued, so the
+    /// reuse grace window counts from it.
     pub last_activity: Millis,
     /// Idle expiry, pushed forward by every refresh (capped by `absolute_expires_at`).
     pub expires_at: Millis,
@@ -67,8 +68,6 @@ pub struct SessionRecord {
     pub refresh_hash: String,
     /// Hash of the token the current one replaced; `None` until the first refresh.
     pub previous_hash: Option<String>,
-    /// When the current token was issued.
-    pub rotated_at: Millis,
 }
 
 impl SessionRecord {
@@ -96,7 +95,6 @@ pub(crate) fn sample_session(absolute_expires_at: Millis) -> SessionRecord {
         absolute_expires_at,
         refresh_hash: "h1".into(),
         previous_hash: None,
-        rotated_at: 0,
     }
 }
 

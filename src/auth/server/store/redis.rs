@@ -261,7 +261,7 @@ fn ms(value: Millis) -> String {
 
 /// The session fields a read returns (not the rotation bookkeeping). `email` first: every
 /// stored session has it, so its absence means "no such session".
-const PUBLIC_FIELDS: [&str; 10] = [
+const PUBLIC_FIELDS: [&str; 9] = [
     "email",
     "user_created_at",
     "device",
@@ -271,7 +271,6 @@ const PUBLIC_FIELDS: [&str; 10] = [
     "absolute_expires_at",
     "refresh_hash",
     "previous_hash",
-    "rotated_at",
 ];
 
 /// A hash as stored: the raw bytes of its hex (half the size).
@@ -292,7 +291,6 @@ fn session_fields(s: &SessionRecord) -> Result<Vec<(&'static str, Vec<u8>)>, Sto
         ("expires_at", text(&ms(s.expires_at))),
         ("absolute_expires_at", text(&ms(s.absolute_expires_at))),
         ("refresh_hash", stored_hash(&s.refresh_hash)?),
-        ("rotated_at", text(&ms(s.rotated_at))),
     ])
 }
 
@@ -336,7 +334,6 @@ fn parse_session(
             .ok()
             .filter(|h| !h.is_empty())
             .map(hex),
-        rotated_at: number("rotated_at")?,
         sid,
     }))
 }

@@ -48,7 +48,7 @@ if presented == current then
   local history = sub(sub(current, 1, FINGERPRINT) .. (f[5] or '') .. (f[6] or '')
     .. (f[7] or '') .. (f[8] or ''), 1, tonumber(ARGV[9]) * FINGERPRINT)
   call('HSET', KEYS[1], 'refresh_hash', new_hash, 'previous_hash', current,
-    'rotated_at', at, 'successor', sealed, 'last_activity', at, 'expires_at', expires,
+    'successor', sealed, 'last_activity', at, 'expires_at', expires,
     'history:1', sub(history, 1, 64), 'history:2', sub(history, 65, 128),
     'history:3', sub(history, 129, 192), 'history:4', sub(history, 193, 256))
   call('PEXPIREAT', KEYS[1], keep)
@@ -64,8 +64,8 @@ local fingerprint = sub(presented, 1, FINGERPRINT)
 local history = (f[5] or '') .. (f[6] or '') .. (f[7] or '') .. (f[8] or '')
 for i = 1, #history, FINGERPRINT do
   if sub(history, i, i + FINGERPRINT - 1) == fingerprint then
-    local rotated_at = tonumber(call('HGET', KEYS[1], 'rotated_at'))
-    if now < rotated_at + tonumber(ARGV[7]) then
+    local issued_at = tonumber(call('HGET', KEYS[1], 'last_activity'))
+    if now < issued_at + tonumber(ARGV[7]) then
       return {'superseded'}
     end
     return finish('reused')

@@ -102,7 +102,7 @@ pub fn decide(record: &SessionRecord, earlier: &[String], rotation: &Rotation) -
         return Decision::Replay;
     }
     if earlier.iter().any(|old| same(old)) {
-        let racing = rotation.now < record.rotated_at + rotation.grace_ms;
+        let racing = rotation.now < record.last_activity + rotation.grace_ms;
         return if racing {
             Decision::Superseded
         } else {
@@ -144,7 +144,7 @@ mod tests {
             let replaced = std::mem::replace(&mut self.record.refresh_hash, rotation.new_hash);
             self.earlier.push(replaced.clone());
             self.record.previous_hash = Some(replaced);
-            self.record.rotated_at = now;
+            self.record.last_activity = now;
             self.record.expires_at = expires_at;
         }
     }
