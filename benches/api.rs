@@ -414,6 +414,11 @@ async fn main() {
         PHASE.as_secs()
     );
 
+    // A short unmeasured run first: the first seconds of a fresh server are slower
+    // (connections, allocator and caches warming up).
+    for url in [ceiling_url.clone(), format!("{}/api/v1/me", api.base)] {
+        wrk::run(&url, wrk::POST_WITH_BEARERS, &accesses, Duration::from_secs(3));
+    }
     let ceiling = measure(
         ceiling_server.0.id(),
         &ceiling_url,

@@ -4,6 +4,7 @@
 //! Startup is testable: [`Application::build`] binds (port 0 works) and remembers the
 //! real address; [`Application::run_until_stopped`] serves.
 
+mod access_log;
 mod api_layer;
 mod assets;
 mod client_ip;
@@ -34,11 +35,7 @@ use axum::{
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::{net::SocketAddr, sync::Arc, time::Duration};
-use tower_http::{
-    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
-    LatencyUnit,
-};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -258,11 +255,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(assets::cache_control))
         .layer(assets::compression())
         .with_state(state.clone());
-    router
+    let router = router
         .fallback_service(files)
-        // Layers wrap what is above them: a request passes the request id, the trace,
-        // the client address, the security headers, then the API contract; the answer
-        // goes back the same way.
+        // Layers wrap what is above them: a request passes the request id, the access
+        // log (when on), the client address, the security headers, then the API
+        // contract; the answer goes back the same way.
         .layer(axum::middleware::from_fn(api_layer::api_contract))
         .layer(axum::middleware::from_fn_with_state(
             security_headers::SecurityHeaders::new(&state.auth.service.config().public_url),
@@ -272,27 +269,8 @@ pub fn router(state: AppState) -> Router {
             trusted_proxies,
             client_ip::resolve,
         ))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(
-            TraceLayer::new_for_http()
-                // 5xx are logged where they arise (store outage: warn; internal: error).
-                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG))
-                // The access log: one line per answer with status and latency, inside
-                // the request span (method, path, request id).
-                .on_response(
-                    DefaultOnResponse::new()
-                        .level(tracing::Level::INFO)
-                        .latency_unit(LatencyUnit::Micros),
-                )
-                .make_span_with(|request: &axum::extract::Request| {
-            // The path only: query strings can hold sign-in tokens.
-            let id = request
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id)
-        }))
+        .layer(PropagateRequestIdLayer::x_request_id());
+    access_log::around(router)
         .layer(SetRequestIdLayer::x_request_id(
             request_id::SequentialRequestId::new(),
         ))

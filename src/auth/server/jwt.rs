@@ -5,7 +5,9 @@
 //! oversized tokens rejected before any decoding.
 
 use super::tokens::{random_id, sha256_hex};
-use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header};
+use jsonwebtoken::{
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -64,7 +66,23 @@ pub struct JwtKeys {
     kid: String,
     /// The current key first, then the previous ones, each with its key id.
     verifying: Vec<(String, DecodingKey)>,
+    /// The claim rules, built once (a protected call checks a token every time).
+    validation: Validation,
     ttl: Duration,
+}
+
+/// The claim rules every access token must meet (the time rules are checked against
+/// the service's clock in [`JwtKeys::verify`]).
+fn validation() -> Validation {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = LEEWAY_SECS;
+    // Expiry is checked in `verify` against `now_secs` (time is a parameter).
+    validation.validate_exp = false;
+    validation.validate_nbf = true;
+    validation.set_issuer(&[ISSUER]);
+    validation.set_audience(&[AUDIENCE]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    validation
 }
 
 /// The key id of a secret: derived from it, so a new secret gets a new `kid` and servers
@@ -85,6 +103,7 @@ impl JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             kid: key_id(secret),
             verifying,
+            validation: validation(),
             ttl,
         }
     }
@@ -128,15 +147,7 @@ impl JwtKeys {
             .and_then(|kid| self.verifying.iter().find(|(known, _)| known == kid))
             .map(|(_, key)| key)
             .ok_or_else(|| JwtError::Header("kid".into()))?;
-        let mut validation = jsonwebtoken::Validation::new(Algorithm::HS256);
-        validation.leeway = LEEWAY_SECS;
-        // Expiry is checked below against `now_secs` (time is a parameter).
-        validation.validate_exp = false;
-        validation.validate_nbf = true;
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        let data = decode::<AccessClaims>(token, decoding, &validation)
+        let data = decode::<AccessClaims>(token, decoding, &self.validation)
             .map_err(|e| JwtError::Invalid(e.to_string()))?;
         let claims = data.claims;
         if claims.iat > now_secs + LEEWAY_SECS {
