@@ -428,6 +428,40 @@ fn link(email_key: &str, now: u64) -> MagicLinkRecord {
     }
 }
 
+/// More sessions than one store call handles (Redis works through a person's sessions
+/// in batches): all of them are listed, and all of them end.
+async fn hundreds_of_sessions_are_listed_and_ended(store: Store) {
+    let owner = user();
+    let mut created = Vec::new();
+    for i in 0..250 {
+        let session = session_for(&owner, T0 + i);
+        store.create_session(&session).await.unwrap();
+        created.push(session.sid);
+    }
+    let listed = store.list_sessions(&owner.id, T0 + HOUR).await.unwrap();
+    let mut listed: Vec<_> = listed.into_iter().map(|s| s.sid).collect();
+    listed.sort();
+    created.sort();
+    assert_eq!(listed, created);
+    let ended = store
+        .end_all_sessions(&owner.id, EndReason::Revoked, T0 + HOUR)
+        .await
+        .unwrap();
+    assert_eq!(ended, 250);
+    assert!(store
+        .list_sessions(&owner.id, T0 + HOUR)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .rotate(&created[249], &rotation("x", T0 + HOUR))
+            .await
+            .unwrap(),
+        RotateOutcome::Ended(EndReason::Revoked)
+    );
+}
+
 async fn magic_links_are_single_use_and_superseded(store: Store) {
     let key = random_hex();
     let older = link(&key, T0);
@@ -597,6 +631,7 @@ contract!(
     concurrent_rotations_have_one_winner,
     ending_a_session_is_remembered_and_idempotent,
     sessions_are_listed_and_ended_per_user,
+    hundreds_of_sessions_are_listed_and_ended,
     magic_links_are_single_use_and_superseded,
     concurrent_redemptions_have_one_winner,
     rate_limits_count_per_window,
