@@ -3,38 +3,35 @@
 //! a trusted proxy (each proxy appends the address it saw, so everything to the left of
 //! that one was written by the client and proves nothing).
 //!
-//! A middleware resolves it once per request and leaves it in the request's extensions
-//! as [`ClientAddr`], where the server functions and `POST /login` read it.
+//! A layer resolves it once per request and leaves it in the request's extensions as
+//! [`ClientAddr`], where the server functions and `POST /login` read it.
 
 use crate::auth::server::ClientAddr;
-use axum::{
-    extract::{ConnectInfo, Request, State},
-    middleware::Next,
-    response::Response,
-};
+use axum::extract::{ConnectInfo, Request};
 use http::{header::HeaderName, HeaderMap};
 use ipnet::IpNet;
 use std::{
     net::{IpAddr, SocketAddr},
     sync::Arc,
 };
+use tower::util::MapRequestLayer;
 
-/// The middleware: stores the request's [`ClientAddr`] (nothing when the connection's
-/// peer address is unknown, as in router-level tests).
-pub async fn resolve(
-    State(trusted): State<Arc<[IpNet]>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
-    if let Some(peer) = peer {
-        let client = client_ip(peer, request.headers(), &trusted);
-        request.extensions_mut().insert(ClientAddr(client));
-    }
-    next.run(request).await
+/// The layer that stores each request's [`ClientAddr`] (nothing when the connection's
+/// peer address is unknown, as in router-level tests). A typed `map_request` rather than
+/// `axum::middleware::from_fn`, which boxes every request's future and clones the
+/// router below it: about 3 µs a request.
+pub fn layer(trusted: Arc<[IpNet]>) -> MapRequestLayer<impl Fn(Request) -> Request + Clone> {
+    MapRequestLayer::new(move |mut request: Request| {
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        if let Some(peer) = peer {
+            let client = client_ip(peer, request.headers(), &trusted);
+            request.extensions_mut().insert(ClientAddr(client));
+        }
+        request
+    })
 }
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");

@@ -261,14 +261,10 @@ pub fn router(state: AppState) -> Router {
         // log (when on), the client address, the security headers, then the API
         // contract; the answer goes back the same way.
         .layer(axum::middleware::from_fn(api_layer::api_contract))
-        .layer(axum::middleware::from_fn_with_state(
-            security_headers::SecurityHeaders::new(&state.auth.service.config().public_url),
-            security_headers::apply,
+        .layer(security_headers::layer(
+            &state.auth.service.config().public_url,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            trusted_proxies,
-            client_ip::resolve,
-        ))
+        .layer(client_ip::layer(trusted_proxies))
         .layer(PropagateRequestIdLayer::x_request_id());
     access_log::around(router)
         .layer(SetRequestIdLayer::x_request_id(
