@@ -37,22 +37,25 @@ mod ssr {
         context().service
     }
 
-    fn parts() -> Result<Parts, AuthError> {
-        use_context::<Parts>().ok_or_else(|| failure::internal("request parts missing"))
+    /// Reads the request's parts in place (a copy of them would clone every header and
+    /// extension on every call).
+    fn with_parts<T>(read: impl FnOnce(&Parts) -> T) -> Result<T, AuthError> {
+        with_context::<Parts, _>(read).ok_or_else(|| failure::internal("request parts missing"))
     }
 
     /// Client address (resolved by the HTTP layer) and User-Agent of the request.
     pub fn client_info() -> Result<ClientInfo, AuthError> {
-        let parts = parts()?;
-        let client = parts
-            .extensions
-            .get::<ClientAddr>()
-            .map(|ClientAddr(ip)| *ip);
-        let user_agent = parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok());
-        Ok(ClientInfo::new(client, user_agent))
+        with_parts(|parts| {
+            let client = parts
+                .extensions
+                .get::<ClientAddr>()
+                .map(|ClientAddr(ip)| *ip);
+            let user_agent = parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok());
+            ClientInfo::new(client, user_agent)
+        })
     }
 
     /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive,
@@ -74,9 +77,9 @@ mod ssr {
 
     /// The authenticated caller, or 401 `unauthorized`.
     pub async fn authenticate() -> Result<(Arc<AuthService>, Authenticated), AuthError> {
-        let parts = parts()?;
+        let token = with_parts(|parts| bearer_token(&parts.headers).map(str::to_owned))??;
         let service = service();
-        let authenticated = service.authenticate(bearer_token(&parts.headers)?).await?;
+        let authenticated = service.authenticate(&token).await?;
         Ok((service, authenticated))
     }
 }
