@@ -10,8 +10,8 @@
 //!   hash tag `{<user id>}`, so each script touches a single Cluster slot.
 //! - A session is one hash, with its rotation bookkeeping inside: hashes and the sealed
 //!   successor as raw bytes, earlier hashes as fingerprints (see `rotation.lua`). Every
-//!   value stays within 64 bytes, so Redis keeps the hash as a compact listpack: well
-//!   under 1 KiB per session with its index entry.
+//!   value stays within 64 bytes, so Redis keeps the hash as a compact listpack: about
+//!   900 bytes per session, plus the person's index (about 170 bytes with one session).
 
 use super::{
     oldest_first, MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord,
