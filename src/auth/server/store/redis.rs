@@ -440,7 +440,7 @@ impl SessionStore for RedisStore {
             .arg(ms(TOMBSTONE_MS))
             .arg(HISTORY_LEN)
             .arg(sid.within_user());
-        let reply: Vec<Vec<u8>> = self
+        let reply: redis::Value = self
             .run(|mut c| async move { invocation.invoke_async(&mut c).await })
             .await?;
         let number = |bytes: &[u8]| {
@@ -449,10 +449,15 @@ impl SessionStore for RedisStore {
                 .and_then(|text| text.parse::<Millis>().ok())
                 .ok_or_else(|| corrupt("rotate returned a bad number"))
         };
-        match reply.iter().map(Vec::as_slice).collect::<Vec<_>>()[..] {
-            [b"rotated", expires_at] => Ok(RotateOutcome::Rotated {
+        // The common outcome comes as the new expiry alone (see `rotation.lua`).
+        if let redis::Value::BulkString(expires_at) = &reply {
+            return Ok(RotateOutcome::Rotated {
                 expires_at: number(expires_at)?,
-            }),
+            });
+        }
+        let reply: Vec<Vec<u8>> = redis::from_redis_value(&reply)
+            .map_err(|_| corrupt("rotate returned an unexpected reply"))?;
+        match reply.iter().map(Vec::as_slice).collect::<Vec<_>>()[..] {
             [b"replayed", expires_at, sealed] => Ok(RotateOutcome::Replayed {
                 sealed_successor: sealed.to_vec(),
                 expires_at: number(expires_at)?,
