@@ -211,7 +211,7 @@ pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppS
         Arc::new(SystemClock),
     ));
     Ok(AppState {
-        leptos_options,
+        leptos_options: Arc::new(leptos_options),
         auth: AuthContext {
             service,
             dev_outbox: outbox.is_some(),
@@ -223,7 +223,7 @@ pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppS
 /// The whole router: the Leptos app and server functions, plus the plain routes.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let leptos_options = state.leptos_options.clone();
+    let leptos_options = LeptosOptions::clone(&state.leptos_options);
     let page_context = {
         let auth_context = state.auth.clone();
         move || {

@@ -9,8 +9,10 @@ use std::sync::Arc;
 /// [`AuthContext`] (as Leptos context), so `auth` needs nothing from `http`.
 #[derive(Clone)]
 pub struct AppState {
-    /// Leptos' site options (assets, address).
-    pub leptos_options: LeptosOptions,
+    /// Leptos' site options (assets, address). Behind an `Arc`: leptos_axum clones the
+    /// whole state into the context of every server-function call, and the options are a
+    /// dozen reference-counted strings.
+    pub leptos_options: Arc<LeptosOptions>,
     /// What the server functions get: the service and the dev-outbox flag.
     pub auth: AuthContext,
     /// The development outbox; `None` in production or with SMTP.
@@ -19,6 +21,6 @@ pub struct AppState {
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
+        LeptosOptions::clone(&state.leptos_options)
     }
 }

@@ -120,29 +120,34 @@ struct Keys {
 }
 
 impl Keys {
-    /// `<p>:{<uid>}:` — the user's hash tag; all per-user keys start with it.
+    /// `<p>:{<uid>}:` followed by `parts`: the user's hash tag starts every per-user key.
+    /// Built by hand rather than with nested `format!`s: `me` builds one on every call.
+    fn in_user_space(&self, user_id: &str, parts: &[&str]) -> String {
+        let length =
+            self.prefix.len() + user_id.len() + 4 + parts.iter().map(|p| p.len()).sum::<usize>();
+        let mut key = String::with_capacity(length);
+        for part in [self.prefix.as_str(), ":{", user_id, "}:"]
+            .into_iter()
+            .chain(parts.iter().copied())
+        {
+            key.push_str(part);
+        }
+        key
+    }
     fn user_space(&self, user_id: &str) -> String {
-        format!("{}:{{{}}}:", self.prefix, user_id)
+        self.in_user_space(user_id, &[])
     }
     fn session(&self, sid: &SessionId) -> String {
-        format!(
-            "{}session:{}",
-            self.user_space(sid.user_id()),
-            sid.within_user()
-        )
+        self.in_user_space(sid.user_id(), &["session:", sid.within_user()])
     }
     fn index(&self, user_id: &str) -> String {
-        format!("{}sessions", self.user_space(user_id))
+        self.in_user_space(user_id, &["sessions"])
     }
     fn tombstone(&self, sid: &SessionId) -> String {
-        format!(
-            "{}ended:{}",
-            self.user_space(sid.user_id()),
-            sid.within_user()
-        )
+        self.in_user_space(sid.user_id(), &["ended:", sid.within_user()])
     }
     fn notes(&self, user_id: &str) -> String {
-        format!("{}notes", self.user_space(user_id))
+        self.in_user_space(user_id, &["notes"])
     }
     fn user(&self, email_key: &str) -> String {
         format!("{}:user:{email_key}", self.prefix)
