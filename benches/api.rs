@@ -8,7 +8,8 @@
 //!   CPU a request costs (`/proc/<pid>/stat`);
 //! - both at half of their maximum rate, paced, latency counted from when each request
 //!   was *due* (so queueing shows: no coordinated omission);
-//! - with one Redis: the rotate script's time inside Redis (`INFO commandstats`), memory
+//! - with one Redis: the rotate script's time inside Redis (`INFO commandstats`: during
+//!   the refresh runs, and alone under `redis-benchmark`), memory
 //!   per session (`MEMORY USAGE`), throughput with 1k, 100k and 1M sessions stored, and
 //!   how long listing and ending 1,000 sessions of one person holds Redis.
 //!
@@ -509,6 +510,9 @@ async fn main() {
     let mut refresh_half = run(fresh, refresh.run.rate / 2.0, refresh_step(api.clone())).await;
     refresh_half.print("auth/refresh (half, paced)");
     let scripts_half = facts.as_mut().map(RedisFacts::script_totals);
+    let script_alone = facts
+        .as_mut()
+        .map(|facts| facts.rotate_script_alone(&std::env::var("REDIS_URL").unwrap(), now_ms()));
 
     let extras = match facts.as_mut() {
         Some(facts) => Some((
@@ -554,6 +558,12 @@ async fn main() {
         println!(
             "rotate script in Redis        {:>8.1} us  at half load",
             usec_half / calls_half.max(1.0)
+        );
+    }
+    if let Some(alone) = script_alone {
+        println!(
+            "rotate script in Redis        {alone:>8.1} us  alone (redis-benchmark, 8 clients, \
+             nothing else running)"
         );
     }
     if let Some((session, index)) = session_bytes {

@@ -1,6 +1,8 @@
 //! What one Redis reports about the app's use of it (single Redis only): script time
-//! from `INFO commandstats`, memory from `MEMORY USAGE`, and filler sessions for the
-//! session-count sweep.
+//! from `INFO commandstats`, memory from `MEMORY USAGE`, filler sessions for the
+//! session-count sweep, and the rotate script's cost with nothing else running.
+
+use redis::IntoConnectionInfo;
 
 /// A plain connection to the Redis the app uses, and the app's key prefix there.
 pub struct RedisFacts {
@@ -25,7 +27,7 @@ for i = first, first + count - 1 do
   redis.call('HSET', key, 'email', 'fill' .. i .. '@example.com', 'user_created_at', now,
     'device', 'Chrome on Linux', 'created_at', now, 'last_activity', now,
     'expires_at', now, 'absolute_expires_at', now, 'refresh_hash', hash,
-    'previous_hash', hash, 'rotated_at', now, 'successor', sixty,
+    'previous_hash', hash, 'successor', sixty,
     'history:1', history, 'history:2', history, 'history:3', history, 'history:4', history)
   redis.call('PEXPIRE', key, 86400000)
   redis.call('ZADD', space .. 'sessions', now, member)
@@ -114,6 +116,86 @@ impl RedisFacts {
                 .unwrap();
             self.filled += count;
         }
+    }
+
+    /// The rotate script's µs a call in `commandstats` when `redis-benchmark` (8 clients)
+    /// is the only load: Redis keeps a core to itself, unlike during the app's runs,
+    /// where wrk and the server share the machine's two cores with it. It rotates a copy
+    /// of one of the app's sessions onto the same token again and again (presented and
+    /// new hash equal), so every call takes the common path: HMGET, HSET, PEXPIREAT.
+    pub fn rotate_script_alone(&mut self, redis_url: &str, now_ms: u64) -> f64 {
+        const SCRIPT: &str = include_str!("../../src/auth/server/store/rotation.lua");
+        let session: String = redis::cmd("KEYS")
+            .arg(format!("{}:{{*}}:session:*", self.prefix))
+            .query::<Vec<String>>(&mut self.connection)
+            .unwrap()
+            .pop()
+            .expect("a session of the app to copy");
+        let fields: Vec<(Vec<u8>, Vec<u8>)> = redis::cmd("HGETALL")
+            .arg(&session)
+            .query(&mut self.connection)
+            .unwrap();
+        let copy = format!("{}:{{rotate-alone}}:session:1", self.prefix);
+        let token = "A".repeat(32);
+        let mut hset = redis::cmd("HSET");
+        hset.arg(&copy);
+        for (field, value) in &fields {
+            hset.arg(field).arg(value);
+        }
+        hset.arg("refresh_hash").arg(&token);
+        hset.query::<()>(&mut self.connection).unwrap();
+        let sha: String = redis::cmd("SCRIPT")
+            .arg("LOAD")
+            .arg(SCRIPT)
+            .query(&mut self.connection)
+            .unwrap();
+        let (host, port) = match redis_url.into_connection_info().unwrap().addr {
+            redis::ConnectionAddr::Tcp(host, port) => (host, port),
+            other => panic!("redis-benchmark needs a TCP address, not {other:?}"),
+        };
+        const DAY: u64 = 86_400_000;
+        let args = [
+            "EVALSHA".to_string(),
+            sha,
+            "3".into(),
+            copy.clone(),
+            format!("{}:{{rotate-alone}}:sessions", self.prefix),
+            format!("{}:{{rotate-alone}}:ended:1", self.prefix),
+            token.clone(),
+            token,
+            "s".repeat(60),
+            now_ms.to_string(),
+            (now_ms + 7 * DAY).to_string(),
+            (now_ms + 8 * DAY).to_string(),
+            "10000".into(),
+            DAY.to_string(),
+            "32".into(),
+            "1".into(),
+        ];
+        self.reset_stats();
+        let status = std::process::Command::new("redis-benchmark")
+            .args([
+                "-h",
+                &host,
+                "-p",
+                &port.to_string(),
+                "-n",
+                "100000",
+                "-c",
+                "8",
+                "-q",
+            ])
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("redis-benchmark (Debian: redis-tools)");
+        assert!(status.success(), "redis-benchmark failed");
+        let (calls, usec) = self.script_totals();
+        redis::cmd("DEL")
+            .arg(&copy)
+            .query::<()>(&mut self.connection)
+            .unwrap();
+        usec / calls.max(1.0)
     }
 
     /// Keys in the Redis database (the app's, the filler, anything else).
