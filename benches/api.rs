@@ -242,11 +242,19 @@ async fn wait_for(client: &reqwest::Client, url: &str) {
 
 /// A call to the plain axum handler: paced like the app, it shows the latency floor of
 /// this client on this machine.
+/// Whether `response` is a 200, after reading its body to the end: the request is done
+/// only then, and a connection whose answer was not read to the end is not reused (the
+/// next request would pay for a new one).
+async fn read_whole(response: reqwest::Response) -> bool {
+    let ok = response.status() == 200;
+    response.bytes().await.is_ok() && ok
+}
+
 fn ceiling_step(api: Api) -> impl Fn(String) -> Step {
     move |state: String| {
         let api = api.clone();
         Box::pin(async move {
-            let ok = api.post("/ceiling", json!({}), None).await.status() == 200;
+            let ok = read_whole(api.post("/ceiling", json!({}), None).await).await;
             (state, ok)
         })
     }
@@ -256,11 +264,7 @@ fn me_step(api: Api) -> impl Fn(String) -> Step {
     move |access: String| {
         let api = api.clone();
         Box::pin(async move {
-            let ok = api
-                .post("/api/v1/me", json!({}), Some(&access))
-                .await
-                .status()
-                == 200;
+            let ok = read_whole(api.post("/api/v1/me", json!({}), Some(&access)).await).await;
             (access, ok)
         })
     }
@@ -335,6 +339,7 @@ async fn session_sweep(api: &Api, facts: &mut RedisFacts) -> Vec<(u64, f64, f64)
             Duration::from_secs(3),
         );
         let (mut me, mut refresh, mut failed) = (0.0f64, 0.0f64, 0);
+        facts.reset_stats();
         for round in 0..2 {
             let run = wrk::run(&me_url, wrk::POST_WITH_BEARERS, &accesses, SWEEP_PHASE);
             me = me.max(run.rate);
@@ -346,8 +351,15 @@ async fn session_sweep(api: &Api, facts: &mut RedisFacts) -> Vec<(u64, f64, f64)
             refresh = refresh.max(run.rate);
             failed += run.failed;
         }
+        // Time inside Redis per call, over both rounds: what the session count could
+        // change, without the HTTP side's noise (commandstats also counts the sign-ins'
+        // scripts, a few dozen among tens of thousands of rotations).
+        let per_call = |(calls, usec): (f64, f64)| usec / calls.max(1.0);
+        let hmget = per_call(facts.command_totals(&["hmget"]));
+        let scripts = per_call(facts.script_totals());
         println!(
-            "{total:>9} sessions stored ({} keys)   me {me:>7.0} req/s   refresh {refresh:>7.0} req/s   failed {failed}",
+            "{total:>9} sessions stored ({} keys)   me {me:>7.0} req/s   refresh {refresh:>7.0} req/s   \
+             in Redis: HMGET {hmget:.1} us, scripts {scripts:.1} us   failed {failed}",
             facts.keys(),
         );
         rows.push((total, me, refresh));

@@ -57,13 +57,20 @@ impl RedisFacts {
 
     /// Scripts Redis ran since the reset: (calls, total µs).
     pub fn script_totals(&mut self) -> (f64, f64) {
+        self.command_totals(&["evalsha", "eval"])
+    }
+
+    /// Calls of the named commands since the reset, and their total µs inside Redis.
+    pub fn command_totals(&mut self, commands: &[&str]) -> (f64, f64) {
         let info: String = redis::cmd("INFO")
             .arg("commandstats")
             .query(&mut self.connection)
             .unwrap();
         info.lines()
             .filter(|line| {
-                line.starts_with("cmdstat_evalsha:") || line.starts_with("cmdstat_eval:")
+                commands
+                    .iter()
+                    .any(|command| line.starts_with(&format!("cmdstat_{command}:")))
             })
             .filter_map(|line| {
                 let field = |name: &str| {
