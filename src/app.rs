@@ -1,18 +1,15 @@
-//! The HTML shell, `<App/>` and its routes.
+//! The HTML shell, `<App/>` and its pages.
 
 use crate::{
     auth::{actions, state::AuthState},
     components::{guard::AuthRedirects, header::Header},
+    nav::{self, Location},
     pages::{
         home::HomePage, login::LoginPage, not_found::NotFound, sessions::SessionsPage,
         verify::VerifyPage,
     },
 };
-use leptos::prelude::*;
-use leptos_router::{
-    components::{Route, Router, Routes},
-    path,
-};
+use leptos::{either::EitherOf5, prelude::*};
 
 /// The document around the app (server rendering).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -77,18 +74,56 @@ pub fn App() -> impl IntoView {
     // Effects run only in the browser, after hydration: tokens are read there.
     Effect::new(move |_| actions::start(auth));
 
+    let location = Location::current();
+    provide_context(location);
+    nav::follow_links(location);
+    let page = Memo::new(move |_| location.path.with(|path| Page::at(path)));
+
     view! {
-        <Router>
-            <AuthRedirects />
-            <Header />
-            <main class="container" id="main">
-                <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/auth/verify") view=VerifyPage />
-                    <Route path=path!("/sessions") view=SessionsPage />
-                </Routes>
-            </main>
-        </Router>
+        <AuthRedirects />
+        <Header />
+        <main class="container" id="main">
+            {move || match page.get() {
+                Page::Home => EitherOf5::A(view! { <HomePage /> }),
+                Page::Login => EitherOf5::B(view! { <LoginPage /> }),
+                Page::Verify => EitherOf5::C(view! { <VerifyPage /> }),
+                Page::Sessions => EitherOf5::D(view! { <SessionsPage /> }),
+                Page::NotFound => EitherOf5::E(view! { <NotFound /> }),
+            }}
+        </main>
+    }
+}
+
+/// The app's pages, by path.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Page {
+    /// `/`: the landing page, or the dashboard when signed in.
+    Home,
+    /// `/login`: the sign-in form.
+    Login,
+    /// `/auth/verify`: the sign-in link's "Sign in" button.
+    Verify,
+    /// `/sessions`: the person's devices.
+    Sessions,
+    /// Anything else.
+    NotFound,
+}
+
+impl Page {
+    /// Every page's path: the server renders the app at these (at any other path the
+    /// files fallback renders it too, as [`Page::NotFound`], which answers 404).
+    pub const ROUTES: [(&'static str, Page); 4] = [
+        ("/", Page::Home),
+        ("/login", Page::Login),
+        ("/auth/verify", Page::Verify),
+        ("/sessions", Page::Sessions),
+    ];
+
+    /// The page at `path`.
+    pub fn at(path: &str) -> Self {
+        Self::ROUTES
+            .iter()
+            .find(|(route, _)| *route == path)
+            .map_or(Self::NotFound, |(_, page)| *page)
     }
 }

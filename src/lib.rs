@@ -9,6 +9,7 @@
 pub mod app;
 pub mod auth;
 pub mod components;
+pub mod nav;
 pub mod pages;
 
 #[cfg(feature = "ssr")]

@@ -46,6 +46,26 @@ test("protected pages send visitors to sign in and back", async ({ page, context
   await expect(page).toHaveURL("/sessions");
 });
 
+test("links and the back button move between pages without reloading", async ({ page }) => {
+  await signIn(page);
+  const documents: string[] = [];
+  page.on("request", (request) => {
+    if (request.resourceType() === "document") documents.push(request.url());
+  });
+  await page.evaluate(() => Object.assign(window, { samePage: true }));
+  await page.getByRole("link", { name: "Devices" }).click();
+  await expect(page).toHaveURL("/sessions");
+  await expect(page.getByTestId("sessions")).toContainText("This device");
+  await expect(page.getByRole("link", { name: "Devices" })).toHaveAttribute("aria-current", "page");
+  await page.goBack();
+  await expect(page).toHaveURL("/");
+  await expect(page.getByTestId("user-email")).toBeVisible();
+  await page.goForward();
+  await expect(page.getByTestId("sessions")).toContainText("This device");
+  expect(await page.evaluate(() => "samePage" in window)).toBe(true);
+  expect(documents).toEqual([]);
+});
+
 test("unknown pages say so", async ({ page }) => {
   const response = await page.goto("/nowhere");
   expect(response?.status()).toBe(404);

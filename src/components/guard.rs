@@ -3,11 +3,8 @@
 //! session ended), the content when signed in.
 
 use crate::auth::state::{use_auth, AuthStatus};
+use crate::nav::{navigate, use_location};
 use leptos::{either::Either, prelude::*};
-use leptos_router::{
-    hooks::{use_location, use_navigate, use_query_map},
-    NavigateOptions,
-};
 
 /// The `/login` URL for a signed-out visitor of `path`.
 pub fn login_url(path: &str, reason: Option<&str>) -> String {
@@ -41,20 +38,17 @@ const PROTECTED: [&str; 1] = ["/sessions"];
 #[component]
 pub fn AuthRedirects() -> impl IntoView {
     let auth = use_auth();
-    let navigate = use_navigate();
     let location = use_location();
-    let query = use_query_map();
     Effect::new(move |_| {
         let status = auth.status.get();
-        let path = location.pathname.get_untracked();
+        let path = location.path.get_untracked();
         match status {
             AuthStatus::SignedOut { reason } if needs_sign_in(&path, reason.is_some()) => {
                 let url = login_url(&path, reason.map(|r| r.code()));
-                navigate(&url, NavigateOptions::default());
+                navigate(&url);
             }
             AuthStatus::SignedIn if path == "/login" => {
-                let next = query.with_untracked(|q| q.get("next"));
-                navigate(&safe_next(next), NavigateOptions::default());
+                navigate(&safe_next(location.param_untracked("next")));
             }
             _ => {}
         }

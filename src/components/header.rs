@@ -4,8 +4,8 @@ use crate::auth::{
     actions,
     state::{use_auth, AuthStatus, Connection},
 };
+use crate::nav::use_location;
 use leptos::{either::EitherOf3, prelude::*, task::spawn_local};
-use leptos_router::hooks::use_location;
 
 /// Header shown on every page.
 #[component]
@@ -13,8 +13,7 @@ pub fn Header() -> impl IntoView {
     let auth = use_auth();
     let sign_out = move |_| spawn_local(actions::sign_out());
     let location = use_location();
-    let current =
-        move |path: &'static str| move || (location.pathname.get() == path).then_some("page");
+    let current = move |path: &'static str| move || (location.path.get() == path).then_some("page");
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">

@@ -20,7 +20,7 @@ mod state;
 pub use state::AppState;
 
 use crate::{
-    app::{shell, App},
+    app::{shell, Page},
     auth::server::{
         mailer::{DevOutbox, MailError, Mailer, SmtpMailer},
         store::{MemoryStore, RedisStore, SessionStore, StoreError},
@@ -33,7 +33,7 @@ use axum::{
     Router,
 };
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{AxumRouteListing, LeptosRoutes};
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
@@ -220,9 +220,25 @@ pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppS
     })
 }
 
+/// The pages the server renders (unknown paths get the app's 404 page from the files
+/// fallback). The app has no route tree to read them from: [`Page`] lists them.
+fn page_routes() -> Vec<AxumRouteListing> {
+    Page::ROUTES
+        .iter()
+        .map(|(path, _)| {
+            AxumRouteListing::new(
+                (*path).to_owned(),
+                leptos_router::SsrMode::default(),
+                [leptos_router::Method::Get],
+                vec![],
+            )
+        })
+        .collect()
+}
+
 /// The whole router: the Leptos app and server functions, plus the plain routes.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let leptos_options = LeptosOptions::clone(&state.leptos_options);
     let page_context = {
         let auth_context = state.auth.clone();

@@ -5,12 +5,12 @@
 //! before the wasm has loaded; the server's answer comes back as `?sent=1` or
 //! `?error=…`. Once hydrated, the page sends the same request itself.
 
+use crate::nav::use_location;
 use crate::{
     auth::{api, AuthError, EndReason},
     components::guard::safe_next,
 };
 use leptos::{either::Either, html, prelude::*, task::spawn_local};
-use leptos_router::hooks::use_query_map;
 
 /// localStorage key of the page to open after signing in (localStorage, not
 /// sessionStorage: the emailed link usually opens in a new tab).
@@ -50,15 +50,18 @@ fn form_error(code: &str, retry_after: Option<u64>) -> String {
 /// The sign-in form.
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let query = use_query_map();
+    let location = use_location();
     let reason = move || {
-        query
-            .read()
-            .get("reason")
+        location
+            .param("reason")
             .and_then(|code| EndReason::from_code(&code))
     };
-    let next = move || safe_next(query.read().get("next"));
-    let answered = query.with_untracked(|q| (q.get("sent"), q.get("error"), q.get("retry_after")));
+    let next = move || safe_next(location.param("next"));
+    let answered = (
+        location.param_untracked("sent"),
+        location.param_untracked("error"),
+        location.param_untracked("retry_after"),
+    );
     let (stage, set_stage) = signal(if answered.0.is_some() {
         Stage::Sent(None)
     } else {

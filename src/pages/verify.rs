@@ -1,13 +1,13 @@
 //! `/auth/verify?token=…`: the interstitial. Opening the link only shows a button (mail
 //! scanners prefetch links; a GET must not consume the token); the button signs in.
 
+use crate::nav::{navigate, use_location};
 use crate::{
     auth::{actions, api, AuthError},
     components::guard::safe_next,
     pages::login::NEXT_KEY,
 };
 use leptos::{either::Either, prelude::*, task::spawn_local};
-use leptos_router::{hooks::use_navigate, hooks::use_query_map, NavigateOptions};
 
 fn take_next() -> String {
     #[cfg(feature = "hydrate")]
@@ -30,9 +30,8 @@ fn take_next() -> String {
 /// The "Sign in" button page.
 #[component]
 pub fn VerifyPage() -> impl IntoView {
-    let query = use_query_map();
-    let navigate = use_navigate();
-    let token = move || query.read().get("token").unwrap_or_default();
+    let location = use_location();
+    let token = move || location.param("token").unwrap_or_default();
     let (pending, set_pending) = signal(false);
     let (failed, set_failed) = signal(None::<AuthError>);
     // Effects run only in the browser, after hydration: until then the button is inert
@@ -40,7 +39,6 @@ pub fn VerifyPage() -> impl IntoView {
     let (ready, set_ready) = signal(false);
     Effect::new(move |_| set_ready.set(true));
     let sign_in = move |_| {
-        let navigate = navigate.clone();
         set_pending.set(true);
         spawn_local(async move {
             let result = api::verify(token()).await;
@@ -48,7 +46,7 @@ pub fn VerifyPage() -> impl IntoView {
             match result {
                 Ok(pair) => {
                     actions::signed_in(&pair);
-                    navigate(&take_next(), NavigateOptions::default());
+                    navigate(&take_next());
                 }
                 Err(error) => set_failed.set(Some(error)),
             }
@@ -80,7 +78,7 @@ pub fn VerifyPage() -> impl IntoView {
                         data-testid="confirm-sign-in"
                         disabled=move || pending.get() || !ready.get()
                         aria-busy=move || (!ready.get()).to_string()
-                        on:click=sign_in.clone()
+                        on:click=sign_in
                     >
                         {move || if !ready.get() {
                             "Getting ready…"
