@@ -1,7 +1,7 @@
 //! The notes list with its add form: the protected resource the app works against.
 
 use crate::auth::{actions::authed, api, state::use_auth, AuthError, Note};
-use leptos::{either::Either, html, prelude::*, task::spawn_local};
+use leptos::{either::EitherOf3, html, prelude::*, task::spawn_local};
 
 fn explain(error: &AuthError) -> String {
     match error {
@@ -80,19 +80,18 @@ pub fn Notes() -> impl IntoView {
                 </button>
             </form>
             {move || error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
-            <Suspense fallback=|| view! { <p class="muted">"Loading notes…"</p> }>
-                {move || match notes.get() {
-                    Some(Err(e)) => Either::Left(view! { <p class="error">{explain(&e)}</p> }),
-                    _ => Either::Right(view! {
-                        <ul class="note-list" data-testid="notes">
-                            <For each=all key=|note| note.id.clone() let:note>
-                                <li class="note">{note.text}</li>
-                            </For>
-                        </ul>
-                        {move || all().is_empty().then(|| view! { <p class="muted">"No notes yet."</p> })}
-                    }),
-                }}
-            </Suspense>
+            {move || match notes.get() {
+                None => EitherOf3::A(view! { <p class="muted">"Loading notes…"</p> }),
+                Some(Err(e)) => EitherOf3::B(view! { <p class="error">{explain(&e)}</p> }),
+                Some(Ok(_)) => EitherOf3::C(view! {
+                    <ul class="note-list" data-testid="notes">
+                        <For each=all key=|note| note.id.clone() let:note>
+                            <li class="note">{note.text}</li>
+                        </For>
+                    </ul>
+                    {move || all().is_empty().then(|| view! { <p class="muted">"No notes yet."</p> })}
+                }),
+            }}
         </section>
     }
 }

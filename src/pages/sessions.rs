@@ -4,7 +4,7 @@ use crate::{
     auth::{actions::authed, api, state::use_auth, SessionInfo},
     components::{format::date_time, guard::RequireSignIn},
 };
-use leptos::{either::Either, prelude::*, task::spawn_local};
+use leptos::{either::EitherOf3, prelude::*, task::spawn_local};
 
 /// Devices page (protected).
 #[component]
@@ -35,16 +35,15 @@ fn Devices() -> impl IntoView {
         <section class="card">
             <h1>"Your devices"</h1>
             <p class="muted">"Every place you are signed in. Revoke any you do not recognise."</p>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || sessions.get().map(|result| match result {
-                    Ok(list) => Either::Left(view! {
-                        <ul class="session-list" data-testid="sessions">
-                            {list.into_iter().map(|s| view! { <SessionRow session=s revoke=revoke /> }).collect_view()}
-                        </ul>
-                    }),
-                    Err(_) => Either::Right(view! { <p class="error">"Could not load your devices. Try again shortly."</p> }),
-                })}
-            </Suspense>
+            {move || match sessions.get() {
+                None => EitherOf3::A(view! { <p class="muted">"Loading…"</p> }),
+                Some(Ok(list)) => EitherOf3::B(view! {
+                    <ul class="session-list" data-testid="sessions">
+                        {list.into_iter().map(|s| view! { <SessionRow session=s revoke=revoke /> }).collect_view()}
+                    </ul>
+                }),
+                Some(Err(_)) => EitherOf3::C(view! { <p class="error">"Could not load your devices. Try again shortly."</p> }),
+            }}
         </section>
     }
 }
