@@ -10,7 +10,7 @@
 use leptos::prelude::*;
 
 /// The current address, as signals: on the server from the request, in the browser from
-/// `window.location` (kept current by [`follow_links`] and [`navigate`]).
+/// `window.location` (kept current by [`follow_links`] and [`Location::navigate`]).
 #[derive(Clone, Copy)]
 pub struct Location {
     /// The path, such as `/sessions`.
@@ -39,6 +39,18 @@ impl Location {
         self.query.with_untracked(|query| query_param(query, key))
     }
 
+    /// Goes to a same-site `address` (`/path?query`): a new history entry, the page
+    /// picked anew, scrolled to the top. Where the history API refuses, the browser loads
+    /// the address instead. (A method, not a lookup in the reactive context: it is
+    /// called from tasks that finish after an `await`, where there is no owner.)
+    pub fn navigate(&self, address: &str) {
+        if browser::push_history(address) {
+            let (path, query) = split_address(address);
+            self.set(path, query);
+            browser::scroll_to_top();
+        }
+    }
+
     /// Moves to `path` and `query`, notifying only what changed: a new query keeps the
     /// page, a new path picks the page anew.
     fn set(&self, path: &str, query: &str) {
@@ -54,17 +66,6 @@ impl Location {
 /// The [`Location`] the app provided.
 pub fn use_location() -> Location {
     expect_context()
-}
-
-/// Goes to a same-site `address` (`/path?query`): a new history entry, the page picked
-/// anew, scrolled to the top. Where the history API refuses, the browser loads the
-/// address instead.
-pub fn navigate(address: &str) {
-    if browser::push_history(address) {
-        let (path, query) = split_address(address);
-        use_location().set(path, query);
-        browser::scroll_to_top();
-    }
 }
 
 /// Follows clicks on this app's links and the back and forward buttons without
@@ -116,7 +117,7 @@ fn current_address() -> (String, String) {
 /// The browser's side: history, scrolling, and the listeners.
 #[cfg(feature = "hydrate")]
 mod browser {
-    use super::{current_address, is_app_address, navigate, Location};
+    use super::{current_address, is_app_address, Location};
     use leptos::{ev, prelude::*};
     use wasm_bindgen::{JsCast, JsValue};
 
@@ -166,7 +167,7 @@ mod browser {
             let href = link.get_attribute("href").unwrap_or_default();
             if is_app_address(&href) {
                 event.prevent_default();
-                navigate(&href);
+                location.navigate(&href);
             }
         });
     }

@@ -3,7 +3,7 @@
 //! session ended), the content when signed in.
 
 use crate::auth::state::{use_auth, AuthStatus};
-use crate::nav::{navigate, use_location};
+use crate::nav::use_location;
 use leptos::{either::Either, prelude::*};
 
 /// The `/login` URL for a signed-out visitor of `path`.
@@ -45,10 +45,10 @@ pub fn AuthRedirects() -> impl IntoView {
         match status {
             AuthStatus::SignedOut { reason } if needs_sign_in(&path, reason.is_some()) => {
                 let url = login_url(&path, reason.map(|r| r.code()));
-                navigate(&url);
+                location.navigate(&url);
             }
             AuthStatus::SignedIn if path == "/login" => {
-                navigate(&safe_next(location.param_untracked("next")));
+                location.navigate(&safe_next(location.param_untracked("next")));
             }
             _ => {}
         }

@@ -1,7 +1,7 @@
 //! `/auth/verify?token=…`: the interstitial. Opening the link only shows a button (mail
 //! scanners prefetch links; a GET must not consume the token); the button signs in.
 
-use crate::nav::{navigate, use_location};
+use crate::nav::use_location;
 use crate::{
     auth::{actions, api, AuthError},
     components::guard::safe_next,
@@ -46,7 +46,7 @@ pub fn VerifyPage() -> impl IntoView {
             match result {
                 Ok(pair) => {
                     actions::signed_in(&pair);
-                    navigate(&take_next());
+                    location.navigate(&take_next());
                 }
                 Err(error) => set_failed.set(Some(error)),
             }
