@@ -52,13 +52,14 @@ impl Location {
     }
 
     /// Moves to `path` and `query`, notifying only what changed: a new query keeps the
-    /// page, a new path picks the page anew.
+    /// page, a new path picks the page anew. The query goes first, so a page built for
+    /// the new path reads its own query from the start.
     fn set(&self, path: &str, query: &str) {
-        if self.path.with_untracked(|current| current != path) {
-            self.path.set(path.to_owned());
-        }
         if self.query.with_untracked(|current| current != query) {
             self.query.set(query.to_owned());
+        }
+        if self.path.with_untracked(|current| current != path) {
+            self.path.set(path.to_owned());
         }
     }
 }
