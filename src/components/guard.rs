@@ -2,8 +2,10 @@
 //! redirect to `/login` when signed out (remembering where to come back to, and why the
 //! session ended), the content when signed in.
 
-use crate::auth::state::{use_auth, AuthStatus};
-use crate::nav::use_location;
+use crate::{
+    auth::state::{use_auth, AuthStatus},
+    nav::use_location,
+};
 use leptos::{either::Either, prelude::*};
 
 /// The `/login` URL for a signed-out visitor of `path`.

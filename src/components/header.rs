@@ -1,10 +1,12 @@
 //! The top bar: brand, navigation, the quiet "reconnecting" indicator, sign-out.
 
-use crate::auth::{
-    actions,
-    state::{use_auth, AuthStatus, Connection},
+use crate::{
+    auth::{
+        actions,
+        state::{use_auth, AuthStatus, Connection},
+    },
+    nav::use_location,
 };
-use crate::nav::use_location;
 use leptos::{either::EitherOf3, prelude::*, task::spawn_local};
 
 /// Header shown on every page.

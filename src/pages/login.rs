@@ -5,10 +5,10 @@
 //! before the wasm has loaded; the server's answer comes back as `?sent=1` or
 //! `?error=…`. Once hydrated, the page sends the same request itself.
 
-use crate::nav::use_location;
 use crate::{
     auth::{api, AuthError, EndReason},
     components::guard::safe_next,
+    nav::use_location,
 };
 use leptos::{either::Either, html, prelude::*, task::spawn_local};
 

@@ -1,10 +1,10 @@
 //! `/auth/verify?token=…`: the interstitial. Opening the link only shows a button (mail
 //! scanners prefetch links; a GET must not consume the token); the button signs in.
 
-use crate::nav::use_location;
 use crate::{
     auth::{actions, api, AuthError},
     components::guard::safe_next,
+    nav::use_location,
     pages::login::NEXT_KEY,
 };
 use leptos::{either::Either, prelude::*, task::spawn_local};
