@@ -71,7 +71,7 @@ async fn normalise_body(request: Request) -> Result<Request, AuthError> {
     let bytes = to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| AuthError::bad_request(format!("request body over {MAX_BODY_BYTES} bytes")))?;
-    let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
+    let first = bytes.iter().find(|byte| !is_json_whitespace(**byte));
     if first.is_some_and(|byte| *byte != b'{') {
         // `[]` would otherwise decode as the arguments of a call that takes none.
         return Err(AuthError::bad_request("the body must be a JSON object"));
@@ -87,6 +87,12 @@ async fn normalise_body(request: Request) -> Result<Request, AuthError> {
     };
     parts.headers.remove(header::CONTENT_LENGTH);
     Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// JSON's whitespace (RFC 8259): space, tab, line feed, carriage return. Not the form
+/// feed `u8::is_ascii_whitespace` also takes, which no JSON parser accepts.
+fn is_json_whitespace(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 async fn with_error_status(response: Response) -> Response {

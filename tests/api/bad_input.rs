@@ -26,6 +26,9 @@ async fn malformed_bodies_are_bad_requests() {
         ("status", "[]"),
         ("status", "null"),
         ("status", "42"),
+        // Only JSON's own whitespace counts as an empty body; a form feed is not JSON.
+        ("status", "\u{c}"),
+        ("status", " \u{c}{}"),
     ] {
         let response = raw_post(&app, endpoint, body).await;
         assert_eq!(response.status(), 400, "{endpoint} {body}");
@@ -33,6 +36,13 @@ async fn malformed_bodies_are_bad_requests() {
         assert_eq!(error["error"], "bad_request", "{endpoint} {body}");
         assert!(error["message"].as_str().unwrap().len() > 5);
     }
+}
+
+#[tokio::test]
+async fn a_body_of_json_whitespace_is_an_empty_object() {
+    let app = spawn_app().await;
+    let response = raw_post(&app, "status", " \r\n\t").await;
+    assert_eq!(response.status(), 200);
 }
 
 #[tokio::test]
