@@ -1,7 +1,7 @@
 //! Typed configuration read from the environment once at start and validated, so a bad
 //! value stops the server with a message naming the variable instead of failing later.
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, num::NonZeroUsize, time::Duration};
 
 /// Where the server runs; production turns off the development outbox and requires
 /// real secrets.
@@ -82,6 +82,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `METRICS_ADDR`: where `GET /metrics` listens; `None` (default) turns metrics off.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `SERVER_THREADS`: how many threads serve HTTP, each with a runtime and Redis
+    /// connection of its own (default: one per CPU the process may use).
+    pub server_threads: NonZeroUsize,
 }
 
 impl std::fmt::Debug for Config {
@@ -106,6 +109,7 @@ impl std::fmt::Debug for Config {
             .field("smtp", &self.smtp_url.as_ref().map(|_| "[set]"))
             .field("log_format", &self.log_format)
             .field("metrics_addr", &self.metrics_addr)
+            .field("server_threads", &self.server_threads)
             .finish()
     }
 }
@@ -281,6 +285,15 @@ impl Config {
                 )
             })?),
         };
+        let server_threads = match get("SERVER_THREADS") {
+            None => std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
+            Some(raw) => raw.parse().map_err(|_| {
+                invalid(
+                    "SERVER_THREADS",
+                    format!("`{raw}` is not a whole number of threads, 1 or more"),
+                )
+            })?,
+        };
         let trusted_proxies = match get("TRUSTED_PROXIES") {
             None => Vec::new(),
             Some(raw) => {
@@ -290,6 +303,7 @@ impl Config {
         let config = Config {
             trusted_proxies,
             metrics_addr,
+            server_threads,
             log_format,
             app_env,
             public_url,
@@ -475,6 +489,12 @@ mod tests {
         assert!(config.jwt_secret_generated);
         assert!(config.redis_url.is_none());
         assert_eq!(config.public_url, "http://127.0.0.1:3000");
+        assert_eq!(
+            Some(config.server_threads),
+            std::thread::available_parallelism().ok()
+        );
+        let two = Config::from_vars(&vars(&[("SERVER_THREADS", "2")])).unwrap();
+        assert_eq!(two.server_threads.get(), 2);
     }
 
     #[test]
@@ -497,6 +517,8 @@ mod tests {
             ("MAGIC_LINK_TTL", "0s"),
             ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.example.com"),
             ("RATE_LIMIT_REFRESH_IP", "lots"),
+            ("SERVER_THREADS", "0"),
+            ("SERVER_THREADS", "many"),
         ] {
             let err = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
             assert_eq!(err.variable, name, "{value}");

@@ -1,13 +1,15 @@
 //! Server entry (ssr): configuration -> state -> router -> serve.
 
 /// mimalloc instead of the system allocator: a request allocates and frees many small
-/// objects across worker threads, where glibc's arenas contend on their locks.
+/// objects on several server threads, where glibc's arenas contend on their locks.
 #[cfg(feature = "ssr")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// A single-threaded runtime: this thread serves alongside the ones
+/// `Application::run_until` starts, each with a runtime of its own (`http/threads.rs`).
 #[cfg(feature = "ssr")]
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
     use leptos::prelude::get_configuration;
     use stay_signed_in::{config::Config, http::Application};

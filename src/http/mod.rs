@@ -16,6 +16,7 @@ mod outbox;
 mod request_id;
 mod security_headers;
 mod state;
+mod threads;
 
 pub use state::AppState;
 
@@ -66,6 +67,8 @@ pub struct Application {
     service: Arc<AuthService>,
     /// The metrics listener and its router, when `METRICS_ADDR` is set.
     metrics: Option<(tokio::net::TcpListener, Router)>,
+    /// How many threads serve (`SERVER_THREADS`).
+    threads: std::num::NonZeroUsize,
 }
 
 impl Application {
@@ -97,8 +100,10 @@ impl Application {
             }
             None => None,
         };
+        let threads = config.server_threads;
         let state = build_state(config, leptos_options)?;
         Ok(Self {
+            threads,
             listener,
             service: state.auth.service.clone(),
             router: router(state),
@@ -125,9 +130,10 @@ impl Application {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `shutdown` completes: stops accepting, finishes the requests in
-    /// flight, then waits (at most [`MAIL_DRAIN_TIMEOUT`]) for sign-in mails already
-    /// accepted. Tests pass a future of their own instead of the process's signals.
+    /// Serves on `SERVER_THREADS` threads (see `threads.rs`) until `shutdown` completes:
+    /// stops accepting, finishes the requests in flight, then waits (at most
+    /// [`MAIL_DRAIN_TIMEOUT`]) for sign-in mails already accepted. Tests pass a future of
+    /// their own instead of the process's signals.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -135,13 +141,15 @@ impl Application {
         let metrics = self.metrics.map(|(listener, router)| {
             tokio::spawn(async move { axum::serve(listener, router).await })
         });
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let service = self.service.clone();
+        let drain = move || {
+            let service = service.clone();
+            async move {
+                service.finish_deliveries(MAIL_DRAIN_TIMEOUT).await;
+            }
+        };
+        let served =
+            threads::serve(self.listener, self.router, self.threads, shutdown, drain).await;
         if let Some(metrics) = metrics {
             metrics.abort();
         }

@@ -16,15 +16,16 @@ const FROM: &str = "signin@example.com";
 
 /// A production server sending through `smtp_url`, trusting the test CA, with metrics.
 async fn spawn_mailing_app(smtp_url: &str, metrics_port: u16) -> TestApp {
-    spawn_process_with(
-        AppOptions::default()
-            .production()
-            .with("SMTP_URL", smtp_url)
-            .with("SSL_CERT_FILE", MailServer::ca_file().to_str().unwrap())
-            .with("MAIL_FROM", &format!("Sign in <{FROM}>"))
-            .with("METRICS_ADDR", &format!("127.0.0.1:{metrics_port}")),
-    )
-    .await
+    spawn_process_with(mailing_options(smtp_url, metrics_port)).await
+}
+
+fn mailing_options(smtp_url: &str, metrics_port: u16) -> AppOptions {
+    AppOptions::default()
+        .production()
+        .with("SMTP_URL", smtp_url)
+        .with("SSL_CERT_FILE", MailServer::ca_file().to_str().unwrap())
+        .with("MAIL_FROM", &format!("Sign in <{FROM}>"))
+        .with("METRICS_ADDR", &format!("127.0.0.1:{metrics_port}"))
 }
 
 /// Requests a link for a mixed-case address and checks the message the mail server
@@ -143,6 +144,40 @@ async fn an_unreachable_mail_server_is_logged_and_counted_and_the_person_sees_ok
     let nobody = crate::free_port::free_port();
     let url = format!("smtps://{USER}:{PASSWORD}@127.0.0.1:{nobody}");
     an_undeliverable_link_is_logged_and_counted(&url, "Connection refused").await;
+}
+
+/// Every server thread runs the mails its requests started on a runtime of its own, so
+/// each must wait for them before it ends, not only the main one.
+#[tokio::test]
+async fn links_requested_on_every_server_thread_just_before_shutdown_are_delivered() {
+    let server = MailServer::start(Tls::StartTls, Duration::from_secs(2));
+    let options = mailing_options(&server.url(PASSWORD), crate::free_port::free_port());
+    let mut app = spawn_process_with(options.with("SERVER_THREADS", "4")).await;
+    let mut emails: Vec<String> = (0..8).map(|_| email()).collect();
+    for email in &emails {
+        // A connection for each request: the kernel hands each to one of the threads.
+        let response = reqwest::Client::new()
+            .post(app.url("/api/v1/auth/magic-link"))
+            .json(&serde_json::json!({ "email": email }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let status = app.terminate().await;
+    assert!(status.success(), "{status:?}\n{}", app.log());
+    let mut delivered: Vec<String> = emails
+        .iter()
+        .map(|_| {
+            let message = server
+                .next_message(Duration::ZERO)
+                .expect("every link was delivered before the exit");
+            message["rcpt_tos"][0].as_str().unwrap().to_string()
+        })
+        .collect();
+    delivered.sort();
+    emails.sort();
+    assert_eq!(delivered, emails);
 }
 
 #[tokio::test]

@@ -209,6 +209,10 @@ impl RedisStore {
 
     /// The shared connection, opened on first use.
     async fn connection(&self) -> Result<Connection, StoreError> {
+        // The usual case first, without building the (large) future that would connect.
+        if let Some(connection) = self.connection.get() {
+            return Ok(connection.clone());
+        }
         let connect = || async {
             match &self.target {
                 Target::Single(client) => {
