@@ -12,11 +12,18 @@ use axum::{
     body::{to_bytes, Body},
     extract::Request,
     http::{header, HeaderValue, StatusCode},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
+use futures::future::{BoxFuture, Either};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
-use std::{collections::HashSet, sync::LazyLock, time::Instant};
+use std::{
+    collections::HashSet,
+    convert::Infallible,
+    sync::LazyLock,
+    task::{Context, Poll},
+    time::Instant,
+};
+use tower::{Layer, Service, ServiceExt};
 
 /// The server functions' paths: the only `endpoint` label values (anything else counts
 /// as `other`, so scanners cannot grow the metrics without bound).
@@ -35,28 +42,68 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Largest error body read back for status mapping.
 const MAX_ERROR_BYTES: usize = 64 * 1024;
 
-/// The middleware (a no-op outside `/api/`): the contract, then the request counted.
-pub async fn api_contract(request: Request, next: Next) -> Response {
-    if !request.uri().path().starts_with("/api/") {
-        return next.run(request).await;
+/// The layer that enforces the contract on `/api/` and counts those requests; other
+/// paths pass straight through. A typed tower layer rather than
+/// `axum::middleware::from_fn`, which boxes the service below it on every request.
+#[derive(Clone, Copy)]
+pub struct ApiContractLayer;
+
+impl<S> Layer<S> for ApiContractLayer {
+    type Service = ApiContract<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ApiContract { inner }
     }
-    let started = Instant::now();
-    let endpoint = endpoint_label(request.uri().path());
-    let response = answer(request, next).await;
-    counters::api_request(
-        endpoint,
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
-    response
 }
 
-async fn answer(request: Request, next: Next) -> Response {
+/// The service [`ApiContractLayer`] wraps around the router.
+#[derive(Clone)]
+pub struct ApiContract<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for ApiContract<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<S::Future, BoxFuture<'static, Result<Response, Infallible>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if !request.uri().path().starts_with("/api/") {
+            return Either::Left(self.inner.call(request));
+        }
+        // The clone answers later: the request's body is read before it is called.
+        let inner = self.inner.clone();
+        Either::Right(Box::pin(async move {
+            let started = Instant::now();
+            let endpoint = endpoint_label(request.uri().path());
+            let response = answer(request, inner).await;
+            counters::api_request(
+                endpoint,
+                response.status().as_u16(),
+                started.elapsed().as_secs_f64(),
+            );
+            Ok(response)
+        }))
+    }
+}
+
+async fn answer<S>(request: Request, inner: S) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
     let request = match normalise_body(request).await {
         Ok(request) => request,
         Err(error) => return error_response(&error),
     };
-    let mut response = next.run(request).await;
+    let Ok(mut response) = inner.oneshot(request).await;
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -284,7 +284,7 @@ pub fn router(state: AppState) -> Router {
         // Layers wrap what is above them: a request passes the request id, the access
         // log (when on), the client address, the security headers, then the API
         // contract; the answer goes back the same way.
-        .layer(axum::middleware::from_fn(api_layer::api_contract))
+        .layer(api_layer::ApiContractLayer)
         .layer(security_headers::layer(
             &state.auth.service.config().public_url,
         ))

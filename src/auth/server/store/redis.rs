@@ -216,9 +216,11 @@ impl RedisStore {
         let connect = || async {
             match &self.target {
                 Target::Single(client) => {
+                    // No response timeout here: `run` bounds every call already, and a
+                    // second timer a call made the runtime wake itself about once more a
+                    // request (the connection timeout covers the handshake too).
                     let config = redis::aio::ConnectionManagerConfig::new()
                         .set_connection_timeout(COMMAND_TIMEOUT)
-                        .set_response_timeout(COMMAND_TIMEOUT)
                         .set_number_of_retries(1)
                         .set_max_delay(500);
                     ConnectionManager::new_with_config(client.clone(), config)
