@@ -1,9 +1,12 @@
 //! The production store on Redis.
 //!
-//! - One multiplexed connection, created lazily and shared: a [`ConnectionManager`] for a
-//!   single Redis (`REDIS_URL`) or a Cluster connection (`REDIS_CLUSTER_NODES`). Both
-//!   reconnect by themselves after Redis restarts (the Cluster one also follows moved
-//!   slots), and the app can start while Redis is still down.
+//! - One multiplexed connection per thread, opened on the thread's first call: a
+//!   [`ConnectionManager`] for a single Redis (`REDIS_URL`) or a Cluster connection
+//!   (`REDIS_CLUSTER_NODES`). Each server thread runs a runtime of its own
+//!   (`http/threads.rs`) and a connection's tasks run on the runtime that opened it, so
+//!   each thread does its own Redis work and no request waits on another thread. Both
+//!   kinds reconnect by themselves after Redis restarts (the Cluster one also follows
+//!   moved slots), and the app can start while Redis is still down.
 //! - Every command runs under [`COMMAND_TIMEOUT`], so a hung or stopped Redis becomes
 //!   [`StoreError::Unavailable`] (HTTP 503) within about a second, never a hang.
 //! - Every decision is one Lua script (atomic, one round trip). Keys of one user share the
@@ -32,6 +35,7 @@ use redis::{
     AsyncCommands, Script,
 };
 use std::{future::Future, sync::LazyLock, time::Duration};
+use thread_local::ThreadLocal;
 use tokio::sync::OnceCell;
 
 /// Sessions one script call lists or ends: a person with many sessions is served in
@@ -66,7 +70,8 @@ const _: () = assert!(
 /// Session store on Redis (see the module docs for the guarantees).
 pub struct RedisStore {
     target: Target,
-    connection: OnceCell<Connection>,
+    /// Each thread's connection (see the module docs).
+    connections: ThreadLocal<OnceCell<Connection>>,
     keys: Keys,
 }
 
@@ -83,13 +88,25 @@ enum Connection {
     Cluster(ClusterConnection),
 }
 
+/// A single Redis' commands are tried a second time when the first was refused before
+/// it was sent: after an outage, a `ConnectionManager` answers its first call with the
+/// failure of its last attempt to reconnect (made while Redis was down), and only then
+/// reconnects. Every thread has a connection of its own, so without this each would
+/// fail one request after Redis is back, while `/healthz` already says it is. A refused
+/// connection sent nothing, so the second try cannot run anything twice. (The Cluster
+/// connection retries by itself.)
 impl ConnectionLike for Connection {
     fn req_packed_command<'a>(
         &'a mut self,
         cmd: &'a redis::Cmd,
     ) -> redis::RedisFuture<'a, redis::Value> {
         match self {
-            Connection::Single(c) => c.req_packed_command(cmd),
+            Connection::Single(c) => Box::pin(async move {
+                match c.req_packed_command(cmd).await {
+                    Err(error) if error.is_connection_refusal() => c.req_packed_command(cmd).await,
+                    answer => answer,
+                }
+            }),
             Connection::Cluster(c) => c.req_packed_command(cmd),
         }
     }
@@ -101,7 +118,14 @@ impl ConnectionLike for Connection {
         count: usize,
     ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
         match self {
-            Connection::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Connection::Single(c) => Box::pin(async move {
+                match c.req_packed_commands(cmd, offset, count).await {
+                    Err(error) if error.is_connection_refusal() => {
+                        c.req_packed_commands(cmd, offset, count).await
+                    }
+                    answer => answer,
+                }
+            }),
             Connection::Cluster(c) => c.req_packed_commands(cmd, offset, count),
         }
     }
@@ -200,17 +224,18 @@ impl RedisStore {
     fn with_target(target: Target, prefix: &str) -> Self {
         Self {
             target,
-            connection: OnceCell::new(),
+            connections: ThreadLocal::new(),
             keys: Keys {
                 prefix: prefix.to_string(),
             },
         }
     }
 
-    /// The shared connection, opened on first use.
+    /// This thread's connection, opened on its first use.
     async fn connection(&self) -> Result<Connection, StoreError> {
+        let cell = self.connections.get_or_default();
         // The usual case first, without building the (large) future that would connect.
-        if let Some(connection) = self.connection.get() {
+        if let Some(connection) = cell.get() {
             return Ok(connection.clone());
         }
         let connect = || async {
@@ -218,11 +243,12 @@ impl RedisStore {
                 Target::Single(client) => {
                     // No response timeout here: `run` bounds every call already, and a
                     // second timer a call made the runtime wake itself about once more a
-                    // request (the connection timeout covers the handshake too).
+                    // request (the connection timeout covers the handshake too). One
+                    // attempt a reconnect, no back-off: the next call starts another,
+                    // and a call retried after a refusal (`Connection`) waits for it.
                     let config = redis::aio::ConnectionManagerConfig::new()
                         .set_connection_timeout(COMMAND_TIMEOUT)
-                        .set_number_of_retries(1)
-                        .set_max_delay(500);
+                        .set_number_of_retries(0);
                     ConnectionManager::new_with_config(client.clone(), config)
                         .await
                         .map(Connection::Single)
@@ -235,7 +261,7 @@ impl RedisStore {
                     .map_err(unavailable),
             }
         };
-        let manager = with_timeout(self.connection.get_or_try_init(connect)).await?;
+        let manager = with_timeout(cell.get_or_try_init(connect)).await?;
         Ok(manager.clone())
     }
 
