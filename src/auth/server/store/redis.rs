@@ -81,7 +81,7 @@ enum Target {
     Cluster(ClusterClient),
 }
 
-/// The shared connection: every call goes through it the same way, whichever it is.
+/// A thread's connection: every call goes through it the same way, whichever it is.
 #[derive(Clone)]
 enum Connection {
     Single(ConnectionManager),
