@@ -21,8 +21,7 @@ use tokio_util::sync::CancellationToken;
 /// own, until `shutdown` completes. Then every thread stops accepting and finishes its
 /// requests in flight, and `drain` runs on each extra thread (work its requests spawned,
 /// such as sign-in mails, lives on its runtime). No thread's runtime ends before all
-/// threads are done: tasks of one runtime (the Redis connection's, say) may serve
-/// requests of the others.
+/// threads are done, so no request loses a task that another runtime runs.
 pub(super) async fn serve<D, DF>(
     listener: tokio::net::TcpListener,
     router: Router,
