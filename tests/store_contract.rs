@@ -681,6 +681,28 @@ mod redis_outage {
         assert_eq!(back.map(|s| s.sid), Some(session.sid));
     }
 
+    /// One thread, so every call uses the same connection, as on a server thread that
+    /// served nobody while Redis restarted. Its first call afterwards must work: failing
+    /// it would answer a person 503 although Redis is back.
+    #[tokio::test]
+    async fn a_connection_idle_through_a_restart_serves_the_first_call_after_it() {
+        let redis = RedisServer::start();
+        let store: Store = Arc::new(RedisStore::new(&redis.url(), "idle", None).unwrap());
+        let session = stored_session(&store).await;
+
+        // Restarted off this thread, so its runtime stays free to notice, as a server's does.
+        let redis = tokio::task::spawn_blocking(move || {
+            redis.stop();
+            redis.launch();
+            redis
+        })
+        .await
+        .unwrap();
+        let back = store.get_session(&session.sid, T0 + 1).await.unwrap();
+        assert_eq!(back.map(|s| s.sid), Some(session.sid));
+        drop(redis);
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn hung_redis_times_out_instead_of_hanging() {
         let redis = RedisServer::start();

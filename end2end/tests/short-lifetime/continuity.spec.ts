@@ -41,15 +41,18 @@ test("a refresh whose reply is lost, then 35 s offline: still signed in when the
   await signIn(page);
   const api = watchApi(page);
   let lostPair: { refresh_token: string } | undefined;
+  let lostStatus = 0;
   await page.route(REFRESH, async (route) => {
     if (lostPair) return route.continue();
     // The server answers (and rotates); the answer never reaches the page.
     const response = await route.fetch();
+    lostStatus = response.status();
     lostPair = await response.json();
     await context.setOffline(true);
     await route.abort("internetdisconnected");
   });
   await expect.poll(() => lostPair, { timeout: LIFETIME_MS + 5_000 }).toBeTruthy();
+  expect(lostStatus, "the refresh whose reply is lost worked on the server").toBe(200);
   await live(page, 35_000);
 
   const recovered = page.waitForResponse((r) => r.url().endsWith("/api/v1/auth/refresh") && r.ok());

@@ -32,7 +32,7 @@ use redis::{
     aio::{ConnectionLike, ConnectionManager},
     cluster::ClusterClient,
     cluster_async::ClusterConnection,
-    AsyncCommands, Script,
+    AsyncCommands, IntoConnectionInfo, ProtocolVersion, Script,
 };
 use std::{future::Future, sync::LazyLock, time::Duration};
 use thread_local::ThreadLocal;
@@ -198,9 +198,15 @@ impl RedisStore {
     /// against the system's CAs. Does not connect yet: the first call does, and later
     /// calls reconnect as needed.
     pub fn new(url: &str, prefix: &str, ca: Option<&[u8]>) -> Result<Self, StoreError> {
+        let mut info = url.into_connection_info().map_err(unavailable)?;
+        // RESP3 (Redis 6 and newer): a connection that breaks while idle then tells its
+        // `ConnectionManager`, which reconnects at once instead of failing the next call
+        // with a broken pipe. The store's replies look the same in both protocols: its
+        // scripts answer in RESP2 types, and HMGET, ZRANGE and PING are arrays or strings.
+        info.redis.protocol = ProtocolVersion::RESP3;
         let client = match ca {
-            Some(ca) => redis::Client::build_with_tls(url, tls_roots(ca)),
-            None => redis::Client::open(url),
+            Some(ca) => redis::Client::build_with_tls(info, tls_roots(ca)),
+            None => redis::Client::open(info),
         }
         .map_err(unavailable)?;
         Ok(Self::with_target(Target::Single(client), prefix))
