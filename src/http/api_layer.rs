@@ -119,11 +119,12 @@ async fn normalise_body(request: Request) -> Result<Request, AuthError> {
         .await
         .map_err(|_| AuthError::bad_request(format!("request body over {MAX_BODY_BYTES} bytes")))?;
     let first = bytes.iter().find(|byte| !is_json_whitespace(**byte));
-    if first.is_some_and(|byte| *byte != b'{') {
-        // `[]` would otherwise decode as the arguments of a call that takes none.
+    // `[]` would otherwise decode as the arguments of a call that takes none; whitespace
+    // alone is no JSON text at all (RFC 8259), unlike a body that is not there.
+    if !bytes.is_empty() && first != Some(&b'{') {
         return Err(AuthError::bad_request("the body must be a JSON object"));
     }
-    let bytes = if first.is_none() {
+    let bytes = if bytes.is_empty() {
         parts.headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
