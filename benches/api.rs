@@ -19,8 +19,9 @@
 //! machine's cores with the server, so the numbers are a floor.
 //!
 //! Run: `REDIS_URL=redis://127.0.0.1:6379/ cargo bench --features ssr` (or with
-//! `REDIS_CLUSTER_NODES`). The sweep writes up to a million filler sessions (about 1 GB)
-//! into that Redis: `./scripts/bench` starts a Redis and a Cluster of its own.
+//! `REDIS_CLUSTER_NODES`); `./scripts/bench` starts a Redis and a Cluster of its own. The
+//! sweep starts three more Redis servers (`redis-server` from the PATH) and a server on
+//! each, and writes up to a million filler sessions (about 1 GB) into one of them.
 
 use serde_json::{json, Value};
 #[path = "support/cpu.rs"]
@@ -231,6 +232,62 @@ async fn serve_ceiling(port: u16) {
     axum::serve(listener, app).await.unwrap();
 }
 
+/// The app's release server on `store` (the variable that names it, and its value),
+/// with its keys under `prefix`, once it answers; and a client for it.
+async fn start_app(store: (&str, &str), prefix: &str) -> (Server, Api) {
+    let port = free_port();
+    let server = Server(
+        Command::new(env!("CARGO_BIN_EXE_stay-signed-in"))
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_OUTPUT_NAME", "stay-signed-in")
+            .env(store.0, store.1)
+            .env("REDIS_KEY_PREFIX", prefix)
+            .env("RATE_LIMIT_IP", "100000000/1m")
+            .env("RATE_LIMIT_EMAIL", "100000000/1m")
+            .env("RATE_LIMIT_REFRESH_IP", "100000000/1m")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("server binary"),
+    );
+    let api = Api {
+        client: reqwest::Client::builder()
+            .pool_max_idle_per_host(CONNECTIONS)
+            .build()
+            .unwrap(),
+        base: Arc::new(format!("http://127.0.0.1:{port}")),
+    };
+    wait_for(&api.client, &format!("{}/livez", api.base)).await;
+    (server, api)
+}
+
+/// A Redis of the bench's own on `port`, without persistence, once it answers.
+fn start_redis(port: u16) -> Server {
+    let redis = Server(
+        Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .current_dir(std::env::temp_dir())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server"),
+    );
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client
+        .get_connection()
+        .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "redis-server on {port} did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    redis
+}
+
 /// Waits until `GET <base><path>` answers at all.
 async fn wait_for(client: &reqwest::Client, url: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -321,48 +378,95 @@ fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
-/// Throughput of `me` and refresh with 1k, 100k and 1M sessions stored. This machine's
-/// speed wanders by tens of percent from one few-second run to the next, so each size
-/// gets two short runs of each, alternated, and keeps the better.
-async fn session_sweep(api: &Api, facts: &mut RedisFacts) -> Vec<(u64, f64, f64)> {
-    let me_url = format!("{}/api/v1/me", api.base);
-    let refresh_url = format!("{}/api/v1/auth/refresh", api.base);
-    let mut rows = Vec::new();
-    for (step, total) in [1_000u64, 100_000, 1_000_000].into_iter().enumerate() {
+/// Rounds of the session-count sweep.
+const SWEEP_ROUNDS: usize = 3;
+
+/// One size of the sweep: a Redis holding `total` sessions, the app on it, and the
+/// best rates it reached.
+struct SweepSize {
+    total: u64,
+    _redis: Server,
+    _server: Server,
+    api: Api,
+    facts: RedisFacts,
+    accesses: Vec<String>,
+    me: f64,
+    refresh: f64,
+    failed: u64,
+}
+
+/// Throughput of `me` and refresh with 1k, 100k and 1M sessions stored. Each size gets a
+/// Redis and a server of its own, filled once; then the sizes take turns, one short run
+/// each, for [`SWEEP_ROUNDS`] rounds, and each keeps its best. Taking turns is the point:
+/// this machine's speed wanders by tens of percent over minutes, and measured one size
+/// after the other (as this bench did before) that drift read as a difference between
+/// the sizes.
+async fn session_sweep() -> Vec<(u64, f64, f64)> {
+    let mut sizes = Vec::new();
+    for total in [1_000u64, 100_000, 1_000_000] {
+        let redis_port = free_port();
+        let redis = start_redis(redis_port);
+        let url = format!("redis://127.0.0.1:{redis_port}/");
+        let prefix = format!("sweep-{redis_port}");
+        let (server, api) = start_app(("REDIS_URL", &url), &prefix).await;
+        let mut facts = RedisFacts::new(&url, &prefix);
         facts.fill_to(total, now_ms());
-        let (accesses, _) = api.sign_in_many(&format!("sweep{step}-"), SESSIONS).await;
+        let (accesses, _) = api.sign_in_many("sweep-", SESSIONS).await;
         // Unmeasured: lets Redis finish growing its key table after the fill.
         wrk::run(
-            &me_url,
+            &format!("{}/api/v1/me", api.base),
             wrk::POST_WITH_BEARERS,
             &accesses,
             Duration::from_secs(3),
         );
-        let (mut me, mut refresh, mut failed) = (0.0f64, 0.0f64, 0);
         facts.reset_stats();
-        for round in 0..2 {
-            let run = wrk::run(&me_url, wrk::POST_WITH_BEARERS, &accesses, SWEEP_PHASE);
-            me = me.max(run.rate);
-            failed += run.failed;
-            // Each refresh run spends its tokens: fresh sessions for every run.
-            let label = format!("sweep{step}-{round}-");
-            let (_, refreshes) = api.sign_in_many(&label, SESSIONS).await;
-            let run = wrk::run(&refresh_url, wrk::REFRESH_ROTATING, &refreshes, SWEEP_PHASE);
-            refresh = refresh.max(run.rate);
-            failed += run.failed;
+        sizes.push(SweepSize {
+            total,
+            _redis: redis,
+            _server: server,
+            api,
+            facts,
+            accesses,
+            me: 0.0,
+            refresh: 0.0,
+            failed: 0,
+        });
+    }
+    for round in 0..SWEEP_ROUNDS {
+        for size in &mut sizes {
+            let url = format!("{}/api/v1/me", size.api.base);
+            let run = wrk::run(&url, wrk::POST_WITH_BEARERS, &size.accesses, SWEEP_PHASE);
+            size.me = size.me.max(run.rate);
+            size.failed += run.failed;
         }
-        // Time inside Redis per call, over both rounds: what the session count could
+        for size in &mut sizes {
+            // Each refresh run spends its tokens: fresh sessions for every run.
+            let label = format!("sweep-{round}-");
+            let (_, refreshes) = size.api.sign_in_many(&label, SESSIONS).await;
+            let url = format!("{}/api/v1/auth/refresh", size.api.base);
+            let run = wrk::run(&url, wrk::REFRESH_ROTATING, &refreshes, SWEEP_PHASE);
+            size.refresh = size.refresh.max(run.rate);
+            size.failed += run.failed;
+        }
+    }
+    let mut rows = Vec::new();
+    for size in &mut sizes {
+        // Time inside Redis per call over all rounds: what the session count could
         // change, without the HTTP side's noise (commandstats also counts the sign-ins'
-        // scripts, a few dozen among tens of thousands of rotations).
+        // scripts, a few hundred among tens of thousands of rotations).
         let per_call = |(calls, usec): (f64, f64)| usec / calls.max(1.0);
-        let hmget = per_call(facts.command_totals(&["hmget"]));
-        let scripts = per_call(facts.script_totals());
+        let hmget = per_call(size.facts.command_totals(&["hmget"]));
+        let scripts = per_call(size.facts.script_totals());
         println!(
-            "{total:>9} sessions stored ({} keys)   me {me:>7.0} req/s   refresh {refresh:>7.0} req/s   \
-             in Redis: HMGET {hmget:.1} us, scripts {scripts:.1} us   failed {failed}",
-            facts.keys(),
+            "{:>9} sessions stored ({} keys)   me {:>7.0} req/s   refresh {:>7.0} req/s   \
+             in Redis: HMGET {hmget:.1} us, scripts {scripts:.1} us   failed {}",
+            size.total,
+            size.facts.keys(),
+            size.me,
+            size.refresh,
+            size.failed,
         );
-        rows.push((total, me, refresh));
+        rows.push((size.total, size.me, size.refresh));
     }
     rows
 }
@@ -419,30 +523,8 @@ async fn main() {
         .into_iter()
         .find_map(|name| Some((name, std::env::var(name).ok()?)))
         .expect("REDIS_URL or REDIS_CLUSTER_NODES must name a Redis (./scripts/bench starts both)");
-    let port = free_port();
-    let prefix = format!("bench-{port}");
-    let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_stay-signed-in"))
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("LEPTOS_OUTPUT_NAME", "stay-signed-in")
-            .env(store.0, store.1)
-            .env("REDIS_KEY_PREFIX", &prefix)
-            .env("RATE_LIMIT_IP", "100000000/1m")
-            .env("RATE_LIMIT_EMAIL", "100000000/1m")
-            .env("RATE_LIMIT_REFRESH_IP", "100000000/1m")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("server binary"),
-    );
-    let api = Api {
-        client: reqwest::Client::builder()
-            .pool_max_idle_per_host(CONNECTIONS)
-            .build()
-            .unwrap(),
-        base: Arc::new(format!("http://127.0.0.1:{port}")),
-    };
-    wait_for(&api.client, &format!("{}/livez", api.base)).await;
+    let prefix = format!("bench-{}", std::process::id());
+    let (server, api) = start_app((store.0, &store.1), &prefix).await;
     let ceiling_port = free_port();
     let ceiling_server = Server(
         Command::new(std::env::current_exe().unwrap())
@@ -527,10 +609,7 @@ async fn main() {
         .map(|facts| facts.rotate_script_alone(&std::env::var("REDIS_URL").unwrap(), now_ms()));
 
     let extras = match facts.as_mut() {
-        Some(facts) => Some((
-            session_sweep(&api, facts).await,
-            thousand_sessions(&api, facts).await,
-        )),
+        Some(facts) => Some((session_sweep().await, thousand_sessions(&api, facts).await)),
         None => None,
     };
 
