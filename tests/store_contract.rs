@@ -246,12 +246,14 @@ async fn older_tokens_just_after_a_rotation_are_a_race_not_theft(store: Store) {
 }
 
 /// Theft is recognised for the last `HISTORY_LEN` replaced tokens; an older one is only
-/// unknown (refused, the session kept).
+/// unknown (refused, the session kept). Rotating more than twice the history length
+/// goes round a ring of remembered hashes twice.
 async fn earlier_tokens_are_remembered_up_to_the_history_length(store: Store) {
     let session = stored_session(&store).await;
     let mut hashes = vec![session.refresh_hash.clone()];
     let mut now = T0;
-    for _ in 0..=HISTORY_LEN {
+    let rotations = 2 * HISTORY_LEN + 3;
+    for _ in 0..rotations {
         now += 60_000;
         let step = rotation(hashes.last().unwrap(), now);
         let outcome = store.rotate(&session.sid, &step).await.unwrap();
@@ -261,14 +263,20 @@ async fn earlier_tokens_are_remembered_up_to_the_history_length(store: Store) {
         );
         hashes.push(step.new_hash);
     }
+    // hashes[rotations] is current; the HISTORY_LEN replaced before it are remembered,
+    // the previous one (hashes[rotations - 1]) among them.
+    let oldest_remembered = rotations - HISTORY_LEN;
     let late = now + HOUR;
-    assert_eq!(
-        store
-            .rotate(&session.sid, &rotation(&hashes[0], late))
-            .await
-            .unwrap(),
-        RotateOutcome::Unrecognised
-    );
+    for forgotten in [0, HISTORY_LEN, oldest_remembered - 1] {
+        assert_eq!(
+            store
+                .rotate(&session.sid, &rotation(&hashes[forgotten], late))
+                .await
+                .unwrap(),
+            RotateOutcome::Unrecognised,
+            "hashes[{forgotten}]"
+        );
+    }
     assert!(store
         .get_session(&session.sid, late)
         .await
@@ -276,11 +284,41 @@ async fn earlier_tokens_are_remembered_up_to_the_history_length(store: Store) {
         .is_some());
     assert_eq!(
         store
-            .rotate(&session.sid, &rotation(&hashes[1], late))
+            .rotate(&session.sid, &rotation(&hashes[oldest_remembered], late))
             .await
             .unwrap(),
         RotateOutcome::Ended(EndReason::Reused)
     );
+}
+
+/// Every one of the remembered earlier tokens is recognised, the newest and the oldest
+/// alike, wherever the ring has got to.
+async fn each_remembered_earlier_token_is_recognised(store: Store) {
+    let session = stored_session(&store).await;
+    let mut hashes = vec![session.refresh_hash.clone()];
+    let mut now = T0;
+    for _ in 0..HISTORY_LEN + 5 {
+        now += 60_000;
+        let step = rotation(hashes.last().unwrap(), now);
+        store.rotate(&session.sid, &step).await.unwrap();
+        hashes.push(step.new_hash);
+    }
+    // Inside the grace window an earlier token is refused as a late sibling, which
+    // shows it was recognised without ending the session. The remembered ones are the
+    // HISTORY_LEN replaced last, the previous one among them (that one replays).
+    let previous = hashes.len() - 2;
+    let remembered = &hashes[previous + 1 - HISTORY_LEN..previous];
+    for (age, earlier) in remembered.iter().rev().enumerate() {
+        assert_eq!(
+            store
+                .rotate(&session.sid, &rotation(earlier, now + 1))
+                .await
+                .unwrap(),
+            RotateOutcome::Superseded,
+            "the token replaced {} rotations before the previous one",
+            age + 1
+        );
+    }
 }
 
 async fn unknown_tokens_are_rejected_without_harm(store: Store) {
@@ -627,6 +665,7 @@ contract!(
     the_previous_token_after_its_successor_was_used_ends_the_session,
     older_tokens_just_after_a_rotation_are_a_race_not_theft,
     earlier_tokens_are_remembered_up_to_the_history_length,
+    each_remembered_earlier_token_is_recognised,
     unknown_tokens_are_rejected_without_harm,
     concurrent_rotations_have_one_winner,
     ending_a_session_is_remembered_and_idempotent,
@@ -727,5 +766,79 @@ mod redis_outage {
         assert!(store.ping().await.is_err());
         redis.launch();
         ping_recovers(&store).await;
+    }
+}
+
+/// Redis only: Redis drops a session's key at the key's expiry, so that expiry must keep
+/// up with every extension, or people would be signed out while their session is live.
+/// `rotation.lua` moves it only when a rotation moves it to another hour; this follows a
+/// session through rotations minutes and hours apart, up to one that reaches the
+/// absolute cap.
+mod redis_key_expiry {
+    use super::*;
+    use stay_signed_in::auth::server::store::TOMBSTONE_MS;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_session_key_lives_a_tombstone_past_every_extension() {
+        let url = std::env::var("REDIS_URL").expect("REDIS_URL (./scripts/test starts one)");
+        let prefix = format!("test-{}", random_hex());
+        let store: Store = Arc::new(RedisStore::new(&url, &prefix, None).unwrap());
+        let session = stored_session(&store).await;
+        let key = format!(
+            "{prefix}:{{{}}}:session:{}",
+            session.sid.user_id(),
+            session.sid.within_user()
+        );
+        let mut redis = ::redis::Client::open(url)
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let mut key_expiry = || -> u64 {
+            ::redis::cmd("PEXPIRETIME")
+                .arg(&key)
+                .query(&mut redis)
+                .unwrap()
+        };
+        let check = |key_expiry: u64, expires_at: u64, when: &str| {
+            assert!(
+                key_expiry >= expires_at + TOMBSTONE_MS
+                    && key_expiry < expires_at + TOMBSTONE_MS + HOUR,
+                "{when}: key expires at {key_expiry}, the session is live until {expires_at}"
+            );
+        };
+        check(key_expiry(), session.expires_at, "created");
+
+        let mut hash = session.refresh_hash.clone();
+        let near_the_cap = session.absolute_expires_at - HOUR / 2;
+        // Twenty rotations ten minutes apart, then a day's worth of them, hours apart.
+        let times = (1..=20)
+            .map(|i| T0 + i * HOUR / 6)
+            .chain((1..=3).map(|i| T0 + i * 20 * HOUR))
+            .filter(|&at| at < near_the_cap);
+        for now in times {
+            let step = rotation(&hash, now);
+            let RotateOutcome::Rotated { expires_at } =
+                store.rotate(&session.sid, &step).await.unwrap()
+            else {
+                panic!("the current token rotates");
+            };
+            check(key_expiry(), expires_at, &format!("rotated at {now}"));
+            hash = step.new_hash;
+        }
+
+        // Capped by the absolute age: the key goes a tombstone after it, exactly.
+        let step = rotation(&hash, near_the_cap);
+        let outcome = store.rotate(&session.sid, &step).await.unwrap();
+        assert_eq!(
+            outcome,
+            RotateOutcome::Rotated {
+                expires_at: session.absolute_expires_at
+            }
+        );
+        assert_eq!(
+            key_expiry(),
+            session.absolute_expires_at + TOMBSTONE_MS,
+            "at the cap"
+        );
     }
 }

@@ -1,27 +1,35 @@
 -- One refresh, atomically: the twin of `decide` in rotation.rs beside this file.
 -- KEYS[1] session hash, KEYS[2] user's session index (zset), KEYS[3] tombstone
--- ARGV: presented, new_hash, sealed, now, now + idle, now + idle + tombstone, grace_ms,
---   tombstone_ms, history_len (at most 32), member (the session's entry in the index,
+-- ARGV: presented, new_hash, sealed, now, now + idle, the key's expiry for now + idle
+--   (now + idle rounded up to the hour, plus tombstone_ms: `session_key_expiry` in
+--   redis.rs), grace_ms, tombstone_ms, member (the session's entry in the index,
 --   `SessionId::within_user`)
 --
 -- Hashes are raw bytes. The earlier hashes live in the session hash too, as 8-byte
--- fingerprints (enough to tell an earlier token from a made-up one), newest first,
--- eight to a field: every field stays within 64 bytes, so Redis keeps the whole session
--- in one compact listpack and a refresh is one HMGET, one HSET and one PEXPIREAT.
+-- fingerprints (enough to tell an earlier token from a made-up one) in a ring of
+-- 32 slots (`HISTORY_LEN`), eight to a field (history:1 to history:4): a rotation writes the
+-- fingerprint of the hash it replaces into the slot after the one it wrote last, which
+-- holds the previous hash's fingerprint. So a rotation rewrites one history field, not
+-- four, and needs no counter. Every field stays within 64 bytes, so Redis keeps the
+-- whole session in one compact listpack; a refresh is one HMGET and one HSET, and a
+-- PEXPIREAT only when the key's expiry moves to another hour.
 --
--- Written for speed (a refresh runs it; measured with `./scripts/bench`): Lua in Redis
--- is slow at turning numbers into strings, so the usual times come ready-made in ARGV
--- and only the rare paths format a number.
+-- Written for speed (a refresh runs it; measured with `./scripts/bench`):
+-- - Redis finds a field in a listpack by scanning from the front, so
+--   create_session.lua stores the fields read here first, in the order read here;
+-- - Lua in Redis is slow at turning numbers into strings, so the usual times come
+--   ready-made in ARGV and only the rare paths format a number.
 --
 -- Replies: a rotation answers the new expiry alone (a string); everything else is a
 -- table whose first element names the outcome.
 local call, sub = redis.call, string.sub
-local FINGERPRINT = 8
+local FINGERPRINT, PER_FIELD, SLOTS, HOUR = 8, 8, 32, 3600000
+local HISTORY = {'history:1', 'history:2', 'history:3', 'history:4'}
 local presented, new_hash, sealed, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now = tonumber(at)
 
 local f = call('HMGET', KEYS[1], 'refresh_hash', 'previous_hash', 'expires_at',
-  'absolute_expires_at', 'history:1', 'history:2', 'history:3', 'history:4')
+  'absolute_expires_at', HISTORY[1], HISTORY[2], HISTORY[3], HISTORY[4])
 local current = f[1]
 if not current then
   local reason = call('GET', KEYS[3])
@@ -31,12 +39,31 @@ local absolute = tonumber(f[4])
 
 local function finish(reason)
   call('DEL', KEYS[1])
-  call('ZREM', KEYS[2], ARGV[10])
+  call('ZREM', KEYS[2], ARGV[9])
   call('SET', KEYS[3], reason, 'PX', ARGV[8])
   return {'ended', reason}
 end
 
-if now >= tonumber(f[3]) or now >= absolute then
+-- The slot (0-based) that holds the fingerprint of `hash`, or nil.
+local function slot_of(hash)
+  local fingerprint = sub(hash, 1, FINGERPRINT)
+  for field = 1, 4 do
+    local history = f[4 + field] or ''
+    local from = 1
+    while true do
+      local found = string.find(history, fingerprint, from, true)
+      if not found then break end
+      if (found - 1) % FINGERPRINT == 0 then
+        return (field - 1) * PER_FIELD + (found - 1) / FINGERPRINT
+      end
+      from = found + 1
+    end
+  end
+  return nil
+end
+
+local old_expires = tonumber(f[3])
+if now >= old_expires or now >= absolute then
   return finish('expired')
 end
 if presented == '' then
@@ -44,17 +71,36 @@ if presented == '' then
 end
 if presented == current then
   local expires, keep = ARGV[5], ARGV[6]
-  if tonumber(expires) > absolute then
-    expires = f[4]
-    keep = string.format('%.0f', absolute + tonumber(ARGV[8]))
+  local expires_at = tonumber(expires)
+  if expires_at > absolute then
+    expires, expires_at = f[4], absolute
   end
-  local history = sub(sub(current, 1, FINGERPRINT) .. (f[5] or '') .. (f[6] or '')
-    .. (f[7] or '') .. (f[8] or ''), 1, tonumber(ARGV[9]) * FINGERPRINT)
+  -- The ring: the slot after the previous hash's, else (a first rotation) the first.
+  local slot = 0
+  local previous = f[2]
+  if previous and previous ~= '' then
+    slot = ((slot_of(previous) or -1) + 1) % SLOTS
+  end
+  local field = math.floor(slot / PER_FIELD) + 1
+  local offset = (slot % PER_FIELD) * FINGERPRINT
+  local old = f[4 + field] or ''
   call('HSET', KEYS[1], 'refresh_hash', new_hash, 'previous_hash', current,
-    'successor', sealed, 'last_activity', at, 'expires_at', expires,
-    'history:1', sub(history, 1, 64), 'history:2', sub(history, 65, 128),
-    'history:3', sub(history, 129, 192), 'history:4', sub(history, 193, 256))
-  call('PEXPIREAT', KEYS[1], keep)
+    'expires_at', expires, HISTORY[field],
+    sub(old, 1, offset) .. sub(current, 1, FINGERPRINT) .. sub(old, offset + FINGERPRINT + 1),
+    'successor', sealed, 'last_activity', at)
+  -- The key's expiry (`session_key_expiry` in redis.rs) is the idle expiry rounded up
+  -- to the hour, at most the absolute one, plus the tombstone (whole hours): it moves
+  -- only when that hour moves.
+  local function step(expiry)
+    return math.min(math.ceil(expiry / HOUR) * HOUR, absolute)
+  end
+  local new_step = step(expires_at)
+  if new_step ~= step(old_expires) then
+    if new_step == absolute then
+      keep = string.format('%.0f', absolute + tonumber(ARGV[8]))
+    end
+    call('PEXPIREAT', KEYS[1], keep)
+  end
   -- The common answer alone is a plain string: a table reply costs Redis about 0.8 us.
   return expires
 end
@@ -64,15 +110,11 @@ if presented == f[2] then
   return {'replayed', g[1], g[2] or ''}
 end
 -- An earlier token: a late sibling just after a rotation, else theft.
-local fingerprint = sub(presented, 1, FINGERPRINT)
-local history = (f[5] or '') .. (f[6] or '') .. (f[7] or '') .. (f[8] or '')
-for i = 1, #history, FINGERPRINT do
-  if sub(history, i, i + FINGERPRINT - 1) == fingerprint then
-    local issued_at = tonumber(call('HGET', KEYS[1], 'last_activity'))
-    if now < issued_at + tonumber(ARGV[7]) then
-      return {'superseded'}
-    end
-    return finish('reused')
+if slot_of(presented) then
+  local issued_at = tonumber(call('HGET', KEYS[1], 'last_activity'))
+  if now < issued_at + tonumber(ARGV[7]) then
+    return {'superseded'}
   end
+  return finish('reused')
 end
 return {'unrecognised'}
