@@ -653,7 +653,7 @@ async fn main() {
     }
     if let Some(alone) = script_alone {
         println!(
-            "rotate script in Redis        {alone:>8.1} us  alone (redis-benchmark, 8 clients, \
+            "rotate script in Redis        {alone:>8.1} us  alone (redis-benchmark, 8 clients, best of 3, \
              nothing else running)"
         );
     }

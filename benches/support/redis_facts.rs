@@ -126,7 +126,7 @@ impl RedisFacts {
     }
 
     /// The rotate script's µs a call in `commandstats` when `redis-benchmark` (8 clients)
-    /// is the only load: Redis keeps a core to itself, unlike during the app's runs,
+    /// is the only load (the quickest of three runs): Redis keeps a core to itself, unlike during the app's runs,
     /// where wrk and the server share the machine's two cores with it. It rotates a copy
     /// of one of the app's sessions onto the same token again and again (presented and
     /// new hash equal), so every call takes the common path: HMGET and HSET, with the
@@ -186,30 +186,36 @@ impl RedisFacts {
             DAY.to_string(),
             "1".into(),
         ];
-        self.reset_stats();
-        let status = std::process::Command::new("redis-benchmark")
-            .args([
-                "-h",
-                &host,
-                "-p",
-                &port.to_string(),
-                "-n",
-                "100000",
-                "-c",
-                "8",
-                "-q",
-            ])
-            .args(&args)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .expect("redis-benchmark (Debian: redis-tools)");
-        assert!(status.success(), "redis-benchmark failed");
-        let (calls, usec) = self.script_totals();
+        // Three runs, the quickest kept: this VM's speed wanders between runs, and the
+        // least disturbed run is the script's own cost.
+        let mut quickest = f64::INFINITY;
+        for _ in 0..3 {
+            self.reset_stats();
+            let status = std::process::Command::new("redis-benchmark")
+                .args([
+                    "-h",
+                    &host,
+                    "-p",
+                    &port.to_string(),
+                    "-n",
+                    "100000",
+                    "-c",
+                    "8",
+                    "-q",
+                ])
+                .args(&args)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .expect("redis-benchmark (Debian: redis-tools)");
+            assert!(status.success(), "redis-benchmark failed");
+            let (calls, usec) = self.script_totals();
+            quickest = quickest.min(usec / calls.max(1.0));
+        }
         redis::cmd("DEL")
             .arg(&copy)
             .query::<()>(&mut self.connection)
             .unwrap();
-        usec / calls.max(1.0)
+        quickest
     }
 
     /// Keys in the Redis database (the app's, the filler, anything else).
