@@ -397,7 +397,8 @@ struct SweepSize {
 
 /// Throughput of `me` and refresh with 1k, 100k and 1M sessions stored. Each size gets a
 /// Redis and a server of its own, filled once; then the sizes take turns, one short run
-/// each, for [`SWEEP_ROUNDS`] rounds, and each keeps its best. Taking turns is the point:
+/// each, for [`SWEEP_ROUNDS`] rounds (each round started by another size), and each
+/// keeps its best. Taking turns is the point:
 /// this machine's speed wanders by tens of percent over minutes, and measured one size
 /// after the other (as this bench did before) that drift read as a difference between
 /// the sizes.
@@ -433,6 +434,8 @@ async fn session_sweep() -> Vec<(u64, f64, f64)> {
         });
     }
     for round in 0..SWEEP_ROUNDS {
+        // Each round starts with another size, so no size always runs first or last.
+        sizes.rotate_left(1);
         for size in &mut sizes {
             let url = format!("{}/api/v1/me", size.api.base);
             let run = wrk::run(&url, wrk::POST_WITH_BEARERS, &size.accesses, SWEEP_PHASE);
@@ -449,6 +452,7 @@ async fn session_sweep() -> Vec<(u64, f64, f64)> {
             size.failed += run.failed;
         }
     }
+    sizes.sort_by_key(|size| size.total);
     let mut rows = Vec::new();
     for size in &mut sizes {
         // Time inside Redis per call over all rounds: what the session count could
