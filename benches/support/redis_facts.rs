@@ -129,8 +129,7 @@ impl RedisFacts {
     /// is the only load (the quickest of three runs): Redis keeps a core to itself, unlike during the app's runs,
     /// where wrk and the server share the machine's two cores with it. It rotates a copy
     /// of one of the app's sessions onto the same token again and again (presented and
-    /// new hash equal), so every call takes the common path: HMGET and HSET, with the
-    /// key's expiry left alone as in most real rotations (the first call moves it). The
+    /// new hash equal), so every call takes the common path: HMGET, HSET, PEXPIREAT. The
     /// ring slot of the previous hash is found at the first place looked, where a real
     /// session's may take up to four looks.
     pub fn rotate_script_alone(&mut self, redis_url: &str, now_ms: u64) -> f64 {
@@ -163,12 +162,7 @@ impl RedisFacts {
             redis::ConnectionAddr::Tcp(host, port) => (host, port),
             other => panic!("redis-benchmark needs a TCP address, not {other:?}"),
         };
-        const HOUR: u64 = 3_600_000;
-        const DAY: u64 = 24 * HOUR;
-        // As `RedisStore::rotate` passes them: a week idle, the key a day longer, from
-        // the hour the idle expiry falls in (so that, as in most real rotations, the
-        // key's expiry stays where it is).
-        let idle_expiry = now_ms + 7 * DAY;
+        const DAY: u64 = 86_400_000;
         let args = [
             "EVALSHA".to_string(),
             sha,
@@ -180,8 +174,8 @@ impl RedisFacts {
             token,
             "s".repeat(60),
             now_ms.to_string(),
-            idle_expiry.to_string(),
-            (idle_expiry.div_ceil(HOUR) * HOUR + DAY).to_string(),
+            (now_ms + 7 * DAY).to_string(),
+            (now_ms + 8 * DAY).to_string(),
             "10000".into(),
             DAY.to_string(),
             "1".into(),

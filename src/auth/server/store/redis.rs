@@ -357,23 +357,6 @@ fn session_fields(s: &SessionRecord) -> Result<Vec<(&'static str, Vec<u8>)>, Sto
     ])
 }
 
-/// The step a session key's expiry moves in: `rotation.lua` sets it again only when a
-/// rotation moves it to another step, which most rotations do not.
-const KEY_EXPIRY_STEP_MS: Millis = 60 * 60 * 1000;
-
-/// A time rounded up to the next [`KEY_EXPIRY_STEP_MS`].
-fn key_expiry_step(at: Millis) -> Millis {
-    at.div_ceil(KEY_EXPIRY_STEP_MS) * KEY_EXPIRY_STEP_MS
-}
-
-/// When the key of a session idle until `expires_at` may go: its idle expiry rounded up
-/// to the hour, at most the absolute cap, plus a tombstone's length, so a late refresh
-/// still learns "expired". `rotation.lua` computes the same to tell whether a rotation
-/// moves it.
-fn session_key_expiry(expires_at: Millis, absolute_expires_at: Millis) -> Millis {
-    key_expiry_step(expires_at).min(absolute_expires_at) + TOMBSTONE_MS
-}
-
 /// Reads the [`PUBLIC_FIELDS`] of session `sid` back; `None` when it is not stored.
 fn parse_session(
     sid: SessionId,
@@ -459,10 +442,7 @@ impl SessionStore for RedisStore {
         let mut invocation = CREATE_SESSION.key(self.keys.session(&session.sid));
         invocation
             .key(self.keys.index(session.sid.user_id()))
-            .arg(ms(session_key_expiry(
-                session.expires_at,
-                session.absolute_expires_at,
-            )))
+            .arg(ms(session.expires_at + TOMBSTONE_MS))
             .arg(ms(session.absolute_expires_at + TOMBSTONE_MS))
             .arg(session.sid.within_user())
             .arg(ms(session.created_at));
@@ -507,9 +487,7 @@ impl SessionStore for RedisStore {
             .arg(&rotation.sealed_successor)
             .arg(ms(rotation.now))
             .arg(ms(rotation.now + rotation.idle_ms))
-            .arg(ms(
-                key_expiry_step(rotation.now + rotation.idle_ms) + TOMBSTONE_MS
-            ))
+            .arg(ms(rotation.now + rotation.idle_ms + TOMBSTONE_MS))
             .arg(ms(rotation.grace_ms))
             .arg(ms(TOMBSTONE_MS))
             .arg(sid.within_user());
@@ -690,38 +668,5 @@ impl SessionStore for RedisStore {
                 serde_json::from_str(row).map_err(|e| StoreError::corrupt_because("note", e))
             })
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const HOUR: Millis = KEY_EXPIRY_STEP_MS;
-
-    #[test]
-    fn a_session_key_outlives_its_idle_expiry_by_a_tombstone_rounded_up_to_the_hour() {
-        let expires_at = 1_800_000_000_000 + 1;
-        let far = expires_at + 100 * TOMBSTONE_MS;
-        let key = session_key_expiry(expires_at, far);
-        assert!(key >= expires_at + TOMBSTONE_MS);
-        assert!(key < expires_at + TOMBSTONE_MS + HOUR);
-        assert_eq!((key - TOMBSTONE_MS) % HOUR, 0);
-        // An expiry already on the hour stays there.
-        assert_eq!(session_key_expiry(key - TOMBSTONE_MS, far), key);
-    }
-
-    #[test]
-    fn a_session_key_goes_a_tombstone_after_the_absolute_cap_at_the_latest() {
-        // Not on the hour, so an idle expiry just before it rounds up past it.
-        let absolute = 1_800_000_000_000 + 1_000;
-        assert_eq!(
-            session_key_expiry(absolute, absolute),
-            absolute + TOMBSTONE_MS
-        );
-        assert_eq!(
-            session_key_expiry(absolute - 1, absolute),
-            absolute + TOMBSTONE_MS
-        );
     }
 }

@@ -1,9 +1,7 @@
 -- One refresh, atomically: the twin of `decide` in rotation.rs beside this file.
 -- KEYS[1] session hash, KEYS[2] user's session index (zset), KEYS[3] tombstone
--- ARGV: presented, new_hash, sealed, now, now + idle, the key's expiry for now + idle
---   (now + idle rounded up to the hour, plus tombstone_ms: `session_key_expiry` in
---   redis.rs), grace_ms, tombstone_ms, member (the session's entry in the index,
---   `SessionId::within_user`)
+-- ARGV: presented, new_hash, sealed, now, now + idle, now + idle + tombstone, grace_ms,
+--   tombstone_ms, member (the session's entry in the index, `SessionId::within_user`)
 --
 -- Hashes are raw bytes. The earlier hashes live in the session hash too, as 8-byte
 -- fingerprints (enough to tell an earlier token from a made-up one) in a ring of
@@ -11,8 +9,8 @@
 -- fingerprint of the hash it replaces into the slot after the one it wrote last, which
 -- holds the previous hash's fingerprint. So a rotation rewrites one history field, not
 -- four, and needs no counter. Every field stays within 64 bytes, so Redis keeps the
--- whole session in one compact listpack; a refresh is one HMGET and one HSET, and a
--- PEXPIREAT only when the key's expiry moves to another hour.
+-- whole session in one compact listpack; a refresh is one HMGET, one HSET and one
+-- PEXPIREAT.
 --
 -- Written for speed (a refresh runs it; measured with `./scripts/bench`):
 -- - Redis finds a field in a listpack by scanning from the front, so
@@ -23,7 +21,7 @@
 -- Replies: a rotation answers the new expiry alone (a string); everything else is a
 -- table whose first element names the outcome.
 local call, sub = redis.call, string.sub
-local FINGERPRINT, PER_FIELD, SLOTS, HOUR = 8, 8, 32, 3600000
+local FINGERPRINT, PER_FIELD, SLOTS = 8, 8, 32
 local HISTORY = {'history:1', 'history:2', 'history:3', 'history:4'}
 local presented, new_hash, sealed, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now = tonumber(at)
@@ -62,8 +60,7 @@ local function slot_of(hash)
   return nil
 end
 
-local old_expires = tonumber(f[3])
-if now >= old_expires or now >= absolute then
+if now >= tonumber(f[3]) or now >= absolute then
   return finish('expired')
 end
 if presented == '' then
@@ -71,9 +68,9 @@ if presented == '' then
 end
 if presented == current then
   local expires, keep = ARGV[5], ARGV[6]
-  local expires_at = tonumber(expires)
-  if expires_at > absolute then
-    expires, expires_at = f[4], absolute
+  if tonumber(expires) > absolute then
+    expires = f[4]
+    keep = string.format('%.0f', absolute + tonumber(ARGV[8]))
   end
   -- The ring: the slot after the previous hash's, else (a first rotation) the first.
   local slot = 0
@@ -88,19 +85,7 @@ if presented == current then
     'expires_at', expires, HISTORY[field],
     sub(old, 1, offset) .. sub(current, 1, FINGERPRINT) .. sub(old, offset + FINGERPRINT + 1),
     'successor', sealed, 'last_activity', at)
-  -- The key's expiry (`session_key_expiry` in redis.rs) is the idle expiry rounded up
-  -- to the hour, at most the absolute one, plus the tombstone (whole hours): it moves
-  -- only when that hour moves.
-  local function step(expiry)
-    return math.min(math.ceil(expiry / HOUR) * HOUR, absolute)
-  end
-  local new_step = step(expires_at)
-  if new_step ~= step(old_expires) then
-    if new_step == absolute then
-      keep = string.format('%.0f', absolute + tonumber(ARGV[8]))
-    end
-    call('PEXPIREAT', KEYS[1], keep)
-  end
+  call('PEXPIREAT', KEYS[1], keep)
   -- The common answer alone is a plain string: a table reply costs Redis about 0.8 us.
   return expires
 end
