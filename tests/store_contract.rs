@@ -321,6 +321,33 @@ async fn each_remembered_earlier_token_is_recognised(store: Store) {
     }
 }
 
+/// A "hash" shorter than a fingerprint (8 bytes, 16 hex digits) that starts like an
+/// earlier hash is not that hash: only unknown. (Real hashes are SHA-256, 64 hex digits;
+/// the Redis store tells earlier hashes by their first 8 bytes.)
+async fn part_of_an_earlier_hash_is_not_that_hash(store: Store) {
+    let session = stored_session(&store).await;
+    let first = rotation(&session.refresh_hash, T0 + 1_000);
+    store.rotate(&session.sid, &first).await.unwrap();
+    let second = rotation(&first.new_hash, T0 + 2_000);
+    store.rotate(&session.sid, &second).await.unwrap();
+    let earlier = &session.refresh_hash;
+    for length in [2, 8, 14] {
+        assert_eq!(
+            store
+                .rotate(&session.sid, &rotation(&earlier[..length], T0 + HOUR))
+                .await
+                .unwrap(),
+            RotateOutcome::Unrecognised,
+            "the first {length} hex digits of an earlier hash"
+        );
+    }
+    assert!(store
+        .get_session(&session.sid, T0 + HOUR)
+        .await
+        .unwrap()
+        .is_some());
+}
+
 async fn unknown_tokens_are_rejected_without_harm(store: Store) {
     let session = stored_session(&store).await;
     assert_eq!(
@@ -666,6 +693,7 @@ contract!(
     older_tokens_just_after_a_rotation_are_a_race_not_theft,
     earlier_tokens_are_remembered_up_to_the_history_length,
     each_remembered_earlier_token_is_recognised,
+    part_of_an_earlier_hash_is_not_that_hash,
     unknown_tokens_are_rejected_without_harm,
     concurrent_rotations_have_one_winner,
     ending_a_session_is_remembered_and_idempotent,

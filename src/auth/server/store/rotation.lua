@@ -42,8 +42,10 @@ local function finish(reason)
   return {'ended', reason}
 end
 
--- The slot (0-based) that holds the fingerprint of `hash`, or nil.
+-- The slot (0-based) that holds the fingerprint of `hash`, or nil. Hashes are 32 bytes;
+-- anything shorter than a fingerprint is no hash of ours and matches nothing.
 local function slot_of(hash)
+  if #hash < FINGERPRINT then return nil end
   local fingerprint = sub(hash, 1, FINGERPRINT)
   for field = 1, 4 do
     local history = f[4 + field] or ''
