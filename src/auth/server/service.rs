@@ -479,16 +479,17 @@ impl AuthService {
         Ok(self.store.list_notes(&auth.session.user.id).await?)
     }
 
-    /// Adds a note for the caller.
+    /// Adds a note for the caller. The limit is on the text as sent (the API's schema
+    /// says so), the note is stored trimmed.
     pub async fn add_note(&self, auth: &Authenticated, text: &str) -> Result<Note, AuthError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(AuthError::bad_request("a note needs some text"));
-        }
         if text.chars().count() > MAX_NOTE_CHARS {
             return Err(AuthError::bad_request(format!(
                 "a note has at most {MAX_NOTE_CHARS} characters"
             )));
+        }
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(AuthError::bad_request("a note needs some text"));
         }
         let note = Note {
             id: random_id(),
