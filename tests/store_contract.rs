@@ -862,3 +862,95 @@ mod redis_key_expiry {
         );
     }
 }
+
+/// Redis only: sessions written before the history ring and the hot-fields-first order
+/// (fields in creation order, no empty placeholders, earlier hashes newest first) keep
+/// working after an upgrade: they rotate, replay, and still recognise earlier tokens,
+/// but for the one their first rotation overwrites (ARCHITECTURE, "Compact sessions").
+mod redis_older_layout {
+    use super::*;
+    use stay_signed_in::auth::server::tokens::from_hex;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_session_in_the_older_layout_rotates_and_recognises_earlier_tokens() {
+        let url = std::env::var("REDIS_URL").expect("REDIS_URL (./scripts/test starts one)");
+        let prefix = format!("test-{}", random_hex());
+        let store: Store = Arc::new(RedisStore::new(&url, &prefix, None).unwrap());
+        let session = stored_session(&store).await;
+        let mut hashes = vec![session.refresh_hash.clone()];
+        for i in 1..=3 {
+            let step = rotation(hashes.last().unwrap(), T0 + i * 1_000);
+            store.rotate(&session.sid, &step).await.unwrap();
+            hashes.push(step.new_hash);
+        }
+
+        // Rewrite it as the older build stored it after those three rotations.
+        let key = format!(
+            "{prefix}:{{{}}}:session:{}",
+            session.sid.user_id(),
+            session.sid.within_user()
+        );
+        let mut redis = ::redis::Client::open(url)
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let stored: Vec<(String, Vec<u8>)> =
+            ::redis::cmd("HGETALL").arg(&key).query(&mut redis).unwrap();
+        let field = |name: &str| {
+            stored
+                .iter()
+                .find(|(field, _)| field == name)
+                .map(|(_, value)| value.clone())
+                .unwrap()
+        };
+        let newest_first: Vec<u8> = hashes[..3]
+            .iter()
+            .rev()
+            .flat_map(|hash| from_hex(hash).unwrap()[..8].to_vec())
+            .collect();
+        let mut older = ::redis::cmd("HSET");
+        older.arg(&key);
+        for name in [
+            "email",
+            "user_created_at",
+            "device",
+            "created_at",
+            "last_activity",
+            "expires_at",
+            "absolute_expires_at",
+            "refresh_hash",
+            "previous_hash",
+            "successor",
+        ] {
+            older.arg(name).arg(field(name));
+        }
+        older.arg("history:1").arg(newest_first);
+        ::redis::cmd("DEL")
+            .arg(&key)
+            .query::<()>(&mut redis)
+            .unwrap();
+        older.query::<()>(&mut redis).unwrap();
+
+        let fourth = rotation(&hashes[3], T0 + 4_000);
+        assert!(matches!(
+            store.rotate(&session.sid, &fourth).await.unwrap(),
+            RotateOutcome::Rotated { .. }
+        ));
+        let now = T0 + 4_500;
+        let outcome = |presented: &str| {
+            let store = store.clone();
+            let sid = session.sid.clone();
+            let step = rotation(presented, now);
+            async move { store.rotate(&sid, &step).await.unwrap() }
+        };
+        assert!(matches!(
+            outcome(&hashes[3]).await,
+            RotateOutcome::Replayed { .. }
+        ));
+        // Inside the grace window a recognised earlier token is refused as a sibling's.
+        assert_eq!(outcome(&hashes[2]).await, RotateOutcome::Superseded);
+        assert_eq!(outcome(&hashes[0]).await, RotateOutcome::Superseded);
+        // The slot the first rotation after the upgrade wrote held this one.
+        assert_eq!(outcome(&hashes[1]).await, RotateOutcome::Unrecognised);
+    }
+}
