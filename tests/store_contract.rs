@@ -99,6 +99,17 @@ async fn stored_session(store: &Store) -> SessionRecord {
     session
 }
 
+/// A stored session rotated at `T0` + 1 s and + 2 s (the two rotations returned): its
+/// original token is now two rotations old.
+async fn rotated_twice(store: &Store) -> (SessionRecord, Rotation, Rotation) {
+    let session = stored_session(store).await;
+    let first = rotation(&session.refresh_hash, T0 + 1_000);
+    store.rotate(&session.sid, &first).await.unwrap();
+    let second = rotation(&first.new_hash, T0 + 2_000);
+    store.rotate(&session.sid, &second).await.unwrap();
+    (session, first, second)
+}
+
 async fn sessions_are_created_read_and_expire(store: Store) {
     let session = stored_session(&store).await;
     let read = store.get_session(&session.sid, T0 + 1).await.unwrap();
@@ -196,11 +207,7 @@ async fn a_lost_reply_an_hour_later_still_gets_the_successor(store: Store) {
 }
 
 async fn the_previous_token_after_its_successor_was_used_ends_the_session(store: Store) {
-    let session = stored_session(&store).await;
-    let first = rotation(&session.refresh_hash, T0 + 1_000);
-    store.rotate(&session.sid, &first).await.unwrap();
-    let second = rotation(&first.new_hash, T0 + 2_000);
-    store.rotate(&session.sid, &second).await.unwrap();
+    let (session, _, second) = rotated_twice(&store).await;
     // Two rotations old, past the grace window: theft.
     let stale = rotation(&session.refresh_hash, T0 + 2_000 + 30_000);
     assert_eq!(
@@ -222,11 +229,7 @@ async fn the_previous_token_after_its_successor_was_used_ends_the_session(store:
 }
 
 async fn older_tokens_just_after_a_rotation_are_a_race_not_theft(store: Store) {
-    let session = stored_session(&store).await;
-    let first = rotation(&session.refresh_hash, T0 + 1_000);
-    store.rotate(&session.sid, &first).await.unwrap();
-    let second = rotation(&first.new_hash, T0 + 2_000);
-    store.rotate(&session.sid, &second).await.unwrap();
+    let (session, _, second) = rotated_twice(&store).await;
     // A sibling tab's request with the original token, late but inside the grace
     // window after the latest rotation: refused, the session lives on.
     assert_eq!(
@@ -325,11 +328,7 @@ async fn each_remembered_earlier_token_is_recognised(store: Store) {
 /// earlier hash is not that hash: only unknown. (Real hashes are SHA-256, 64 hex digits;
 /// the Redis store tells earlier hashes by their first 8 bytes.)
 async fn part_of_an_earlier_hash_is_not_that_hash(store: Store) {
-    let session = stored_session(&store).await;
-    let first = rotation(&session.refresh_hash, T0 + 1_000);
-    store.rotate(&session.sid, &first).await.unwrap();
-    let second = rotation(&first.new_hash, T0 + 2_000);
-    store.rotate(&session.sid, &second).await.unwrap();
+    let (session, _, _) = rotated_twice(&store).await;
     let earlier = &session.refresh_hash;
     for length in [2, 8, 14] {
         assert_eq!(
@@ -797,6 +796,37 @@ mod redis_outage {
     }
 }
 
+/// Redis only: a stored session on the test Redis, its key, and a plain connection that
+/// reads (or rewrites) what the store wrote, for the tests of how sessions are stored.
+struct RawSession {
+    store: Store,
+    session: SessionRecord,
+    key: String,
+    redis: ::redis::Connection,
+}
+
+async fn raw_session() -> RawSession {
+    let url = std::env::var("REDIS_URL").expect("REDIS_URL (./scripts/test starts one)");
+    let prefix = format!("test-{}", random_hex());
+    let store: Store = Arc::new(RedisStore::new(&url, &prefix, None).unwrap());
+    let session = stored_session(&store).await;
+    let key = format!(
+        "{prefix}:{{{}}}:session:{}",
+        session.sid.user_id(),
+        session.sid.within_user()
+    );
+    let redis = ::redis::Client::open(url)
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    RawSession {
+        store,
+        session,
+        key,
+        redis,
+    }
+}
+
 /// Redis only: Redis drops a session's key at the key's expiry, so that expiry must keep
 /// up with every extension, or people would be signed out while their session is live.
 /// This follows a session through rotations minutes and hours apart, up to one that
@@ -807,19 +837,12 @@ mod redis_key_expiry {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_session_key_lives_a_tombstone_past_every_extension() {
-        let url = std::env::var("REDIS_URL").expect("REDIS_URL (./scripts/test starts one)");
-        let prefix = format!("test-{}", random_hex());
-        let store: Store = Arc::new(RedisStore::new(&url, &prefix, None).unwrap());
-        let session = stored_session(&store).await;
-        let key = format!(
-            "{prefix}:{{{}}}:session:{}",
-            session.sid.user_id(),
-            session.sid.within_user()
-        );
-        let mut redis = ::redis::Client::open(url)
-            .unwrap()
-            .get_connection()
-            .unwrap();
+        let RawSession {
+            store,
+            session,
+            key,
+            mut redis,
+        } = raw_session().await;
         let mut key_expiry = || -> u64 {
             ::redis::cmd("PEXPIRETIME")
                 .arg(&key)
@@ -873,10 +896,12 @@ mod redis_older_layout {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_session_in_the_older_layout_rotates_and_recognises_earlier_tokens() {
-        let url = std::env::var("REDIS_URL").expect("REDIS_URL (./scripts/test starts one)");
-        let prefix = format!("test-{}", random_hex());
-        let store: Store = Arc::new(RedisStore::new(&url, &prefix, None).unwrap());
-        let session = stored_session(&store).await;
+        let RawSession {
+            store,
+            session,
+            key,
+            mut redis,
+        } = raw_session().await;
         let mut hashes = vec![session.refresh_hash.clone()];
         for i in 1..=3 {
             let step = rotation(hashes.last().unwrap(), T0 + i * 1_000);
@@ -885,15 +910,6 @@ mod redis_older_layout {
         }
 
         // Rewrite it as the older build stored it after those three rotations.
-        let key = format!(
-            "{prefix}:{{{}}}:session:{}",
-            session.sid.user_id(),
-            session.sid.within_user()
-        );
-        let mut redis = ::redis::Client::open(url)
-            .unwrap()
-            .get_connection()
-            .unwrap();
         let stored: Vec<(String, Vec<u8>)> =
             ::redis::cmd("HGETALL").arg(&key).query(&mut redis).unwrap();
         let field = |name: &str| {
