@@ -3,24 +3,38 @@
 //! the lines are filtered out, so it is only added when `info` is on for it: an operator
 //! who sets `RUST_LOG=warn` gets neither the lines nor their cost.
 
-use axum::Router;
+use axum::{
+    body::Body,
+    extract::Request,
+    response::{IntoResponse, Response},
+};
+use tower::{
+    layer::util::{Identity, Stack},
+    util::MapResponseLayer,
+    ServiceBuilder,
+};
 use tower_http::{
-    trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
+    classify::{
+        NeverClassifyEos, ServerErrorsAsFailures, ServerErrorsFailureClass, SharedClassifier,
+    },
+    trace::{
+        DefaultOnBodyChunk, DefaultOnEos, DefaultOnFailure, DefaultOnRequest, DefaultOnResponse,
+        ResponseBody, TraceLayer,
+    },
     LatencyUnit,
 };
+use tracing::Span;
 
 /// Whether the running subscriber would write access-log lines.
 pub fn enabled() -> bool {
     tracing::enabled!(target: "tower_http::trace::on_response", tracing::Level::INFO)
 }
 
-/// `router` with the access log around it, when [`enabled`].
-pub fn around<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
-    if !enabled() {
-        return router;
-    }
-    router.layer(
-        TraceLayer::new_for_http()
+/// The access log, when [`enabled`]: one line per answer, with the path only (query
+/// strings can hold sign-in tokens).
+pub fn layer() -> Option<AccessLog> {
+    enabled().then(|| {
+        let trace = TraceLayer::new_for_http()
             // 5xx are logged where they arise (store outage: warn; internal: error).
             .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG))
             .on_response(
@@ -28,19 +42,44 @@ pub fn around<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> 
                     .level(tracing::Level::INFO)
                     .latency_unit(LatencyUnit::Micros),
             )
-            .make_span_with(|request: &axum::extract::Request| {
-                // The path only: query strings can hold sign-in tokens.
-                let id = request
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    path = %request.uri().path(),
-                    id
-                )
-            }),
+            .make_span_with(request_span as fn(&Request) -> Span);
+        ServiceBuilder::new()
+            .map_response(IntoResponse::into_response as fn(TracedResponse) -> Response)
+            .layer(trace)
+    })
+}
+
+/// The access log's layers, spelled out so the router's stack can hold them: the trace,
+/// and its answer turned back into a plain [`Response`] (the same type as without it).
+pub type AccessLog = ServiceBuilder<
+    Stack<
+        TraceLayer<
+            SharedClassifier<ServerErrorsAsFailures>,
+            fn(&Request) -> Span,
+            DefaultOnRequest,
+            DefaultOnResponse,
+            DefaultOnBodyChunk,
+            DefaultOnEos,
+            DefaultOnFailure,
+        >,
+        Stack<MapResponseLayer<fn(TracedResponse) -> Response>, Identity>,
+    >,
+>;
+
+/// What the trace answers: the body wrapped to see its end.
+type TracedResponse =
+    http::Response<ResponseBody<Body, NeverClassifyEos<ServerErrorsFailureClass>>>;
+
+fn request_span(request: &Request) -> Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        id
     )
 }

@@ -6,7 +6,8 @@
 //!   answers 500 for every error, even argument-decoding ones), `Retry-After` goes with
 //!   429, and nothing under `/api` is cached.
 
-use crate::auth::server::counters;
+use super::server_fns;
+use crate::auth::server::{counters, AuthContext};
 use crate::auth::AuthError;
 use axum::{
     body::{to_bytes, Body},
@@ -42,17 +43,30 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Largest error body read back for status mapping.
 const MAX_ERROR_BYTES: usize = 64 * 1024;
 
-/// The layer that enforces the contract on `/api/` and counts those requests; other
-/// paths pass straight through. A typed tower layer rather than
-/// `axum::middleware::from_fn`, which boxes the service below it on every request.
-#[derive(Clone, Copy)]
-pub struct ApiContractLayer;
+/// The layer that enforces the contract on `/api/`, runs the server functions there
+/// (`server_fns.rs`) and counts those requests; other paths pass straight through. A
+/// typed tower layer rather than `axum::middleware::from_fn`, which boxes the service
+/// below it on every request.
+#[derive(Clone)]
+pub struct ApiContractLayer {
+    context: AuthContext,
+}
+
+impl ApiContractLayer {
+    /// The layer whose server functions get `context`.
+    pub fn new(context: AuthContext) -> Self {
+        Self { context }
+    }
+}
 
 impl<S> Layer<S> for ApiContractLayer {
     type Service = ApiContract<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        ApiContract { inner }
+        ApiContract {
+            inner,
+            context: self.context.clone(),
+        }
     }
 }
 
@@ -60,6 +74,7 @@ impl<S> Layer<S> for ApiContractLayer {
 #[derive(Clone)]
 pub struct ApiContract<S> {
     inner: S,
+    context: AuthContext,
 }
 
 impl<S> Service<Request> for ApiContract<S>
@@ -81,10 +96,11 @@ where
         }
         // The clone answers later: the request's body is read before it is called.
         let inner = self.inner.clone();
+        let context = self.context.clone();
         Either::Right(Box::pin(async move {
             let started = Instant::now();
             let endpoint = endpoint_label(request.uri().path());
-            let response = answer(request, inner).await;
+            let response = answer(request, inner, context).await;
             counters::api_request(
                 endpoint,
                 response.status().as_u16(),
@@ -95,7 +111,7 @@ where
     }
 }
 
-async fn answer<S>(request: Request, inner: S) -> Response
+async fn answer<S>(request: Request, inner: S, context: AuthContext) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
@@ -103,7 +119,15 @@ where
         Ok(request) => request,
         Err(error) => return error_response(&error),
     };
-    let Ok(mut response) = inner.oneshot(request).await;
+    // Paths that are no server function (the OpenAPI document, unknown ones) go on to
+    // the router.
+    let mut response = match server_fns::call(request, context).await {
+        Ok(response) => response,
+        Err(request) => {
+            let Ok(response) = inner.oneshot(*request).await;
+            response
+        }
+    };
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -15,6 +15,7 @@ mod openapi;
 mod outbox;
 mod request_id;
 mod security_headers;
+mod server_fns;
 mod state;
 mod threads;
 
@@ -36,6 +37,7 @@ use axum::{
 use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
 use std::{net::SocketAddr, sync::Arc, time::Duration};
+use tower::ServiceBuilder;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
 /// Why the server could not start.
@@ -257,6 +259,7 @@ pub fn router(state: AppState) -> Router {
     };
     let trusted_proxies: std::sync::Arc<[ipnet::IpNet]> =
         state.auth.service.config().trusted_proxies.clone().into();
+    let public_url = state.auth.service.config().public_url.clone();
     let mut router = Router::new()
         .route("/livez", get(health::livez))
         .route("/readyz", get(health::readyz))
@@ -279,22 +282,22 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(assets::cache_control))
         .layer(assets::compression())
         .with_state(state.clone());
-    let router = router
-        .fallback_service(files)
-        // Layers wrap what is above them: a request passes the request id, the access
-        // log (when on), the client address, the security headers, then the API
-        // contract; the answer goes back the same way.
-        .layer(api_layer::ApiContractLayer)
-        .layer(security_headers::layer(
-            &state.auth.service.config().public_url,
-        ))
-        .layer(client_ip::layer(trusted_proxies))
-        .layer(PropagateRequestIdLayer::x_request_id());
-    access_log::around(router)
+    let context = state.auth.clone();
+    let app = router.fallback_service(files).with_state(state);
+    // One typed stack around the whole router, boxed once: `Router::layer` would box
+    // each layer around every route again, and each box is cloned on every request.
+    // A request passes the request id, the access log (when on), the client address, the
+    // security headers, then the API contract; the answer goes back the same way.
+    let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(
             request_id::SequentialRequestId::new(),
         ))
-        .with_state(state)
+        .option_layer(access_log::layer())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(client_ip::layer(trusted_proxies))
+        .layer(security_headers::layer(&public_url))
+        .layer(api_layer::ApiContractLayer::new(context));
+    Router::new().fallback_service(layers.service(app))
 }
 
 async fn shutdown_signal() {

@@ -1,0 +1,82 @@
+//! Runs the server functions for the API layer: the function registered at the
+//! request's path and method, in a reactive owner that provides what they read (the
+//! request's [`Parts`] and the [`AuthContext`]).
+//!
+//! leptos_axum's handler does the same and more that API calls never use: the whole
+//! `AppState` and a `ResponseOptions` as context, the page context closure, a redirect
+//! for HTML forms (the API layer refuses bodies that are not JSON objects), and a
+//! registry lookup that allocates its key, takes a process-wide lock and boxes a new
+//! service on every call. Here each thread keeps the services it has used.
+
+use crate::auth::server::AuthContext;
+use axum::{
+    body::Body,
+    extract::Request,
+    http::{header, request::Parts},
+    response::Response,
+};
+use leptos::{
+    prelude::{provide_context, Owner, ScopedFuture},
+    server_fn::{axum::get_server_fn_service, middleware::BoxedService},
+};
+use std::{cell::RefCell, collections::HashMap, future::Future, pin::Pin};
+
+type Service = BoxedService<Request, Response>;
+type Answer = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+thread_local! {
+    /// This thread's services by path, each with its method: only registered functions,
+    /// so unknown paths cannot grow it.
+    static SERVICES: RefCell<HashMap<String, (axum::http::Method, Service)>> =
+        RefCell::new(HashMap::new());
+}
+
+/// The answer of the server function registered at the request's path and method, or
+/// the request back when there is none (the router then answers 404 or 405).
+pub async fn call(request: Request, context: AuthContext) -> Result<Response, Box<Request>> {
+    let owner = Owner::new();
+    let answer = owner.with(|| {
+        start(request).map(|(parts, answer)| {
+            provide_context::<Parts>(parts);
+            provide_context(context);
+            ScopedFuture::new(answer)
+        })
+    })?;
+    Ok(answer.await)
+}
+
+/// The function's answer, not yet run, and the request's parts for the context.
+fn start(request: Request) -> Result<(Parts, Answer), Box<Request>> {
+    SERVICES.with_borrow_mut(|services| {
+        let path = request.uri().path();
+        if !services.contains_key(path) {
+            let Some(service) = get_server_fn_service(path, request.method().clone()) else {
+                return Err(Box::new(request));
+            };
+            services.insert(path.to_owned(), (request.method().clone(), service));
+        }
+        match services.get_mut(path) {
+            Some((method, service)) if method == request.method() => {
+                let (parts, body) = request.into_parts();
+                let answer = service.run(what_server_fn_reads(&parts, body));
+                Ok((parts, answer))
+            }
+            _ => Err(Box::new(request)),
+        }
+    })
+}
+
+/// The request as server_fn reads it: the body, and the headers it looks at (the body's
+/// type, and `Accept` and `Referer` for its redirect of HTML forms). Our functions read
+/// everything else from the [`Parts`] in their context, so the parts are not copied.
+fn what_server_fn_reads(parts: &Parts, body: Body) -> Request {
+    let mut request = Request::new(body);
+    *request.method_mut() = parts.method.clone();
+    *request.uri_mut() = parts.uri.clone();
+    for name in [header::CONTENT_TYPE, header::ACCEPT, header::REFERER] {
+        if let Some(value) = parts.headers.get(&name) {
+            request.headers_mut().insert(name, value.clone());
+        }
+    }
+    request
+}
