@@ -19,7 +19,7 @@
 //! machine's cores with the server, so the numbers are a floor.
 //!
 //! Run: `REDIS_URL=redis://127.0.0.1:6379/ cargo bench --features ssr` (or with
-//! `REDIS_CLUSTER_NODES`); `./scripts/bench` starts a Redis and a Cluster of its own. The
+//! `REDIS_CLUSTER_NODES`; `PACED_RATE=N` paces the half-load phases at N requests/s); `./scripts/bench` starts a Redis and a Cluster of its own. The
 //! sweep starts three more Redis servers (`redis-server` from the PATH) and a server on
 //! each, and writes up to a million filler sessions (about 1 GB) into one of them.
 
@@ -152,6 +152,15 @@ impl Report {
         let i = ((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1));
         sorted.get(i).copied().unwrap_or(0) as f64 / 1000.0
     }
+}
+
+/// The rate of a paced phase: half of the flat-out rate `max_rate`, or `PACED_RATE`
+/// (requests/s) when set, to compare two builds at the same rate.
+fn paced_rate(max_rate: f64) -> f64 {
+    std::env::var("PACED_RATE")
+        .ok()
+        .and_then(|rate| rate.parse().ok())
+        .unwrap_or(max_rate / 2.0)
 }
 
 /// One request of a connection: takes its token, gives back the token to use next and
@@ -578,14 +587,14 @@ async fn main() {
     );
     print_measured("/api/v1/me  (max)", &me);
     let paced = accesses[..CONNECTIONS].to_vec();
-    let mut me_half = run(paced, me.run.rate / 2.0, me_step(api.clone())).await;
+    let mut me_half = run(paced, paced_rate(me.run.rate), me_step(api.clone())).await;
     me_half.print("/api/v1/me  (half load, paced)");
     let ceiling_api = Api {
         client: api.client.clone(),
         base: Arc::new(format!("http://127.0.0.1:{ceiling_port}")),
     };
     let nothing = vec![String::new(); CONNECTIONS];
-    let mut floor = run(nothing, me.run.rate / 2.0, ceiling_step(ceiling_api)).await;
+    let mut floor = run(nothing, paced_rate(me.run.rate), ceiling_step(ceiling_api)).await;
     floor.print("plain axum (same pace)");
 
     if let Some(facts) = facts.as_mut() {
@@ -605,7 +614,12 @@ async fn main() {
     if let Some(facts) = facts.as_mut() {
         facts.reset_stats();
     }
-    let mut refresh_half = run(fresh, refresh.run.rate / 2.0, refresh_step(api.clone())).await;
+    let mut refresh_half = run(
+        fresh,
+        paced_rate(refresh.run.rate),
+        refresh_step(api.clone()),
+    )
+    .await;
     refresh_half.print("auth/refresh (half, paced)");
     let scripts_half = facts.as_mut().map(RedisFacts::script_totals);
     let script_alone = facts

@@ -2,6 +2,8 @@
 //!
 //! - request: bodies are capped (16 KiB), must be a JSON object, and an empty body
 //!   reads as `{}`, so calls without arguments need no body;
+//! - the call: a server function registered at the path runs here (`server_fns.rs`);
+//!   other paths go on to the router;
 //! - response: an error's HTTP status is derived from its [`AuthError`] JSON (server_fn
 //!   answers 500 for every error, even argument-decoding ones), `Retry-After` goes with
 //!   429, and nothing under `/api` is cached.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     /// Leptos' site options (assets, address). Behind an `Arc`: leptos_axum clones the
-    /// whole state into the context of every server-function call, and the options are a
+    /// whole state into the context of every page it renders, and the options are a
     /// dozen reference-counted strings.
     pub leptos_options: Arc<LeptosOptions>,
     /// What the server functions get: the service and the dev-outbox flag.
