@@ -357,7 +357,8 @@ fn session_fields(s: &SessionRecord) -> Result<Vec<(&'static str, Vec<u8>)>, Sto
     ])
 }
 
-/// Reads the [`PUBLIC_FIELDS`] of session `sid` back; `None` when it is not stored.
+/// Reads the [`PUBLIC_FIELDS`] of session `sid` back; `None` when it is not stored. The
+/// values are moved into the record, not copied: this runs on every authenticated call.
 fn parse_session(
     sid: SessionId,
     values: Vec<Option<Vec<u8>>>,
@@ -365,38 +366,40 @@ fn parse_session(
     if values.first().is_none_or(Option::is_none) {
         return Ok(None);
     }
-    let field = |name: &str| -> Result<&[u8], StoreError> {
-        PUBLIC_FIELDS
-            .iter()
-            .position(|known| *known == name)
-            .and_then(|i| values.get(i)?.as_deref())
-            .ok_or_else(|| corrupt(format!("session without `{name}`")))
+    let count = values.len();
+    // The same order as `PUBLIC_FIELDS`.
+    let Ok(
+        [email, user_created_at, device, created_at, last_activity, expires_at, absolute_expires_at, refresh_hash, previous_hash],
+    ) = <[Option<Vec<u8>>; PUBLIC_FIELDS.len()]>::try_from(values)
+    else {
+        return Err(corrupt(format!("a session read returned {count} fields")));
     };
-    let text = |name: &str| -> Result<String, StoreError> {
-        String::from_utf8(field(name)?.to_vec())
+    let present = |value: Option<Vec<u8>>, name: &str| {
+        value.ok_or_else(|| corrupt(format!("session without `{name}`")))
+    };
+    let text = |value: Option<Vec<u8>>, name: &str| {
+        String::from_utf8(present(value, name)?)
             .map_err(|_| corrupt(format!("session field `{name}` is not text")))
     };
-    let number = |name: &str| -> Result<Millis, StoreError> {
-        text(name)?
-            .parse()
-            .map_err(|_| corrupt(format!("session field `{name}` is not a number")))
+    let number = |value: Option<Vec<u8>>, name: &str| -> Result<Millis, StoreError> {
+        std::str::from_utf8(&present(value, name)?)
+            .ok()
+            .and_then(|digits| digits.parse().ok())
+            .ok_or_else(|| corrupt(format!("session field `{name}` is not a number")))
     };
     Ok(Some(SessionRecord {
         user: UserRecord {
             id: sid.user_id().to_string(),
-            email: text("email")?,
-            created_at: number("user_created_at")?,
+            email: text(email, "email")?,
+            created_at: number(user_created_at, "user_created_at")?,
         },
-        device: text("device")?,
-        created_at: number("created_at")?,
-        last_activity: number("last_activity")?,
-        expires_at: number("expires_at")?,
-        absolute_expires_at: number("absolute_expires_at")?,
-        refresh_hash: hex(field("refresh_hash")?),
-        previous_hash: field("previous_hash")
-            .ok()
-            .filter(|h| !h.is_empty())
-            .map(hex),
+        device: text(device, "device")?,
+        created_at: number(created_at, "created_at")?,
+        last_activity: number(last_activity, "last_activity")?,
+        expires_at: number(expires_at, "expires_at")?,
+        absolute_expires_at: number(absolute_expires_at, "absolute_expires_at")?,
+        refresh_hash: hex(&present(refresh_hash, "refresh_hash")?),
+        previous_hash: previous_hash.filter(|h| !h.is_empty()).map(|h| hex(&h)),
         sid,
     }))
 }
