@@ -7,7 +7,9 @@
 //!   `POST /api/v1/auth/refresh` (one rotate script), flat out with wrk, and the server
 //!   CPU a request costs (`/proc/<pid>/stat`);
 //! - both at half of their maximum rate, paced, latency counted from when each request
-//!   was *due* (so queueing shows: no coordinated omission);
+//!   was *due* (so queueing shows: no coordinated omission), by a lean client of the
+//!   bench's own (`support/paced.rs`);
+//! - these phases three times over ([`ROUNDS`]), the goals reading the medians;
 //! - with one Redis: the rotate script's time inside Redis (`INFO commandstats`: during
 //!   the refresh runs, and alone under `redis-benchmark`), memory
 //!   per session (`MEMORY USAGE`), throughput with 1k, 100k and 1M sessions stored, and
@@ -28,12 +30,16 @@ use serde_json::{json, Value};
 mod cpu;
 #[path = "../tests/support/free_port.rs"]
 mod free_port;
+#[path = "support/paced.rs"]
+mod paced;
 #[path = "support/redis_facts.rs"]
 mod redis_facts;
 #[path = "support/wrk.rs"]
 mod wrk;
 
+use bytes::Bytes;
 use free_port::free_port;
+use paced::{Connection, Step};
 use redis_facts::RedisFacts;
 use std::{
     process::{Child, Command, Stdio},
@@ -43,7 +49,7 @@ use std::{
 
 const CONNECTIONS: usize = 32;
 const PHASE: Duration = Duration::from_secs(8);
-/// Shorter phases for the session-count sweep (twelve runs).
+/// Shorter phases for the session-count sweep (thirty runs).
 const SWEEP_PHASE: Duration = Duration::from_secs(4);
 /// Sessions signed in for a flat-out run: more than connections, so the refresh queue
 /// never runs dry.
@@ -62,6 +68,8 @@ impl Drop for Server {
 struct Api {
     client: reqwest::Client,
     base: Arc<String>,
+    /// The port of `base`, for the paced client's own connections.
+    port: u16,
 }
 
 impl Api {
@@ -122,38 +130,6 @@ impl Api {
     }
 }
 
-struct Report {
-    requests: usize,
-    errors: usize,
-    elapsed: Duration,
-    latencies_us: Vec<u64>,
-}
-
-impl Report {
-    fn print(&mut self, name: &str) {
-        self.latencies_us.sort_unstable();
-        let pct = |p: f64| {
-            let i =
-                ((self.latencies_us.len() as f64 * p) as usize).min(self.latencies_us.len() - 1);
-            self.latencies_us[i] as f64 / 1000.0
-        };
-        println!(
-            "{name:<28} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   errors {}",
-            self.requests as f64 / self.elapsed.as_secs_f64(),
-            pct(0.50),
-            pct(0.99),
-            self.errors
-        );
-    }
-
-    fn percentile_ms(&self, p: f64) -> f64 {
-        let mut sorted = self.latencies_us.clone();
-        sorted.sort_unstable();
-        let i = ((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1));
-        sorted.get(i).copied().unwrap_or(0) as f64 / 1000.0
-    }
-}
-
 /// The rate of a paced phase: half of the flat-out rate `max_rate`, or `PACED_RATE`
 /// (requests/s) when set, to compare two builds at the same rate.
 fn paced_rate(max_rate: f64) -> f64 {
@@ -161,69 +137,6 @@ fn paced_rate(max_rate: f64) -> f64 {
         .ok()
         .and_then(|rate| rate.parse().ok())
         .unwrap_or(max_rate / 2.0)
-}
-
-/// One request of a connection: takes its token, gives back the token to use next and
-/// whether the request succeeded.
-type Step = std::pin::Pin<Box<dyn std::future::Future<Output = (String, bool)> + Send>>;
-
-/// Runs `step` on every connection for [`PHASE`], paced to `rate` requests/s in all.
-///
-/// A thread of its own hands out the due times (a sleeping thread wakes within tens of
-/// microseconds; tokio's timer rounds to whole milliseconds), round robin over the
-/// connections. A connection still busy when its next request is due sends it late, and
-/// that request's latency counts from when it was *due*: a server that falls behind
-/// shows the queueing it causes (no coordinated omission).
-async fn run<F>(states: Vec<String>, rate: f64, step: F) -> Report
-where
-    F: Fn(String) -> Step + Send + Sync + 'static,
-{
-    let step = Arc::new(step);
-    let started = Instant::now();
-    let (senders, tasks): (Vec<_>, Vec<_>) = states
-        .into_iter()
-        .map(|mut state| {
-            let step = step.clone();
-            let (due_tx, mut due_rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
-            let task = tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut errors = 0;
-                while let Some(due) = due_rx.recv().await {
-                    let (new_state, ok) = step(state).await;
-                    state = new_state;
-                    latencies.push(due.elapsed().as_micros() as u64);
-                    errors += usize::from(!ok);
-                }
-                (latencies, errors)
-            });
-            (due_tx, task)
-        })
-        .unzip();
-    let interval = Duration::from_secs_f64(1.0 / rate);
-    std::thread::spawn(move || {
-        for (i, sender) in senders.iter().cycle().enumerate() {
-            let due = started + interval * i as u32;
-            if due >= started + PHASE {
-                break;
-            }
-            std::thread::sleep(due.saturating_duration_since(Instant::now()));
-            let _ = sender.send(due);
-        }
-    });
-    let mut report = Report {
-        requests: 0,
-        errors: 0,
-        elapsed: Duration::ZERO,
-        latencies_us: Vec::new(),
-    };
-    for task in tasks {
-        let (latencies, errors) = task.await.unwrap();
-        report.requests += latencies.len();
-        report.errors += errors;
-        report.latencies_us.extend(latencies);
-    }
-    report.elapsed = started.elapsed();
-    report
 }
 
 /// The ceiling: `POST /ceiling` answering fixed JSON from a plain axum router, in a
@@ -265,6 +178,7 @@ async fn start_app(store: (&str, &str), prefix: &str) -> (Server, Api) {
             .build()
             .unwrap(),
         base: Arc::new(format!("http://127.0.0.1:{port}")),
+        port,
     };
     wait_for(&api.client, &format!("{}/livez", api.base)).await;
     (server, api)
@@ -308,52 +222,46 @@ async fn wait_for(client: &reqwest::Client, url: &str) {
 
 /// A call to the plain axum handler: paced like the app, it shows the latency floor of
 /// this client on this machine.
-/// Whether `response` is a 200, after reading its body to the end: the request is done
-/// only then, and a connection whose answer was not read to the end is not reused (the
-/// next request would pay for a new one).
-async fn read_whole(response: reqwest::Response) -> bool {
-    let ok = response.status() == 200;
-    response.bytes().await.is_ok() && ok
+fn ceiling_step(connection: Connection, state: String) -> Step {
+    Box::pin(async move {
+        let mut connection = connection;
+        let answer = connection
+            .post("/ceiling", Bytes::from_static(b"{}"), None)
+            .await;
+        let ok = matches!(answer, Some((200, _)));
+        (connection, state, ok)
+    })
 }
 
-fn ceiling_step(api: Api) -> impl Fn(String) -> Step {
-    move |state: String| {
-        let api = api.clone();
-        Box::pin(async move {
-            let ok = read_whole(api.post("/ceiling", json!({}), None).await).await;
-            (state, ok)
-        })
-    }
+fn me_step(connection: Connection, access: String) -> Step {
+    Box::pin(async move {
+        let mut connection = connection;
+        let answer = connection
+            .post("/api/v1/me", Bytes::from_static(b"{}"), Some(&access))
+            .await;
+        let ok = matches!(answer, Some((200, _)));
+        (connection, access, ok)
+    })
 }
 
-fn me_step(api: Api) -> impl Fn(String) -> Step {
-    move |access: String| {
-        let api = api.clone();
-        Box::pin(async move {
-            let ok = read_whole(api.post("/api/v1/me", json!({}), Some(&access)).await).await;
-            (access, ok)
-        })
-    }
-}
-
-fn refresh_step(api: Api) -> impl Fn(String) -> Step {
-    move |refresh: String| {
-        let api = api.clone();
-        Box::pin(async move {
-            let response = api
-                .post(
-                    "/api/v1/auth/refresh",
-                    json!({ "refresh_token": refresh }),
-                    None,
-                )
-                .await;
-            if response.status() != 200 {
-                return (refresh, false);
-            }
-            let pair: Value = response.json().await.unwrap();
-            (pair["refresh_token"].as_str().unwrap().to_string(), true)
-        })
-    }
+fn refresh_step(connection: Connection, refresh: String) -> Step {
+    Box::pin(async move {
+        let mut connection = connection;
+        let body = serde_json::to_vec(&json!({ "refresh_token": refresh })).unwrap();
+        let next = match connection
+            .post("/api/v1/auth/refresh", body.into(), None)
+            .await
+        {
+            Some((200, body)) => serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|pair| Some(pair["refresh_token"].as_str()?.to_string())),
+            _ => None,
+        };
+        match next {
+            Some(next) => (connection, next, true),
+            None => (connection, refresh, false),
+        }
+    })
 }
 
 /// A flat-out wrk run and the CPU the measured server used for it.
@@ -387,11 +295,24 @@ fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
+/// Rounds of the flat-out and paced phases.
+const ROUNDS: usize = 3;
+
+/// The middle value (the mean of the two middle ones for an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
 /// Rounds of the session-count sweep.
-const SWEEP_ROUNDS: usize = 3;
+const SWEEP_ROUNDS: usize = 5;
 
 /// One size of the sweep: a Redis holding `total` sessions, the app on it, and the
-/// best rates it reached.
+/// rates it reached, one a round.
 struct SweepSize {
     total: u64,
     _redis: Server,
@@ -399,18 +320,20 @@ struct SweepSize {
     api: Api,
     facts: RedisFacts,
     accesses: Vec<String>,
-    me: f64,
-    refresh: f64,
+    me: Vec<f64>,
+    refresh: Vec<f64>,
     failed: u64,
 }
 
-/// Throughput of `me` and refresh with 1k, 100k and 1M sessions stored. Each size gets a
-/// Redis and a server of its own, filled once; then the sizes take turns, one short run
-/// each, for [`SWEEP_ROUNDS`] rounds (each round started by another size), and each
-/// keeps its best. Taking turns is the point:
-/// this machine's speed wanders by tens of percent over minutes, and measured one size
-/// after the other (as this bench did before) that drift read as a difference between
-/// the sizes.
+/// Throughput of `me` and refresh with 1k, 100k and 1M sessions stored, as each size's
+/// share of the round's mean (1.0 = average). Each size gets a Redis and a server of
+/// its own, filled once; then the sizes take turns, one short run each, for
+/// [`SWEEP_ROUNDS`] rounds (each round started by another size). Taking turns is the
+/// point: this machine's speed wanders by tens of percent over minutes, and measured
+/// one size after the other that drift read as a difference between the sizes. So each
+/// run is compared with the other sizes' runs of the same round, and a size's share is
+/// the median over the rounds (a best-of-rounds rate, as this bench took before,
+/// still rewarded whichever size happened to run in a fast minute).
 async fn session_sweep() -> Vec<(u64, f64, f64)> {
     let mut sizes = Vec::new();
     for total in [1_000u64, 100_000, 1_000_000] {
@@ -437,8 +360,8 @@ async fn session_sweep() -> Vec<(u64, f64, f64)> {
             api,
             facts,
             accesses,
-            me: 0.0,
-            refresh: 0.0,
+            me: Vec::new(),
+            refresh: Vec::new(),
             failed: 0,
         });
     }
@@ -448,7 +371,7 @@ async fn session_sweep() -> Vec<(u64, f64, f64)> {
         for size in &mut sizes {
             let url = format!("{}/api/v1/me", size.api.base);
             let run = wrk::run(&url, wrk::POST_WITH_BEARERS, &size.accesses, SWEEP_PHASE);
-            size.me = size.me.max(run.rate);
+            size.me.push(run.rate);
             size.failed += run.failed;
         }
         for size in &mut sizes {
@@ -457,29 +380,59 @@ async fn session_sweep() -> Vec<(u64, f64, f64)> {
             let (_, refreshes) = size.api.sign_in_many(&label, SESSIONS).await;
             let url = format!("{}/api/v1/auth/refresh", size.api.base);
             let run = wrk::run(&url, wrk::REFRESH_ROTATING, &refreshes, SWEEP_PHASE);
-            size.refresh = size.refresh.max(run.rate);
+            size.refresh.push(run.rate);
             size.failed += run.failed;
         }
     }
     sizes.sort_by_key(|size| size.total);
+    let shares = |rates: &dyn Fn(&SweepSize) -> &Vec<f64>| -> Vec<f64> {
+        let round_means: Vec<f64> = (0..SWEEP_ROUNDS)
+            .map(|round| {
+                sizes.iter().map(|size| rates(size)[round]).sum::<f64>() / sizes.len() as f64
+            })
+            .collect();
+        sizes
+            .iter()
+            .map(|size| {
+                median(
+                    rates(size)
+                        .iter()
+                        .zip(&round_means)
+                        .map(|(rate, mean)| rate / mean)
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    let me_shares = shares(&|size| &size.me);
+    let refresh_shares = shares(&|size| &size.refresh);
     let mut rows = Vec::new();
-    for size in &mut sizes {
+    for (i, size) in sizes.iter_mut().enumerate() {
         // Time inside Redis per call over all rounds: what the session count could
         // change, without the HTTP side's noise (commandstats also counts the sign-ins'
         // scripts, a few hundred among tens of thousands of rotations).
         let per_call = |(calls, usec): (f64, f64)| usec / calls.max(1.0);
         let hmget = per_call(size.facts.command_totals(&["hmget"]));
         let scripts = per_call(size.facts.script_totals());
+        let listed = |rates: &[f64]| {
+            let rates: Vec<String> = rates
+                .iter()
+                .map(|r| format!("{:.1}k", r / 1000.0))
+                .collect();
+            rates.join(" ")
+        };
         println!(
-            "{:>9} sessions stored ({} keys)   me {:>7.0} req/s   refresh {:>7.0} req/s   \
+            "{:>9} sessions stored ({} keys)   me share {:.3} [{}]   refresh share {:.3} [{}]   \
              in Redis: HMGET {hmget:.1} us, scripts {scripts:.1} us   failed {}",
             size.total,
             size.facts.keys(),
-            size.me,
-            size.refresh,
+            me_shares[i],
+            listed(&size.me),
+            refresh_shares[i],
+            listed(&size.refresh),
             size.failed,
         );
-        rows.push((size.total, size.me, size.refresh));
+        rows.push((size.total, me_shares[i], refresh_shares[i]));
     }
     rows
 }
@@ -569,59 +522,84 @@ async fn main() {
             Duration::from_secs(3),
         );
     }
-    let ceiling = measure(
-        ceiling_server.0.id(),
-        &ceiling_url,
-        wrk::POST_WITH_BEARERS,
-        &[],
-        PHASE,
-    );
-    print_measured("plain axum (ceiling)", &ceiling);
+    // The flat-out and paced phases run ROUNDS times, and the goals read their medians:
+    // one 8 s sample of this VM can be a third faster or slower than the next.
+    let me_url = format!("{}/api/v1/me", api.base);
+    let mut me_rounds = Vec::new();
+    for round in 1..=ROUNDS {
+        println!("round {round} of {ROUNDS}");
+        let ceiling = measure(
+            ceiling_server.0.id(),
+            &ceiling_url,
+            wrk::POST_WITH_BEARERS,
+            &[],
+            PHASE,
+        );
+        print_measured("plain axum (ceiling)", &ceiling);
+        let me = measure(pid, &me_url, wrk::POST_WITH_BEARERS, &accesses, PHASE);
+        print_measured("/api/v1/me  (max)", &me);
+        let paced = accesses[..CONNECTIONS].to_vec();
+        let half = paced::run(api.port, paced, paced_rate(me.run.rate), PHASE, me_step);
+        half.print("/api/v1/me  (half load, paced)");
+        let nothing = vec![String::new(); CONNECTIONS];
+        let floor = paced::run(
+            ceiling_port,
+            nothing,
+            paced_rate(me.run.rate),
+            PHASE,
+            ceiling_step,
+        );
+        floor.print("plain axum (same pace)");
+        me_rounds.push((ceiling, me, half, floor));
+    }
 
-    let me = measure(
-        pid,
-        &format!("{}/api/v1/me", api.base),
-        wrk::POST_WITH_BEARERS,
-        &accesses,
-        PHASE,
-    );
-    print_measured("/api/v1/me  (max)", &me);
-    let paced = accesses[..CONNECTIONS].to_vec();
-    let mut me_half = run(paced, paced_rate(me.run.rate), me_step(api.clone())).await;
-    me_half.print("/api/v1/me  (half load, paced)");
-    let ceiling_api = Api {
-        client: api.client.clone(),
-        base: Arc::new(format!("http://127.0.0.1:{ceiling_port}")),
+    let refresh_url = format!("{}/api/v1/auth/refresh", api.base);
+    let mut refresh_rounds = Vec::new();
+    // Script calls and their time inside Redis, flat out and at half load, all rounds.
+    let (mut scripts, mut scripts_half) = (None::<(f64, f64)>, None::<(f64, f64)>);
+    let add = |total: &mut Option<(f64, f64)>, (calls, usec): (f64, f64)| {
+        let (all_calls, all_usec) = total.get_or_insert((0.0, 0.0));
+        *all_calls += calls;
+        *all_usec += usec;
     };
-    let nothing = vec![String::new(); CONNECTIONS];
-    let mut floor = run(nothing, paced_rate(me.run.rate), ceiling_step(ceiling_api)).await;
-    floor.print("plain axum (same pace)");
-
-    if let Some(facts) = facts.as_mut() {
-        facts.reset_stats();
+    let mut refreshes = refreshes;
+    for round in 1..=ROUNDS {
+        println!("round {round} of {ROUNDS}");
+        if round > 1 {
+            // A flat-out run rotates its tokens away: fresh sessions for every run.
+            refreshes = api
+                .sign_in_many(&format!("bench-{round}-"), SESSIONS)
+                .await
+                .1;
+        }
+        if let Some(facts) = facts.as_mut() {
+            facts.reset_stats();
+        }
+        let refresh = measure(pid, &refresh_url, wrk::REFRESH_ROTATING, &refreshes, PHASE);
+        print_measured("auth/refresh (max)", &refresh);
+        if let Some(facts) = facts.as_mut() {
+            add(&mut scripts, facts.script_totals());
+        }
+        let (_, fresh) = api
+            .sign_in_many(&format!("bench-half-{round}-"), CONNECTIONS)
+            .await;
+        if let Some(facts) = facts.as_mut() {
+            facts.reset_stats();
+        }
+        let half = paced::run(
+            api.port,
+            fresh,
+            paced_rate(refresh.run.rate),
+            PHASE,
+            refresh_step,
+        );
+        half.print("auth/refresh (half, paced)");
+        if let Some(facts) = facts.as_mut() {
+            add(&mut scripts_half, facts.script_totals());
+        }
+        refresh_rounds.push((refresh, half));
     }
-    let refresh = measure(
-        pid,
-        &format!("{}/api/v1/auth/refresh", api.base),
-        wrk::REFRESH_ROTATING,
-        &refreshes,
-        PHASE,
-    );
-    print_measured("auth/refresh (max)", &refresh);
-    let scripts = facts.as_mut().map(RedisFacts::script_totals);
     let session_bytes = facts.as_mut().map(RedisFacts::bytes_per_session);
-    let (_, fresh) = api.sign_in_many("bench-half", CONNECTIONS).await;
-    if let Some(facts) = facts.as_mut() {
-        facts.reset_stats();
-    }
-    let mut refresh_half = run(
-        fresh,
-        paced_rate(refresh.run.rate),
-        refresh_step(api.clone()),
-    )
-    .await;
-    refresh_half.print("auth/refresh (half, paced)");
-    let scripts_half = facts.as_mut().map(RedisFacts::script_totals);
     let script_alone = facts
         .as_mut()
         .map(|facts| facts.rotate_script_alone(&std::env::var("REDIS_URL").unwrap(), now_ms()));
@@ -632,37 +610,109 @@ async fn main() {
     };
 
     println!();
-    println!("ratios and goals (this run)");
     println!(
-        "me / ceiling                  {:>8.1} %   (goal >= 35 %)",
-        me.run.rate / ceiling.run.rate * 100.0
+        "ratios and goals (this run: medians of {ROUNDS} rounds, each round's value in brackets)"
+    );
+    let rounds = |values: Vec<f64>, unit: &str| {
+        let listed: Vec<String> = values.iter().map(|v| format!("{v:.1}")).collect();
+        format!("{:>8.1} {unit:<3} [{}]", median(values), listed.join(", "))
+    };
+    let me_rate = |(_, me, _, _): &(Measured, Measured, paced::Report, paced::Report)| me.run.rate;
+    println!(
+        "me / ceiling                  {}  (goal >= 35 %)",
+        rounds(
+            me_rounds
+                .iter()
+                .map(|(ceiling, me, _, _)| me.run.rate / ceiling.run.rate * 100.0)
+                .collect(),
+            "%"
+        )
     );
     println!(
-        "me server CPU                 {:>8.1} us  (goal <= 25 us; ceiling {:.1} us)",
-        me.cpu_us_per_request, ceiling.cpu_us_per_request
+        "me server CPU                 {}  (goal <= 25 us; ceiling {:.1} us)",
+        rounds(
+            me_rounds
+                .iter()
+                .map(|(_, me, _, _)| me.cpu_us_per_request)
+                .collect(),
+            "us"
+        ),
+        median(
+            me_rounds
+                .iter()
+                .map(|(ceiling, _, _, _)| ceiling.cpu_us_per_request)
+                .collect()
+        )
     );
     println!(
-        "p99 at half load: me {:.2} ms, refresh {:.2} ms (goal < 5 ms, from the due time; \
-         this client's floor: {:.2} ms against plain axum at me's pace)",
-        me_half.percentile_ms(0.99),
-        refresh_half.percentile_ms(0.99),
-        floor.percentile_ms(0.99)
+        "me flat out                   {}",
+        rounds(me_rounds.iter().map(me_rate).collect(), "/s")
+    );
+    println!(
+        "p99 at half load, me          {}  (goal < 5 ms, from the due time)",
+        rounds(
+            me_rounds
+                .iter()
+                .map(|(_, _, half, _)| half.percentile_ms(0.99))
+                .collect(),
+            "ms"
+        )
+    );
+    println!(
+        "p99 at half load, refresh     {}  (goal < 5 ms)",
+        rounds(
+            refresh_rounds
+                .iter()
+                .map(|(_, half)| half.percentile_ms(0.99))
+                .collect(),
+            "ms"
+        )
+    );
+    println!(
+        "this client's floor           {}  (p99 against plain axum at me's pace)",
+        rounds(
+            me_rounds
+                .iter()
+                .map(|(_, _, _, floor)| floor.percentile_ms(0.99))
+                .collect(),
+            "ms"
+        )
+    );
+    let refresh_rates: Vec<f64> = refresh_rounds.iter().map(|(r, _)| r.run.rate).collect();
+    println!(
+        "refresh flat out              {}  ({} us CPU a request)",
+        rounds(refresh_rates.clone(), "/s"),
+        rounds(
+            refresh_rounds
+                .iter()
+                .map(|(r, _)| r.cpu_us_per_request)
+                .collect(),
+            "us"
+        )
+        .trim_start()
     );
     if let Some(evalsha) = std::env::var("EVALSHA_RPS")
         .ok()
         .and_then(|v| v.parse::<f64>().ok())
     {
         println!(
-            "refresh / redis EVALSHA       {:>8.1} %   (goal >= 20 %; EVALSHA {evalsha:.0}/s)",
-            refresh.run.rate / evalsha * 100.0
+            "refresh / redis EVALSHA       {}  (goal >= 20 %; EVALSHA {evalsha:.0}/s)",
+            rounds(
+                refresh_rates
+                    .iter()
+                    .map(|rate| rate / evalsha * 100.0)
+                    .collect(),
+                "%"
+            )
         );
     }
+    let refresh_requests: u64 = refresh_rounds.iter().map(|(r, _)| r.run.requests).sum();
     if let (Some((calls, usec)), Some((calls_half, usec_half))) = (scripts, scripts_half) {
         println!(
             "rotate script in Redis        {:>8.1} us  (goal <= 12 us; {:.2} script calls a refresh) \
              flat out, where Redis shares the cores with wrk and the server",
             usec / calls.max(1.0),
-            calls / refresh.run.requests.max(1) as f64
+            calls / refresh_requests.max(1) as f64
         );
         println!(
             "rotate script in Redis        {:>8.1} us  at half load",
@@ -689,7 +739,7 @@ async fn main() {
             (max - min) / max * 100.0
         };
         println!(
-            "1k..1M sessions: spread       me {:.1} %, refresh {:.1} %   (goal within 10 %)",
+            "1k..1M sessions: spread       me {:.1} %, refresh {:.1} %   (goal within 10 %; of the shares above)",
             spread(|row| row.1),
             spread(|row| row.2)
         );
