@@ -6,15 +6,17 @@
 //! `iat` may not lie in the future, the leeway is small and explicit, and oversized
 //! tokens are refused before any decoding.
 //!
-//! Tokens are issued with `jsonwebtoken`. They are checked here, with `hmac` keyed once
-//! per key, because every protected call checks one: the generic decoder parsed the
-//! header twice and the claims twice and re-keyed the HMAC each time (70k of the 180k
-//! instructions of a `me` call under callgrind; see ARCHITECTURE, "Request path").
+//! Tokens are signed and checked here, with `hmac` keyed once per key and each key's
+//! header segment written once, because every protected call checks a token and every
+//! refresh signs one: `jsonwebtoken`'s generic decoder parsed the header twice and the
+//! claims twice and re-keyed the HMAC each time (70k of the 180k instructions of a `me`
+//! call under callgrind), and its encoder serialised the same header and keyed the HMAC
+//! anew for every token (see ARCHITECTURE, "Request path"). The tests check both
+//! against `jsonwebtoken`, byte for byte.
 
 use super::tokens::{random_id, sha256_hex};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use hmac::{Hmac, Mac};
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::time::Duration;
@@ -69,9 +71,9 @@ pub enum JwtError {
     FromTheFuture,
 }
 
-/// One key that checks signatures: the exact header segment its tokens carry, and the
-/// HMAC already keyed with its secret (cloned for each token).
-struct Verifier {
+/// One key: the exact header segment its tokens carry, and the HMAC already keyed with
+/// its secret (cloned for each token).
+struct Key {
     header: String,
     mac: Hmac<Sha256>,
 }
@@ -80,10 +82,8 @@ struct Verifier {
 /// of the previous keys, chosen by the token's `kid`: a rotated `JWT_SECRET` (or a
 /// rolling deploy with mixed secrets) leaves the tokens in flight valid.
 pub struct JwtKeys {
-    encoding: EncodingKey,
-    kid: String,
-    /// The current key first, then the previous ones.
-    verifying: Vec<Verifier>,
+    /// The current key (the one that signs) first, then the previous ones.
+    keys: Vec<Key>,
     ttl: Duration,
 }
 
@@ -93,21 +93,19 @@ fn key_id(secret: &[u8]) -> String {
     sha256_hex(secret)[..16].to_string()
 }
 
-/// The header of every access token signed with the key `kid`.
-fn access_header(kid: &str) -> Header {
-    let mut header = Header::new(Algorithm::HS256);
-    header.typ = Some(ACCESS_TOKEN_TYPE.into());
-    header.kid = Some(kid.into());
-    header
+/// The header segment of every access token signed with the key `kid`: base64url of
+/// its JSON, written as `jsonwebtoken` writes it (the order of its fields), so tokens of
+/// earlier builds that signed with it still match.
+fn header_segment(kid: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!(
+        r#"{{"typ":"{ACCESS_TOKEN_TYPE}","alg":"HS256","kid":"{kid}"}}"#
+    ))
 }
 
-impl Verifier {
+impl Key {
     fn new(secret: &[u8]) -> Self {
-        // `jsonwebtoken` writes a header as base64url of its JSON, as here.
-        let header =
-            serde_json::to_vec(&access_header(&key_id(secret))).expect("a JWT header serialises");
         Self {
-            header: URL_SAFE_NO_PAD.encode(header),
+            header: header_segment(&key_id(secret)),
             mac: Hmac::new_from_slice(secret).expect("HMAC takes keys of any length"),
         }
     }
@@ -117,16 +115,11 @@ impl JwtKeys {
     /// Keys that sign with `secret` and also accept tokens of `previous` secrets; tokens
     /// live `ttl`.
     pub fn new(secret: &[u8], previous: &[Vec<u8>], ttl: Duration) -> Self {
-        let verifying = std::iter::once(secret)
+        let keys = std::iter::once(secret)
             .chain(previous.iter().map(Vec::as_slice))
-            .map(Verifier::new)
+            .map(Key::new)
             .collect();
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            kid: key_id(secret),
-            verifying,
-            ttl,
-        }
+        Self { keys, ttl }
     }
 
     /// A new token for `user_id` in session `sid`, issued at `now_ms` (Unix ms). JWT
@@ -143,9 +136,16 @@ impl JwtKeys {
             jti: random_id(),
             nbf: None,
         };
-        // HS256 signing of serialisable claims cannot fail.
-        let token =
-            encode(&access_header(&self.kid), &claims, &self.encoding).expect("HS256 signing");
+        let key = &self.keys[0];
+        let payload = serde_json::to_vec(&claims).expect("claims of strings and numbers serialise");
+        let mut token = String::with_capacity(key.header.len() + 2 * payload.len() + 48);
+        token.push_str(&key.header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+        let mut mac = key.mac.clone();
+        mac.update(token.as_bytes());
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(mac.finalize().into_bytes(), &mut token);
         (token, claims)
     }
 
@@ -162,7 +162,7 @@ impl JwtKeys {
             .split_once('.')
             .ok_or_else(|| JwtError::Header("not a JWT".into()))?;
         let key = self
-            .verifying
+            .keys
             .iter()
             .find(|key| key.header == header)
             .ok_or_else(|| JwtError::Header("not ours: alg, typ or kid".into()))?;
@@ -322,6 +322,35 @@ mod tests {
                 "{header}"
             );
         }
+    }
+
+    #[test]
+    fn tokens_are_signed_byte_for_byte_as_jsonwebtoken_signs_them() {
+        use jsonwebtoken::{Algorithm, EncodingKey, Header};
+        let (token, claims) = keys().issue("u1", "u1-s1", now() * 1000);
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(ACCESS_TOKEN_TYPE.into());
+        header.kid = Some(key_id(SECRET));
+        let theirs =
+            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(SECRET)).unwrap();
+        assert_eq!(token, theirs);
+    }
+
+    #[test]
+    fn jsonwebtoken_accepts_our_tokens() {
+        use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+        let (token, claims) = keys().issue("u1", "u1-s1", now() * 1000);
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_issuer(&[ISSUER]);
+        let decoded = jsonwebtoken::decode::<AccessClaims>(
+            &token,
+            &DecodingKey::from_secret(SECRET),
+            &validation,
+        )
+        .unwrap();
+        assert_eq!(decoded.claims, claims);
+        assert_eq!(decoded.header.typ.as_deref(), Some(ACCESS_TOKEN_TYPE));
     }
 
     #[test]
