@@ -315,14 +315,49 @@ const SWEEP_ROUNDS: usize = 5;
 /// rates it reached, one a round.
 struct SweepSize {
     total: u64,
-    _redis: Server,
-    _server: Server,
+    redis: Server,
+    server: Server,
     api: Api,
     facts: RedisFacts,
     accesses: Vec<String>,
     me: Vec<f64>,
     refresh: Vec<f64>,
+    /// CPU of the server and of its Redis over all `me` runs, and over all refresh runs.
+    me_cpu: CpuTally,
+    refresh_cpu: CpuTally,
     failed: u64,
+}
+
+/// CPU seconds two processes used over some runs, and the requests served in them.
+#[derive(Default)]
+struct CpuTally {
+    server: f64,
+    redis: f64,
+    requests: u64,
+}
+
+impl CpuTally {
+    /// Runs `run` (which returns its wrk result) and adds what the server `server_pid`
+    /// and Redis `redis_pid` used during it.
+    fn add(
+        &mut self,
+        server_pid: u32,
+        redis_pid: u32,
+        run: impl FnOnce() -> wrk::WrkRun,
+    ) -> wrk::WrkRun {
+        let (server, redis) = (cpu::seconds(server_pid), cpu::seconds(redis_pid));
+        let result = run();
+        self.server += cpu::seconds(server_pid) - server;
+        self.redis += cpu::seconds(redis_pid) - redis;
+        self.requests += result.requests;
+        result
+    }
+
+    /// µs a request: (server, Redis).
+    fn per_request_us(&self) -> (f64, f64) {
+        let requests = self.requests.max(1) as f64;
+        (self.server * 1e6 / requests, self.redis * 1e6 / requests)
+    }
 }
 
 /// Throughput of `me` and refresh with 1k, 100k and 1M sessions stored, as each size's
@@ -355,13 +390,15 @@ async fn session_sweep() -> Vec<(u64, f64, f64)> {
         facts.reset_stats();
         sizes.push(SweepSize {
             total,
-            _redis: redis,
-            _server: server,
+            redis,
+            server,
             api,
             facts,
             accesses,
             me: Vec::new(),
             refresh: Vec::new(),
+            me_cpu: CpuTally::default(),
+            refresh_cpu: CpuTally::default(),
             failed: 0,
         });
     }
@@ -370,7 +407,10 @@ async fn session_sweep() -> Vec<(u64, f64, f64)> {
         sizes.rotate_left(1);
         for size in &mut sizes {
             let url = format!("{}/api/v1/me", size.api.base);
-            let run = wrk::run(&url, wrk::POST_WITH_BEARERS, &size.accesses, SWEEP_PHASE);
+            let pids = (size.server.0.id(), size.redis.0.id());
+            let run = size.me_cpu.add(pids.0, pids.1, || {
+                wrk::run(&url, wrk::POST_WITH_BEARERS, &size.accesses, SWEEP_PHASE)
+            });
             size.me.push(run.rate);
             size.failed += run.failed;
         }
@@ -379,7 +419,10 @@ async fn session_sweep() -> Vec<(u64, f64, f64)> {
             let label = format!("sweep-{round}-");
             let (_, refreshes) = size.api.sign_in_many(&label, SESSIONS).await;
             let url = format!("{}/api/v1/auth/refresh", size.api.base);
-            let run = wrk::run(&url, wrk::REFRESH_ROTATING, &refreshes, SWEEP_PHASE);
+            let pids = (size.server.0.id(), size.redis.0.id());
+            let run = size.refresh_cpu.add(pids.0, pids.1, || {
+                wrk::run(&url, wrk::REFRESH_ROTATING, &refreshes, SWEEP_PHASE)
+            });
             size.refresh.push(run.rate);
             size.failed += run.failed;
         }
@@ -421,9 +464,13 @@ async fn session_sweep() -> Vec<(u64, f64, f64)> {
                 .collect();
             rates.join(" ")
         };
+        let (me_server, me_redis) = size.me_cpu.per_request_us();
+        let (refresh_server, refresh_redis) = size.refresh_cpu.per_request_us();
         println!(
             "{:>9} sessions stored ({} keys)   me share {:.3} [{}]   refresh share {:.3} [{}]   \
-             in Redis: HMGET {hmget:.1} us, scripts {scripts:.1} us   failed {}",
+             in Redis: HMGET {hmget:.1} us, scripts {scripts:.1} us   \
+             CPU a request (server + Redis): me {me_server:.1} + {me_redis:.1} us, \
+             refresh {refresh_server:.1} + {refresh_redis:.1} us   failed {}",
             size.total,
             size.facts.keys(),
             me_shares[i],
