@@ -223,30 +223,27 @@ async fn wait_for(client: &reqwest::Client, url: &str) {
 /// A call to the plain axum handler: paced like the app, it shows the latency floor of
 /// this client on this machine.
 fn ceiling_step(connection: Connection, state: String) -> Step {
-    Box::pin(async move {
-        let mut connection = connection;
-        let answer = connection
-            .post("/ceiling", Bytes::from_static(b"{}"), None)
-            .await;
-        let ok = matches!(answer, Some((200, _)));
-        (connection, state, ok)
-    })
+    empty_post(connection, "/ceiling", state, false)
 }
 
 fn me_step(connection: Connection, access: String) -> Step {
+    empty_post(connection, "/api/v1/me", access, true)
+}
+
+/// `POST path` with `{}`, with `token` as the bearer when `bearer`; succeeds on a 200.
+fn empty_post(mut connection: Connection, path: &'static str, token: String, bearer: bool) -> Step {
     Box::pin(async move {
-        let mut connection = connection;
+        let bearer = bearer.then_some(token.as_str());
         let answer = connection
-            .post("/api/v1/me", Bytes::from_static(b"{}"), Some(&access))
+            .post(path, Bytes::from_static(b"{}"), bearer)
             .await;
         let ok = matches!(answer, Some((200, _)));
-        (connection, access, ok)
+        (connection, token, ok)
     })
 }
 
-fn refresh_step(connection: Connection, refresh: String) -> Step {
+fn refresh_step(mut connection: Connection, refresh: String) -> Step {
     Box::pin(async move {
-        let mut connection = connection;
         let body = serde_json::to_vec(&json!({ "refresh_token": refresh })).unwrap();
         let next = match connection
             .post("/api/v1/auth/refresh", body.into(), None)
