@@ -16,9 +16,10 @@
 //!   how long listing and ending 1,000 sessions of one person holds Redis.
 //!
 //! Absolute numbers drift between machines, so the table ends with ratios to the
-//! ceilings of the same run; `./scripts/bench` adds Redis' own scripting ceiling
-//! (`redis-benchmark` EVALSHA, passed as `EVALSHA_RPS`). The load generator shares the
-//! machine's cores with the server, so the numbers are a floor.
+//! ceilings of the same run: the plain axum handler, and with one Redis its own
+//! scripting ceiling (`redis-benchmark` EVALSHA), measured beside each refresh run. The
+//! load generator shares the machine's cores with the server, so the numbers are a
+//! floor.
 //!
 //! Run: `REDIS_URL=redis://127.0.0.1:6379/ cargo bench --features ssr` (or with
 //! `REDIS_CLUSTER_NODES`; `PACED_RATE=N` paces the half-load phases at N requests/s); `./scripts/bench` starts a Redis and a Cluster of its own. The
@@ -49,6 +50,8 @@ use std::{
 
 const CONNECTIONS: usize = 32;
 const PHASE: Duration = Duration::from_secs(8);
+/// The unmeasured run that warms a fresh server up.
+const WARM_UP: Duration = Duration::from_secs(3);
 /// Shorter phases for the session-count sweep (thirty runs).
 const SWEEP_PHASE: Duration = Duration::from_secs(4);
 /// Sessions signed in for a flat-out run: more than connections, so the refresh queue
@@ -130,6 +133,53 @@ impl Api {
     }
 }
 
+/// An older build's release server (`BASELINE_BIN`, built by `./scripts/bench` from the
+/// commit `BASELINE`), on the same store and measured in the same rounds as this build:
+/// the issue's "twice today's throughput on the same machine" as one ratio that the
+/// VM's drift between minutes does not move.
+struct Baseline {
+    server: Server,
+    api: Api,
+    accesses: Vec<String>,
+    /// The commit, or the binary's path when it was given directly.
+    label: String,
+}
+
+impl Baseline {
+    async fn start(binary: &str, store: (&str, &str), prefix: &str) -> Self {
+        let (server, api) = start_app(binary, store, &format!("{prefix}-baseline")).await;
+        let (accesses, _) = api.sign_in_many("baseline", SESSIONS).await;
+        let label = std::env::var("BASELINE").unwrap_or_else(|_| binary.to_string());
+        Baseline {
+            server,
+            api,
+            accesses,
+            label,
+        }
+    }
+
+    fn me_url(&self) -> String {
+        format!("{}/api/v1/me", self.api.base)
+    }
+
+    /// An unmeasured run, as for this build.
+    fn warm_up(&self) {
+        let url = self.me_url();
+        wrk::run(&url, wrk::POST_WITH_BEARERS, &self.accesses, WARM_UP);
+    }
+
+    fn measure_me(&self) -> Measured {
+        let url = self.me_url();
+        measure(
+            self.server.0.id(),
+            &url,
+            wrk::POST_WITH_BEARERS,
+            &self.accesses,
+            PHASE,
+        )
+    }
+}
+
 /// The rate of a paced phase: half of the flat-out rate `max_rate`, or `PACED_RATE`
 /// (requests/s) when set, to compare two builds at the same rate.
 fn paced_rate(max_rate: f64) -> f64 {
@@ -154,12 +204,15 @@ async fn serve_ceiling(port: u16) {
     axum::serve(listener, app).await.unwrap();
 }
 
-/// The app's release server on `store` (the variable that names it, and its value),
+/// This build's release server.
+const APP: &str = env!("CARGO_BIN_EXE_stay-signed-in");
+
+/// The release server `binary` on `store` (the variable that names it, and its value),
 /// with its keys under `prefix`, once it answers; and a client for it.
-async fn start_app(store: (&str, &str), prefix: &str) -> (Server, Api) {
+async fn start_app(binary: &str, store: (&str, &str), prefix: &str) -> (Server, Api) {
     let port = free_port();
     let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_stay-signed-in"))
+        Command::new(binary)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("LEPTOS_OUTPUT_NAME", "stay-signed-in")
             .env(store.0, store.1)
@@ -373,7 +426,7 @@ async fn session_sweep() -> Vec<(u64, f64, f64)> {
         let redis = start_redis(redis_port);
         let url = format!("redis://127.0.0.1:{redis_port}/");
         let prefix = format!("sweep-{redis_port}");
-        let (server, api) = start_app(("REDIS_URL", &url), &prefix).await;
+        let (server, api) = start_app(APP, ("REDIS_URL", &url), &prefix).await;
         let mut facts = RedisFacts::new(&url, &prefix);
         facts.fill_to(total, now_ms());
         let (accesses, _) = api.sign_in_many("sweep-", SESSIONS).await;
@@ -382,7 +435,7 @@ async fn session_sweep() -> Vec<(u64, f64, f64)> {
             &format!("{}/api/v1/me", api.base),
             wrk::POST_WITH_BEARERS,
             &accesses,
-            Duration::from_secs(3),
+            WARM_UP,
         );
         facts.reset_stats();
         sizes.push(SweepSize {
@@ -534,7 +587,7 @@ async fn main() {
         .find_map(|name| Some((name, std::env::var(name).ok()?)))
         .expect("REDIS_URL or REDIS_CLUSTER_NODES must name a Redis (./scripts/bench starts both)");
     let prefix = format!("bench-{}", std::process::id());
-    let (server, api) = start_app((store.0, &store.1), &prefix).await;
+    let (server, api) = start_app(APP, (store.0, &store.1), &prefix).await;
     let ceiling_port = free_port();
     let ceiling_server = Server(
         Command::new(std::env::current_exe().unwrap())
@@ -551,6 +604,12 @@ async fn main() {
     let pid = server.0.id();
 
     let (accesses, refreshes) = api.sign_in_many("bench", SESSIONS).await;
+    let baseline = match std::env::var("BASELINE_BIN") {
+        Ok(binary) if !binary.is_empty() => {
+            Some(Baseline::start(&binary, (store.0, &store.1), &prefix).await)
+        }
+        _ => None,
+    };
     println!(
         "wrk: 1 thread, {CONNECTIONS} connections, {} s per phase",
         PHASE.as_secs()
@@ -558,18 +617,18 @@ async fn main() {
 
     // A short unmeasured run first: the first seconds of a fresh server are slower
     // (connections, allocator and caches warming up).
+    if let Some(baseline) = &baseline {
+        baseline.warm_up();
+    }
     for url in [ceiling_url.clone(), format!("{}/api/v1/me", api.base)] {
-        wrk::run(
-            &url,
-            wrk::POST_WITH_BEARERS,
-            &accesses,
-            Duration::from_secs(3),
-        );
+        wrk::run(&url, wrk::POST_WITH_BEARERS, &accesses, WARM_UP);
     }
     // The flat-out and paced phases run ROUNDS times, and the goals read their medians:
     // one 8 s sample of this VM can be a third faster or slower than the next.
     let me_url = format!("{}/api/v1/me", api.base);
     let mut me_rounds = Vec::new();
+    // The baseline's `me` run of each round, beside this build's CPU a request and rate.
+    let mut baseline_rounds: Vec<(Measured, f64, f64)> = Vec::new();
     for round in 1..=ROUNDS {
         println!("round {round} of {ROUNDS}");
         let ceiling = measure(
@@ -580,8 +639,26 @@ async fn main() {
             PHASE,
         );
         print_measured("plain axum (ceiling)", &ceiling);
+        // This build and the baseline take turns at going first.
+        let baseline_first = round % 2 == 0;
+        let measure_baseline = |baseline: &Baseline| {
+            let run = baseline.measure_me();
+            print_measured("/api/v1/me  baseline (max)", &run);
+            run
+        };
+        let before = baseline
+            .as_ref()
+            .filter(|_| baseline_first)
+            .map(measure_baseline);
         let me = measure(pid, &me_url, wrk::POST_WITH_BEARERS, &accesses, PHASE);
         print_measured("/api/v1/me  (max)", &me);
+        let after = baseline
+            .as_ref()
+            .filter(|_| !baseline_first)
+            .map(measure_baseline);
+        if let Some(run) = before.or(after) {
+            baseline_rounds.push((run, me.cpu_us_per_request, me.run.rate));
+        }
         let paced = accesses[..CONNECTIONS].to_vec();
         let half = paced::run(api.port, paced, paced_rate(me.run.rate), PHASE, me_step);
         half.print("/api/v1/me  (half load, paced)");
@@ -606,6 +683,8 @@ async fn main() {
         *all_calls += calls;
         *all_usec += usec;
     };
+    // With one Redis: its EVALSHA rate at each refresh run (the ratio's other side).
+    let mut evalsha_rounds = Vec::new();
     let mut refreshes = refreshes;
     for round in 1..=ROUNDS {
         println!("round {round} of {ROUNDS}");
@@ -617,6 +696,7 @@ async fn main() {
                 .1;
         }
         if let Some(facts) = facts.as_mut() {
+            evalsha_rounds.push(facts.evalsha_rate(&store.1));
             facts.reset_stats();
         }
         let refresh = measure(pid, &refresh_url, wrk::REFRESH_ROTATING, &refreshes, PHASE);
@@ -692,6 +772,36 @@ async fn main() {
         "me flat out                   {}",
         rounds(me_rounds.iter().map(me_rate).collect(), "/s")
     );
+    if let Some(baseline) = &baseline {
+        println!(
+            "me CPU, baseline / this build {}  (goal >= 2: twice the throughput of {}, \
+             measured in turns with this build; baseline {:.1} us)",
+            rounds(
+                baseline_rounds
+                    .iter()
+                    .map(|(base, cpu, _)| base.cpu_us_per_request / cpu)
+                    .collect(),
+                "x"
+            ),
+            baseline.label,
+            median(
+                baseline_rounds
+                    .iter()
+                    .map(|(base, _, _)| base.cpu_us_per_request)
+                    .collect()
+            )
+        );
+        println!(
+            "me flat out, this / baseline  {}  (wrk and Redis share the cores, so less than the CPU ratio)",
+            rounds(
+                baseline_rounds
+                    .iter()
+                    .map(|(base, _, rate)| rate / base.run.rate)
+                    .collect(),
+                "x"
+            )
+        );
+    }
     println!(
         "p99 at half load, me          {}  (goal < 5 ms, from the due time)",
         rounds(
@@ -735,19 +845,18 @@ async fn main() {
         )
         .trim_start()
     );
-    if let Some(evalsha) = std::env::var("EVALSHA_RPS")
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-    {
+    if !evalsha_rounds.is_empty() {
         println!(
-            "refresh / redis EVALSHA       {}  (goal >= 20 %; EVALSHA {evalsha:.0}/s)",
+            "refresh / redis EVALSHA       {}  (goal >= 20 %; EVALSHA {} /s, each beside its round's refresh run)",
             rounds(
                 refresh_rates
                     .iter()
-                    .map(|rate| rate / evalsha * 100.0)
+                    .zip(&evalsha_rounds)
+                    .map(|(rate, evalsha)| rate / evalsha * 100.0)
                     .collect(),
                 "%"
-            )
+            ),
+            rounds(evalsha_rounds.clone(), "").trim_start()
         );
     }
     let refresh_requests: u64 = refresh_rounds.iter().map(|(r, _)| r.run.requests).sum();

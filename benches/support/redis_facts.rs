@@ -132,6 +132,34 @@ impl RedisFacts {
     /// again and again (presented and new hash equal), so every call takes the common
     /// path: HMGET, HSET, PEXPIREAT. The previous hash's ring slot stays put from call to
     /// call, where a real session's goes round the ring (up to four fields searched).
+    /// Redis' own scripting ceiling at this minute: `redis-benchmark` EVALSHA of a
+    /// script that returns at once, 32 clients, in calls a second. The bench measures
+    /// it beside each refresh run, as this machine's speed wanders between minutes.
+    /// Its calls count as scripts in `commandstats`: not between [`Self::reset_stats`]
+    /// and [`Self::script_totals`].
+    pub fn evalsha_rate(&mut self, redis_url: &str) -> f64 {
+        let sha: String = redis::cmd("SCRIPT")
+            .arg("LOAD")
+            .arg("return 1")
+            .query(&mut self.connection)
+            .unwrap();
+        let (host, port) = tcp_address(redis_url);
+        let output = std::process::Command::new("redis-benchmark")
+            .args(["-h", &host, "-p", &port.to_string()])
+            .args(["-c", "32", "-n", "200000", "-q", "EVALSHA", &sha, "0"])
+            .output()
+            .expect("redis-benchmark (Debian: redis-tools)");
+        assert!(output.status.success(), "redis-benchmark failed");
+        // `-q` ends with "EVALSHA ...: 110229.22 requests per second, p50=...".
+        String::from_utf8_lossy(&output.stdout)
+            .split(['\r', '\n'])
+            .find_map(|line| {
+                let (before, _) = line.split_once(" requests per second")?;
+                before.rsplit(' ').next()?.parse().ok()
+            })
+            .expect("redis-benchmark's requests per second")
+    }
+
     pub fn rotate_script_alone(&mut self, redis_url: &str, now_ms: u64) -> f64 {
         const SCRIPT: &str = include_str!("../../src/auth/server/store/rotation.lua");
         let session: String = redis::cmd("KEYS")
@@ -158,10 +186,7 @@ impl RedisFacts {
             .arg(SCRIPT)
             .query(&mut self.connection)
             .unwrap();
-        let (host, port) = match redis_url.into_connection_info().unwrap().addr {
-            redis::ConnectionAddr::Tcp(host, port) => (host, port),
-            other => panic!("redis-benchmark needs a TCP address, not {other:?}"),
-        };
+        let (host, port) = tcp_address(redis_url);
         const DAY: u64 = 86_400_000;
         let args = [
             "EVALSHA".to_string(),
@@ -215,5 +240,13 @@ impl RedisFacts {
     /// Keys in the Redis database (the app's, the filler, anything else).
     pub fn keys(&mut self) -> u64 {
         redis::cmd("DBSIZE").query(&mut self.connection).unwrap()
+    }
+}
+
+/// The host and port of a `redis://` URL, for `redis-benchmark`.
+fn tcp_address(redis_url: &str) -> (String, u16) {
+    match redis_url.into_connection_info().unwrap().addr {
+        redis::ConnectionAddr::Tcp(host, port) => (host, port),
+        other => panic!("redis-benchmark needs a TCP address, not {other:?}"),
     }
 }
