@@ -10,6 +10,9 @@
 //!   was *due* (so queueing shows: no coordinated omission), by a lean client of the
 //!   bench's own (`support/paced.rs`);
 //! - these phases three times over ([`ROUNDS`]), the goals reading the medians;
+//! - with `BASELINE_BIN` (an older build's server, which `./scripts/bench` builds from
+//!   `BASELINE`): that build's `me` flat out in every round, in turns with this one's,
+//!   for the ratio of their CPU a request ([`Baseline`]);
 //! - with one Redis: the rotate script's time inside Redis (`INFO commandstats`: during
 //!   the refresh runs, and alone under `redis-benchmark`), memory
 //!   per session (`MEMORY USAGE`), throughput with 1k, 100k and 1M sessions stored, and
@@ -22,9 +25,10 @@
 //! floor.
 //!
 //! Run: `REDIS_URL=redis://127.0.0.1:6379/ cargo bench --features ssr` (or with
-//! `REDIS_CLUSTER_NODES`; `PACED_RATE=N` paces the half-load phases at N requests/s); `./scripts/bench` starts a Redis and a Cluster of its own. The
-//! sweep starts three more Redis servers (`redis-server` from the PATH) and a server on
-//! each, and writes up to a million filler sessions (about 1 GB) into one of them.
+//! `REDIS_CLUSTER_NODES`; `PACED_RATE=N` paces the half-load phases at N requests/s);
+//! `./scripts/bench` starts a Redis and a Cluster of its own. The sweep starts three
+//! more Redis servers (`redis-server` from the PATH) and a server on each, and writes
+//! up to a million filler sessions (about 1 GB) into one of them.
 
 use serde_json::{json, Value};
 #[path = "support/cpu.rs"]
