@@ -631,8 +631,8 @@ async fn main() {
     // one 8 s sample of this VM can be a third faster or slower than the next.
     let me_url = format!("{}/api/v1/me", api.base);
     let mut me_rounds = Vec::new();
-    // The baseline's `me` run of each round, beside this build's CPU a request and rate.
-    let mut baseline_rounds: Vec<(Measured, f64, f64)> = Vec::new();
+    // The baseline's `me` run of each round, beside `me_rounds`.
+    let mut baseline_rounds: Vec<Measured> = Vec::new();
     for round in 1..=ROUNDS {
         println!("round {round} of {ROUNDS}");
         let ceiling = measure(
@@ -660,9 +660,7 @@ async fn main() {
             .as_ref()
             .filter(|_| !baseline_first)
             .map(measure_baseline);
-        if let Some(run) = before.or(after) {
-            baseline_rounds.push((run, me.cpu_us_per_request, me.run.rate));
-        }
+        baseline_rounds.extend(before.or(after));
         let paced = accesses[..CONNECTIONS].to_vec();
         let half = paced::run(api.port, paced, paced_rate(me.run.rate), PHASE, me_step);
         half.print("/api/v1/me  (half load, paced)");
@@ -783,7 +781,8 @@ async fn main() {
             rounds(
                 baseline_rounds
                     .iter()
-                    .map(|(base, cpu, _)| base.cpu_us_per_request / cpu)
+                    .zip(&me_rounds)
+                    .map(|(base, (_, me, _, _))| base.cpu_us_per_request / me.cpu_us_per_request)
                     .collect(),
                 "x"
             ),
@@ -791,7 +790,7 @@ async fn main() {
             median(
                 baseline_rounds
                     .iter()
-                    .map(|(base, _, _)| base.cpu_us_per_request)
+                    .map(|base| base.cpu_us_per_request)
                     .collect()
             )
         );
@@ -800,7 +799,8 @@ async fn main() {
             rounds(
                 baseline_rounds
                     .iter()
-                    .map(|(base, _, rate)| rate / base.run.rate)
+                    .zip(&me_rounds)
+                    .map(|(base, (_, me, _, _))| me.run.rate / base.run.rate)
                     .collect(),
                 "x"
             )
@@ -851,7 +851,7 @@ async fn main() {
     );
     if !evalsha_rounds.is_empty() {
         println!(
-            "refresh / redis EVALSHA       {}  (goal >= 20 %; EVALSHA {} /s, each beside its round's refresh run)",
+            "refresh / redis EVALSHA       {}  (goal >= 20 %; EVALSHA {}, each beside its round's refresh run)",
             rounds(
                 refresh_rates
                     .iter()
@@ -860,7 +860,7 @@ async fn main() {
                     .collect(),
                 "%"
             ),
-            rounds(evalsha_rounds.clone(), "").trim_start()
+            rounds(evalsha_rounds.clone(), "/s").trim_start()
         );
     }
     let refresh_requests: u64 = refresh_rounds.iter().map(|(r, _)| r.run.requests).sum();

@@ -125,13 +125,6 @@ impl RedisFacts {
         }
     }
 
-    /// The rotate script's µs a call in `commandstats` when `redis-benchmark` (8 clients)
-    /// is the only load (the quickest of three runs): Redis keeps a core to itself,
-    /// unlike during the app's runs, where wrk and the server share the machine's two
-    /// cores with it. It rotates a copy of one of the app's sessions onto the same token
-    /// again and again (presented and new hash equal), so every call takes the common
-    /// path: HMGET, HSET, PEXPIREAT. The previous hash's ring slot stays put from call to
-    /// call, where a real session's goes round the ring (up to four fields searched).
     /// Redis' own scripting ceiling at this minute: `redis-benchmark` EVALSHA of a
     /// script that returns at once, 32 clients, in calls a second. The bench measures
     /// it beside each refresh run, as this machine's speed wanders between minutes.
@@ -160,6 +153,13 @@ impl RedisFacts {
             .expect("redis-benchmark's requests per second")
     }
 
+    /// The rotate script's µs a call in `commandstats` when `redis-benchmark` (8 clients)
+    /// is the only load (the quickest of three runs): Redis keeps a core to itself,
+    /// unlike during the app's runs, where wrk and the server share the machine's two
+    /// cores with it. It rotates a copy of one of the app's sessions onto the same token
+    /// again and again (presented and new hash equal), so every call takes the common
+    /// path: HMGET, HSET, PEXPIREAT. The previous hash's ring slot stays put from call to
+    /// call, where a real session's goes round the ring (up to four fields searched).
     pub fn rotate_script_alone(&mut self, redis_url: &str, now_ms: u64) -> f64 {
         const SCRIPT: &str = include_str!("../../src/auth/server/store/rotation.lua");
         let session: String = redis::cmd("KEYS")
