@@ -16,6 +16,14 @@ const chromiumArgs = [
   "--no-first-run",
 ];
 
+// Debian's Firefox ESR, driven over WebDriver BiDi (no browser download). Playwright
+// 1.65 needs one call tolerated for it: see scripts/patch-playwright.mjs.
+const firefox = {
+  browserName: "firefox" as const,
+  channel: "moz-firefox",
+  launchOptions: { executablePath: process.env.FIREFOX_PATH ?? "/usr/bin/firefox-esr" },
+};
+
 // Set by scripts/e2e-proxy: the https address of nginx in front of two app servers.
 // Then only the `proxy` project runs (its servers are started by that script).
 const PROXY_URL = process.env.E2E_PROXY_URL;
@@ -38,6 +46,13 @@ export default defineConfig({
           name: "short-lifetime",
           testDir: "./tests/short-lifetime",
           use: { baseURL: SHORT_URL },
+        },
+        // The same scenarios in Firefox (WebKit runs through WebDriver: tests/webkit).
+        { name: "firefox", testIgnore: /(short-lifetime|proxy)\//, use: firefox },
+        {
+          name: "firefox-short-lifetime",
+          testDir: "./tests/short-lifetime",
+          use: { ...firefox, baseURL: SHORT_URL },
         },
       ],
   webServer: PROXY_URL ? undefined : {

@@ -15,6 +15,10 @@ export const test = base.extend({
       if (/Content.Security.Policy/i.test(String(error.error()))) violations.push(String(error.error()));
     });
     await use(context);
+    // Route handlers still running when the context closes would report "Request
+    // context disposed" into the next test (Firefox over BiDi): stop them first.
+    for (const page of context.pages()) await page.unrouteAll({ behavior: "ignoreErrors" });
+    await context.unrouteAll({ behavior: "ignoreErrors" });
     expect(violations, "Content-Security-Policy violations").toEqual([]);
   },
 });

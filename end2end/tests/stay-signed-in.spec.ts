@@ -99,6 +99,27 @@ test("sign-out clears storage, kills the tokens, and signs out other tabs", asyn
   expect(await refresh.json()).toEqual({ error: "session_ended", reason: "revoked" });
 });
 
+test("a tab that never hears the storage event follows sign-in and sign-out over the tab channel", async ({
+  page,
+  context,
+}) => {
+  // WebKit tabs have missed the storage event or read stale storage after another tab
+  // wrote (WebKit bug 225344); here one tab never hears it at all.
+  const deaf = await context.newPage();
+  await deaf.addInitScript(() => {
+    window.addEventListener("storage", (event) => event.stopImmediatePropagation(), true);
+  });
+  await deaf.goto("/");
+  await ready(deaf);
+  await expect(deaf.getByRole("link", { name: "Sign in with email" })).toBeVisible();
+
+  const email = await signIn(page);
+  await expect(deaf.getByTestId("user-email")).toHaveText(email, { timeout: 1_000 });
+
+  await page.getByTestId("sign-out").click();
+  await expect(deaf.getByRole("link", { name: "Sign in with email" })).toBeVisible({ timeout: 1_000 });
+});
+
 test("sign-out works even when the server cannot be reached", async ({ page }) => {
   await signIn(page);
   await page.route("**/api/v1/auth/logout", (route) => route.abort("internetdisconnected"));
@@ -123,6 +144,10 @@ test("reloads and three tabs stay signed in across several refresh cycles", asyn
     });
   }
   let previous = (await storedTokens(first))!.refresh_token;
+  let refreshes = 0;
+  context.on("request", (request) => {
+    if (new URL(request.url()).pathname === "/api/v1/auth/refresh") refreshes++;
+  });
 
   for (let cycle = 0; cycle < 3; cycle++) {
     await context.clock.fastForward("26:00");
@@ -137,4 +162,7 @@ test("reloads and three tabs stay signed in across several refresh cycles", asyn
   }
   await addNote(tabs[2], "still here after three cycles");
   expect(signOuts).toEqual([]);
+  // The moved clock makes every tab due at the same instant: the browser-wide refresh
+  // lock lets one tab refresh and the others take its pair. One request per cycle.
+  expect(refreshes).toBe(3);
 });

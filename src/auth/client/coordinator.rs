@@ -190,9 +190,7 @@ async fn send(current: StoredTokens) -> Result<StoredTokens, AuthError> {
         // sign-out (or another tab's newer pair) during the request is never undone.
         Ok(pair) => match token_store::load() {
             Some(stored) if stored.refresh_token == current.refresh_token => {
-                let tokens = StoredTokens::from_pair(&pair);
-                token_store::save(&tokens);
-                Ok(tokens)
+                Ok(token_store::save(StoredTokens::from_pair(&pair)))
             }
             Some(newer) => Ok(newer),
             None => Err(AuthError::Unauthorized),

@@ -1,9 +1,10 @@
-//! Start-up, sign-in, sign-out, and tab synchronisation: the browser events that change
-//! who is signed in. The signals themselves are written by [`signals`].
+//! Start-up, sign-in, sign-out, and tab synchronisation (the `storage` event and the
+//! [`tab_channel`], two paths for the same news): the browser events that change who is
+//! signed in. The signals themselves are written by [`signals`].
 
 use super::{
-    coordinator, reconnect, signals,
-    token_store::{self, Record, StoredTokens, TOKENS_KEY},
+    coordinator, reconnect, signals, tab_channel,
+    token_store::{self, Announcement, Record, StoredTokens, TOKENS_KEY},
 };
 use crate::auth::{api, state::AuthState, AuthError, EndReason, TokenPair};
 use std::time::Duration;
@@ -42,8 +43,7 @@ pub fn start(state: AuthState) {
 
 /// Stores a pair from sign-in and marks the tab signed in.
 pub fn signed_in(pair: &TokenPair) {
-    let tokens = StoredTokens::from_pair(pair);
-    token_store::save(&tokens);
+    let tokens = token_store::save(StoredTokens::from_pair(pair));
     coordinator::adopt(&tokens);
 }
 
@@ -72,12 +72,43 @@ pub async fn sign_out_everywhere() -> Result<(), AuthError> {
     Ok(())
 }
 
-/// Another tab changed the token record (or cleared all storage: no key).
+/// Another tab changed the token record (or cleared all storage: no key). The event
+/// carries the new value, which wins over this tab's own read of storage (it may be
+/// stale).
 fn on_storage(event: web_sys::StorageEvent) {
     if event.key().is_some_and(|key| key != TOKENS_KEY) {
         return;
     }
     token_store::forget_memory();
+    match event.new_value() {
+        Some(raw) => {
+            if let Ok(tokens) = serde_json::from_str::<StoredTokens>(&raw) {
+                token_store::hear(tokens);
+            }
+        }
+        None => token_store::hear_signed_out(),
+    }
+    follow_record();
+}
+
+/// Another tab announced a new pair or a sign-out over the tab channel: the same news
+/// as the `storage` event, on a second path (see [`tab_channel`]).
+fn on_announcement(announcement: Announcement) {
+    match announcement {
+        Announcement::Tokens { tokens } => {
+            token_store::hear(tokens);
+            follow_record();
+        }
+        Announcement::SignedOut { reason } => {
+            token_store::hear_signed_out();
+            coordinator::cancel_timer();
+            signals::show_signed_out(reason.as_deref().and_then(EndReason::from_code));
+        }
+    }
+}
+
+/// Shows what the record now holds: adopts its pair, or shows the signed-out page.
+fn follow_record() {
     match token_store::read() {
         Record::Tokens(tokens) => coordinator::adopt(&tokens),
         Record::Empty => {
@@ -122,6 +153,7 @@ fn listen() {
         CHECK_EVERY,
     );
     let _ = window.add_event_listener_with_callback("storage", storage.as_ref().unchecked_ref());
+    tab_channel::listen(on_announcement);
     let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
     if let Some(document) = window.document() {
         let _ = document

@@ -1,5 +1,6 @@
 //! Browser side of staying signed in (hydrate build only). Dependencies point one way:
-//! `lifecycle` → `call` → `coordinator` → `browser_lock`/`signals` → `token_store`.
+//! `lifecycle` → `call` → `coordinator` → `browser_lock`/`signals` → `token_store` →
+//! `tab_channel`.
 //!
 //! - [`token_store`]: the token pair in one localStorage record;
 //! - [`signals`]: the only writer of the page's auth signals, and `observe`, the one
@@ -8,6 +9,8 @@
 //! - [`coordinator`]: one shared refresh per tab, preemptive timer, backoff;
 //! - [`call`]: the wrapper every protected server function goes through;
 //! - [`reconnect`]: probing the server after transient failures;
+//! - [`tab_channel`]: the `BroadcastChannel` that tells other tabs of a new pair or a
+//!   sign-out, beside the `storage` event;
 //! - [`lifecycle`]: start-up, sign-in/out, and keeping tabs in sync.
 
 pub mod browser_lock;
@@ -17,6 +20,7 @@ pub mod lifecycle;
 pub mod probe;
 pub mod reconnect;
 pub mod signals;
+pub mod tab_channel;
 pub mod timing;
 pub mod token_store;
 

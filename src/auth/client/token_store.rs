@@ -4,8 +4,13 @@
 //!
 //! When storage refuses a write (quota full, blocked), the pair is kept in this tab's
 //! memory instead: a rotated pair is never lost, and the page says so quietly.
+//!
+//! Every write is also announced to the other tabs over [`tab_channel`] (an
+//! [`Announcement`] carries the pair itself), and the newest pair a tab has heard of
+//! wins over an older one its own read of storage returns: a stale read (WebKit bug
+//! 225344) can never send an old refresh token.
 
-use super::timing::now;
+use super::{tab_channel, timing::now};
 use crate::auth::{EndReason, TokenPair};
 use gloo_storage::{LocalStorage, Storage};
 use serde::{Deserialize, Serialize};
@@ -14,6 +19,9 @@ use std::cell::RefCell;
 thread_local! {
     /// The newest pair, when storage refused to keep it.
     static IN_MEMORY: RefCell<Option<StoredTokens>> = const { RefCell::new(None) };
+    /// The newest pair another tab announced (or a `storage` event carried): it wins
+    /// over an older pair read from storage. Dropped by a sign-out.
+    static ANNOUNCED: RefCell<Option<StoredTokens>> = const { RefCell::new(None) };
 }
 
 /// localStorage key of the token record.
@@ -37,6 +45,11 @@ pub struct StoredTokens {
     pub access_expires_at: f64,
     /// Local time the session ends unless refreshed (ms).
     pub session_expires_at: f64,
+    /// Position of this pair among the pairs this browser has stored: one more than the
+    /// newest this tab knew when it stored it. Orders pairs without trusting the clock
+    /// (which may jump back) or a read of storage (which may be stale).
+    #[serde(default)]
+    pub serial: u64,
 }
 
 impl std::fmt::Debug for StoredTokens {
@@ -57,6 +70,7 @@ impl StoredTokens {
             received_at,
             access_expires_at: received_at + pair.expires_in as f64 * 1000.0,
             session_expires_at: received_at + pair.refresh_expires_in as f64 * 1000.0,
+            serial: 0,
         }
     }
 
@@ -77,6 +91,23 @@ impl StoredTokens {
     }
 }
 
+/// What a tab tells the others when it changes the record (the same news the
+/// `storage` event brings, with the value inside, so the receiver need not read storage).
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Announcement {
+    /// A new pair: a sign-in or a refresh.
+    Tokens {
+        /// The pair as the announcing tab stored it.
+        tokens: StoredTokens,
+    },
+    /// Signed out; `reason` is the [`EndReason`] code when the session ended.
+    SignedOut {
+        /// Why the session ended, if the server ended it.
+        reason: Option<String>,
+    },
+}
+
 /// What the token record holds.
 pub enum Record {
     /// A readable pair.
@@ -88,11 +119,23 @@ pub enum Record {
     Unreadable,
 }
 
-/// Reads the record (or this tab's in-memory pair when storage refused it).
+/// Reads the record (or this tab's in-memory pair when storage refused it), unless
+/// another tab announced a newer pair than that read returns.
 pub fn read() -> Record {
-    if let Some(tokens) = IN_MEMORY.with(|kept| kept.borrow().clone()) {
-        return Record::Tokens(tokens);
+    let record = match IN_MEMORY.with(|kept| kept.borrow().clone()) {
+        Some(tokens) => Record::Tokens(tokens),
+        None => read_storage(),
+    };
+    let Some(announced) = ANNOUNCED.with(|heard| heard.borrow().clone()) else {
+        return record;
+    };
+    match record {
+        Record::Tokens(read) if read.serial >= announced.serial => Record::Tokens(read),
+        _ => Record::Tokens(announced),
     }
+}
+
+fn read_storage() -> Record {
     if !storage_available() {
         return Record::Empty;
     }
@@ -114,13 +157,19 @@ pub fn load() -> Option<StoredTokens> {
     }
 }
 
-/// Stores a pair in one write; if storage refuses, keeps it in this tab's memory.
-pub fn save(tokens: &StoredTokens) {
+/// Stores a pair as the newest (in one write; if storage refuses, in this tab's
+/// memory), announces it to the other tabs, and returns it as stored.
+pub fn save(mut tokens: StoredTokens) -> StoredTokens {
+    tokens.serial = load().map_or(0, |known| known.serial) + 1;
+    ANNOUNCED.with(|heard| heard.borrow_mut().take());
+    tab_channel::post(&Announcement::Tokens {
+        tokens: tokens.clone(),
+    });
     if !storage_available() {
         IN_MEMORY.with(|kept| kept.borrow_mut().replace(tokens.clone()));
-        return;
+        return tokens;
     }
-    match LocalStorage::set(TOKENS_KEY, tokens) {
+    match LocalStorage::set(TOKENS_KEY, &tokens) {
         Ok(()) => IN_MEMORY.with(|kept| kept.borrow_mut().take()),
         Err(error) => {
             leptos::logging::warn!("storage refused the tokens; keeping them in this tab: {error}");
@@ -128,6 +177,7 @@ pub fn save(tokens: &StoredTokens) {
         }
     };
     LocalStorage::delete(ENDED_KEY);
+    tokens
 }
 
 /// Whether this page may use localStorage at all (a blocked one throws on access, and
@@ -146,9 +196,29 @@ pub fn forget_memory() {
     IN_MEMORY.with(|kept| kept.borrow_mut().take());
 }
 
-/// Removes the pair, remembering why (so every tab can say it).
-pub fn clear(reason: Option<EndReason>) {
+/// Another tab announced `tokens`: kept if newer than anything this tab knows.
+pub fn hear(tokens: StoredTokens) {
+    let newer = match read() {
+        Record::Tokens(known) => tokens.serial > known.serial,
+        Record::Empty | Record::Unreadable => true,
+    };
+    if newer {
+        ANNOUNCED.with(|heard| heard.borrow_mut().replace(tokens));
+    }
+}
+
+/// Another tab signed out: forget every pair this tab held or heard of.
+pub fn hear_signed_out() {
     forget_memory();
+    ANNOUNCED.with(|heard| heard.borrow_mut().take());
+}
+
+/// Removes the pair, remembering why (so every tab can say it), and announces it.
+pub fn clear(reason: Option<EndReason>) {
+    hear_signed_out();
+    tab_channel::post(&Announcement::SignedOut {
+        reason: reason.map(|reason| reason.code().to_owned()),
+    });
     if !storage_available() {
         return;
     }

@@ -1,0 +1,280 @@
+//! A WebKit browser on a display of its own, and the steps a person takes in it.
+
+use crate::free_port::free_port;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
+use stay_signed_in::{config::Config, http::Application};
+use std::{
+    collections::HashMap,
+    os::unix::process::CommandExt,
+    path::Path,
+    process::{Child, Command},
+    time::{Duration, Instant},
+};
+
+/// The access lifetime of the app these scenarios run against.
+pub const LIFETIME: Duration = Duration::from_secs(12);
+/// How long a condition may take to come true before a step fails.
+const PATIENCE: Duration = Duration::from_secs(20);
+/// WebKitGTK's MiniBrowser, the browser `WebKitWebDriver` drives (Debian's path).
+const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+
+/// The app, in this test's runtime, on a port bound here first.
+pub async fn start_app() -> String {
+    assert!(
+        Path::new("target/site/pkg").is_dir(),
+        "target/site has no browser bundle: run `cargo leptos build` first (./scripts/test does)"
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let prefix = format!("webkit-{}", stay_signed_in::auth::server::tokens::random_id());
+    let mut vars: HashMap<String, String> = [
+        ("PUBLIC_URL", address.as_str()),
+        ("ACCESS_TOKEN_TTL", "12s"),
+        ("REFRESH_REUSE_GRACE", "30s"),
+        ("REDIS_KEY_PREFIX", prefix.as_str()),
+        ("RATE_LIMIT_IP", "100000/1m"),
+        ("RATE_LIMIT_EMAIL", "100000/1m"),
+        ("RATE_LIMIT_REFRESH_IP", "1000000/1m"),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value.to_string()))
+    .collect();
+    if let Ok(redis) = std::env::var("REDIS_URL") {
+        vars.insert("REDIS_URL".into(), redis);
+    }
+    let config = Config::from_vars(&vars).expect("a valid test configuration");
+    let options = leptos::prelude::LeptosOptions::builder()
+        .output_name("stay-signed-in")
+        .site_root("target/site")
+        .build();
+    let app = Application::on_listener(config, options, listener).expect("the app builds");
+    tokio::spawn(app.run_until(std::future::pending()));
+    address
+}
+
+/// `WebKitWebDriver` under `xvfb-run`, stopped (with its display and browser) on drop.
+pub struct Driver {
+    child: Child,
+    port: u16,
+    log_path: std::path::PathBuf,
+}
+
+impl Driver {
+    pub fn start() -> Self {
+        let port = free_port();
+        let log_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("webkit-logs");
+        std::fs::create_dir_all(&log_dir).unwrap();
+        let log_path = log_dir.join(format!("driver-{port}.log"));
+        let log = std::fs::File::create(&log_path).unwrap();
+        let child = Command::new("xvfb-run")
+            .args(["-a", "WebKitWebDriver", &format!("--port={port}")])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            // A group of its own: dropping the driver stops Xvfb and the browser too.
+            .process_group(0)
+            .spawn()
+            .expect("xvfb-run and WebKitWebDriver (packages xvfb, webkit2gtk-driver)");
+        Self {
+            child,
+            port,
+            log_path,
+        }
+    }
+
+    /// A browser session (one window) on the page at `base`.
+    pub async fn open(&self, base: &str) -> Browser {
+        let mut capabilities = serde_json::Map::new();
+        let browser = std::env::var("WEBKIT_BROWSER").unwrap_or_else(|_| MINIBROWSER.into());
+        capabilities.insert(
+            "webkitgtk:browserOptions".into(),
+            json!({ "binary": browser, "args": ["--automation"] }),
+        );
+        let url = format!("http://127.0.0.1:{}", self.port);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let connecting = ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await;
+            match connecting {
+                Ok(client) => {
+                    return Browser {
+                        client,
+                        base: base.to_string(),
+                    }
+                }
+                Err(error) if Instant::now() < deadline => {
+                    let _ = error;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(error) => panic!(
+                    "no WebKit session: {error}\n{}",
+                    std::fs::read_to_string(&self.log_path).unwrap_or_default()
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// One WebKit session, and what a person does in it.
+pub struct Browser {
+    pub client: Client,
+    base: String,
+}
+
+impl Browser {
+    pub async fn goto(&self, path: &str) {
+        self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    /// Runs `script` (a function body) in the page and returns its value.
+    pub async fn js(&self, script: &str) -> Value {
+        self.client.execute(script, vec![]).await.unwrap()
+    }
+
+    /// Waits until the JavaScript expression `condition` is true in the page.
+    pub async fn wait_for(&self, condition: &str, what: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        let script = format!("return !!({condition});");
+        loop {
+            // A page between two documents (a reload) cannot answer: ask again.
+            if let Ok(Value::Bool(true)) = self.client.execute(&script, vec![]).await {
+                return;
+            }
+            assert!(Instant::now() < deadline, "waited {PATIENCE:?} for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the page is hydrated and the client has read its tokens.
+    pub async fn ready(&self) {
+        self.wait_for("document.documentElement.hasAttribute('data-auth-ready')", "hydration")
+            .await;
+    }
+
+    /// The text of the element with `data-testid="<id>"`, if there is one.
+    pub fn test_id(id: &str) -> String {
+        format!("document.querySelector('[data-testid=\"{id}\"]')")
+    }
+
+    /// Waits until the page shows `email` as the person signed in.
+    pub async fn wait_signed_in_as(&self, email: &str) {
+        let shown = Self::test_id("user-email");
+        self.wait_for(&format!("{shown}?.textContent === {}", json!(email)), "signed in")
+            .await;
+    }
+
+    /// Waits until the page shows the signed-out header.
+    pub async fn wait_signed_out(&self) {
+        self.wait_for(
+            "[...document.querySelectorAll('a')].some(a => a.textContent.includes('Sign in with email'))",
+            "the signed-out page",
+        )
+        .await;
+    }
+
+    /// The whole sign-in as a person does it: form, mail, interstitial, dashboard.
+    pub async fn sign_in(&self, email: &str) {
+        self.goto("/login").await;
+        self.ready().await;
+        let field = self.client.find(Locator::Css("#email")).await.unwrap();
+        field.send_keys(email).await.unwrap();
+        let send = Locator::XPath("//button[contains(., 'Email me a sign-in link')]");
+        self.client.find(send).await.unwrap().click().await.unwrap();
+        self.wait_for(&format!("{}?.textContent.includes({})", Self::test_id("check-email"), json!(email)), "check your email")
+            .await;
+        let link = self.link_for(email).await;
+        self.client.goto(&link).await.unwrap();
+        self.ready().await;
+        self.client
+            .find(Locator::Css("[data-testid=confirm-sign-in]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        self.wait_signed_in_as(email).await;
+    }
+
+    /// The newest sign-in link the development outbox holds for `email`.
+    async fn link_for(&self, email: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let messages: Vec<Value> = reqwest::Client::new()
+                .get(format!("{}/dev/outbox", self.base))
+                .query(&[("to", email)])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if let Some(link) = messages.last().and_then(|m| m["link"].as_str()) {
+                return link.to_string();
+            }
+            assert!(Instant::now() < deadline, "no sign-in link for {email}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Adds a note through the page and waits until the list shows it.
+    pub async fn add_note(&self, text: &str) {
+        let field = self.client.find(Locator::Css("#note-text")).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+        let add = Locator::XPath("//button[normalize-space(.)='Add']");
+        self.client.find(add).await.unwrap().click().await.unwrap();
+        let notes = Self::test_id("notes");
+        self.wait_for(
+            &format!("[...({notes}?.querySelectorAll('li') ?? [])].some(li => li.textContent.includes({}))", json!(text)),
+            &format!("the note {text:?} in the list"),
+        )
+        .await;
+    }
+
+    /// The stored token record, as the page's localStorage has it.
+    pub async fn stored_tokens(&self) -> Value {
+        self.js("return JSON.parse(localStorage.getItem('stay-signed-in.tokens'));")
+            .await
+    }
+
+    /// Refresh requests this page has sent since it loaded (resource timing entries).
+    pub async fn refreshes(&self) -> u64 {
+        self.js(
+            "return performance.getEntriesByType('resource')
+                .filter(e => new URL(e.name).pathname === '/api/v1/auth/refresh').length;",
+        )
+        .await
+        .as_u64()
+        .unwrap()
+    }
+
+    /// The notes the server holds, read with the page's current access token.
+    pub async fn server_notes(&self) -> Vec<String> {
+        let tokens = self.stored_tokens().await;
+        let access = tokens["access_token"].as_str().expect("a stored access token");
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/v1/notes", self.base))
+            .bearer_auth(access)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "the notes with the page's access token");
+        let notes: Vec<Value> = response.json().await.unwrap();
+        notes
+            .iter()
+            .filter_map(|note| note["text"].as_str().map(str::to_string))
+            .collect()
+    }
+}

@@ -1,0 +1,17 @@
+//! The stay-signed-in scenarios in WebKit, the engine of Safari and of every browser on
+//! an iPhone. Playwright cannot drive stock WebKit, so these drive Debian's WebKitGTK
+//! MiniBrowser through its W3C WebDriver (`WebKitWebDriver`, under `xvfb-run`) with
+//! fantoccini, against the real app (in this process, on the test Redis when
+//! `REDIS_URL` is set) with a 12-second access lifetime, so the server itself sees
+//! tokens expire in real time.
+//!
+//! They need the browser bundle `cargo leptos build` (debug) put in `target/site`, a
+//! display server and the driver, so they are `#[ignore]`d in a plain `cargo test`;
+//! `./scripts/test` builds the site and runs them with `--ignored`.
+#![cfg(feature = "ssr")]
+
+#[path = "../support/free_port.rs"]
+mod free_port;
+
+mod browser;
+mod scenarios;
