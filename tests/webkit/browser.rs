@@ -4,54 +4,100 @@ use crate::free_port::free_port;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
-use stay_signed_in::{config::Config, http::Application};
 use std::{
-    collections::HashMap,
     os::unix::process::CommandExt,
     path::Path,
     process::{Child, Command},
     time::{Duration, Instant},
 };
 
-/// The access lifetime of the app these scenarios run against.
+/// The access lifetime of the app these scenarios run against (`ACCESS_TOKEN_TTL`).
 pub const LIFETIME: Duration = Duration::from_secs(12);
 /// How long a condition may take to come true before a step fails.
 const PATIENCE: Duration = Duration::from_secs(20);
 /// WebKitGTK's MiniBrowser, the browser `WebKitWebDriver` drives (Debian's path).
 const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
 
-/// The app, in this test's runtime, on a port bound here first.
-pub async fn start_app() -> String {
-    assert!(
-        Path::new("target/site/pkg").is_dir(),
-        "target/site has no browser bundle: run `cargo leptos build` first (./scripts/test does)"
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let prefix = format!("webkit-{}", stay_signed_in::auth::server::tokens::random_id());
-    let mut vars: HashMap<String, String> = [
-        ("PUBLIC_URL", address.as_str()),
-        ("ACCESS_TOKEN_TTL", "12s"),
-        ("REFRESH_REUSE_GRACE", "30s"),
-        ("REDIS_KEY_PREFIX", prefix.as_str()),
-        ("RATE_LIMIT_IP", "100000/1m"),
-        ("RATE_LIMIT_EMAIL", "100000/1m"),
-        ("RATE_LIMIT_REFRESH_IP", "1000000/1m"),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_string(), value.to_string()))
-    .collect();
-    if let Ok(redis) = std::env::var("REDIS_URL") {
-        vars.insert("REDIS_URL".into(), redis);
+/// The app's server as `cargo leptos` built it beside the bundle in `target/site`
+/// (`WEBKIT_SERVER_BIN`, with its `hash.txt` beside it), on the test Redis when
+/// `REDIS_URL` is set; stopped on drop.
+///
+/// Not `CARGO_BIN_EXE_stay-signed-in`: `cargo test` rebuilds that binary with the
+/// dev-dependencies' features, and pages it serves did not finish hydrating in WebKit.
+pub struct App {
+    child: Child,
+    pub address: String,
+}
+
+impl App {
+    pub async fn start() -> Self {
+        assert!(
+            Path::new("target/site/pkg").is_dir(),
+            "target/site has no browser bundle: run `cargo leptos build` first (./scripts/test does)"
+        );
+        let port = free_port();
+        let address = format!("http://127.0.0.1:{port}");
+        let prefix = format!(
+            "webkit-{}",
+            stay_signed_in::auth::server::tokens::random_id()
+        );
+        let log = std::fs::File::create(log_dir().join(format!("server-{port}.log"))).unwrap();
+        let server = std::env::var("WEBKIT_SERVER_BIN").expect(
+            "WEBKIT_SERVER_BIN: a server binary `cargo leptos build` made (./scripts/test sets it)",
+        );
+        let mut command = Command::new(server);
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_OUTPUT_NAME", "stay-signed-in")
+            .env("LEPTOS_SITE_ROOT", "target/site")
+            .env("PUBLIC_URL", &address)
+            .env("ACCESS_TOKEN_TTL", "12s")
+            .env("REFRESH_REUSE_GRACE", "30s")
+            .env("REDIS_KEY_PREFIX", prefix)
+            .env("RATE_LIMIT_IP", "100000/1m")
+            .env("RATE_LIMIT_EMAIL", "100000/1m")
+            .env("RATE_LIMIT_REFRESH_IP", "1000000/1m")
+            .env("RUST_LOG", "warn")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        if let Ok(redis) = std::env::var("REDIS_URL") {
+            command.env("REDIS_URL", redis);
+        }
+        let app = Self {
+            child: command.spawn().expect("the server binary starts"),
+            address,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let health = format!("{}/healthz", app.address);
+        while !reqwest::get(&health)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the server did not start (log in {:?})",
+                log_dir()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        app
     }
-    let config = Config::from_vars(&vars).expect("a valid test configuration");
-    let options = leptos::prelude::LeptosOptions::builder()
-        .output_name("stay-signed-in")
-        .site_root("target/site")
-        .build();
-    let app = Application::on_listener(config, options, listener).expect("the app builds");
-    tokio::spawn(app.run_until(std::future::pending()));
-    address
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where the server's and the driver's logs go.
+fn log_dir() -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("webkit-logs");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 /// `WebKitWebDriver` under `xvfb-run`, stopped (with its display and browser) on drop.
@@ -64,9 +110,7 @@ pub struct Driver {
 impl Driver {
     pub fn start() -> Self {
         let port = free_port();
-        let log_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("webkit-logs");
-        std::fs::create_dir_all(&log_dir).unwrap();
-        let log_path = log_dir.join(format!("driver-{port}.log"));
+        let log_path = log_dir().join(format!("driver-{port}.log"));
         let log = std::fs::File::create(&log_path).unwrap();
         let child = Command::new("xvfb-run")
             .args(["-a", "WebKitWebDriver", &format!("--port={port}")])
@@ -134,7 +178,10 @@ pub struct Browser {
 
 impl Browser {
     pub async fn goto(&self, path: &str) {
-        self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
     }
 
     /// Runs `script` (a function body) in the page and returns its value.
@@ -151,15 +198,44 @@ impl Browser {
             if let Ok(Value::Bool(true)) = self.client.execute(&script, vec![]).await {
                 return;
             }
-            assert!(Instant::now() < deadline, "waited {PATIENCE:?} for {what}");
+            if Instant::now() >= deadline {
+                panic!("waited {PATIENCE:?} for {what}; {}", self.evidence().await);
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
+    /// What the page showed when a step failed: its address and text, and a screenshot
+    /// saved beside the logs.
+    async fn evidence(&self) -> String {
+        let url = self
+            .client
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let text = self
+            .client
+            .execute("return document.body.innerText;", vec![])
+            .await
+            .unwrap_or_default();
+        let shot = log_dir().join(format!("failure-{}.png", std::process::id()));
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(&shot, png);
+        }
+        format!(
+            "the page at {url} showed {text} (screenshot: {})",
+            shot.display()
+        )
+    }
+
     /// Waits until the page is hydrated and the client has read its tokens.
     pub async fn ready(&self) {
-        self.wait_for("document.documentElement.hasAttribute('data-auth-ready')", "hydration")
-            .await;
+        self.wait_for(
+            "document.documentElement.hasAttribute('data-auth-ready')",
+            "hydration",
+        )
+        .await;
     }
 
     /// The text of the element with `data-testid="<id>"`, if there is one.
@@ -170,8 +246,11 @@ impl Browser {
     /// Waits until the page shows `email` as the person signed in.
     pub async fn wait_signed_in_as(&self, email: &str) {
         let shown = Self::test_id("user-email");
-        self.wait_for(&format!("{shown}?.textContent === {}", json!(email)), "signed in")
-            .await;
+        self.wait_for(
+            &format!("{shown}?.textContent === {}", json!(email)),
+            "signed in",
+        )
+        .await;
     }
 
     /// Waits until the page shows the signed-out header.
@@ -191,8 +270,15 @@ impl Browser {
         field.send_keys(email).await.unwrap();
         let send = Locator::XPath("//button[contains(., 'Email me a sign-in link')]");
         self.client.find(send).await.unwrap().click().await.unwrap();
-        self.wait_for(&format!("{}?.textContent.includes({})", Self::test_id("check-email"), json!(email)), "check your email")
-            .await;
+        self.wait_for(
+            &format!(
+                "{}?.textContent.includes({})",
+                Self::test_id("check-email"),
+                json!(email)
+            ),
+            "check your email",
+        )
+        .await;
         let link = self.link_for(email).await;
         self.client.goto(&link).await.unwrap();
         self.ready().await;
@@ -250,19 +336,19 @@ impl Browser {
 
     /// Refresh requests this page has sent since it loaded (resource timing entries).
     pub async fn refreshes(&self) -> u64 {
-        self.js(
-            "return performance.getEntriesByType('resource')
-                .filter(e => new URL(e.name).pathname === '/api/v1/auth/refresh').length;",
-        )
-        .await
-        .as_u64()
-        .unwrap()
+        self.js("return performance.getEntriesByType('resource')
+                .filter(e => new URL(e.name).pathname === '/api/v1/auth/refresh').length;")
+            .await
+            .as_u64()
+            .unwrap()
     }
 
     /// The notes the server holds, read with the page's current access token.
     pub async fn server_notes(&self) -> Vec<String> {
         let tokens = self.stored_tokens().await;
-        let access = tokens["access_token"].as_str().expect("a stored access token");
+        let access = tokens["access_token"]
+            .as_str()
+            .expect("a stored access token");
         let response = reqwest::Client::new()
             .post(format!("{}/api/v1/notes", self.base))
             .bearer_auth(access)
@@ -270,7 +356,11 @@ impl Browser {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 200, "the notes with the page's access token");
+        assert_eq!(
+            response.status(),
+            200,
+            "the notes with the page's access token"
+        );
         let notes: Vec<Value> = response.json().await.unwrap();
         notes
             .iter()

@@ -5,9 +5,10 @@
 //! `REDIS_URL` is set) with a 12-second access lifetime, so the server itself sees
 //! tokens expire in real time.
 //!
-//! They need the browser bundle `cargo leptos build` (debug) put in `target/site`, a
-//! display server and the driver, so they are `#[ignore]`d in a plain `cargo test`;
-//! `./scripts/test` builds the site and runs them with `--ignored`.
+//! They need the browser bundle `cargo leptos build` (debug) put in `target/site` and
+//! the server binary of the same build (`WEBKIT_SERVER_BIN`), a display server and the
+//! driver, so they are `#[ignore]`d in a plain `cargo test`; `./scripts/test` builds
+//! both, copies the server aside and runs them with `--ignored`.
 #![cfg(feature = "ssr")]
 
 #[path = "../support/free_port.rs"]

@@ -1,12 +1,15 @@
 //! What a person on Safari does: sign in, keep working across several real access
 //! lifetimes, reload, open a second tab, sign out in one tab.
 
-use crate::browser::{start_app, Driver, LIFETIME};
+use crate::browser::{App, Driver, LIFETIME};
 use fantoccini::Locator;
 use std::time::{Duration, Instant};
 
 fn unique_email() -> String {
-    format!("webkit-{}@example.com", stay_signed_in::auth::server::tokens::random_id())
+    format!(
+        "webkit-{}@example.com",
+        stay_signed_in::auth::server::tokens::random_id()
+    )
 }
 
 /// Lets `duration` of real time pass: the scenario's length (three lifetimes of use),
@@ -18,9 +21,9 @@ async fn live(duration: Duration) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs WebKitWebDriver, xvfb and the site `cargo leptos build` makes: ./scripts/test runs it"]
 async fn three_lifetimes_of_use_and_a_reload_keep_the_session_and_every_note() {
-    let base = start_app().await;
+    let app = App::start().await;
     let driver = Driver::start();
-    let browser = driver.open(&base).await;
+    let browser = driver.open(&app.address).await;
     let email = unique_email();
     browser.sign_in(&email).await;
     let signed_in_with = browser.stored_tokens().await["refresh_token"].clone();
@@ -35,7 +38,11 @@ async fn three_lifetimes_of_use_and_a_reload_keep_the_session_and_every_note() {
     let started = Instant::now();
     let mut written = Vec::new();
     while started.elapsed() < 3 * LIFETIME {
-        let text = format!("note {} at {} s", written.len(), started.elapsed().as_secs());
+        let text = format!(
+            "note {} at {} s",
+            written.len(),
+            started.elapsed().as_secs()
+        );
         browser.add_note(&text).await;
         written.push(text);
         live(LIFETIME / 3).await;
@@ -43,7 +50,10 @@ async fn three_lifetimes_of_use_and_a_reload_keep_the_session_and_every_note() {
 
     browser.wait_signed_in_as(&email).await;
     let tokens = browser.stored_tokens().await;
-    assert_ne!(tokens["refresh_token"], signed_in_with, "the pair was rotated");
+    assert_ne!(
+        tokens["refresh_token"], signed_in_with,
+        "the pair was rotated"
+    );
     // About one refresh per lifetime (a refresh is due a sixth before expiry), never a storm.
     let refreshes = browser.refreshes().await;
     assert!(
@@ -52,7 +62,10 @@ async fn three_lifetimes_of_use_and_a_reload_keep_the_session_and_every_note() {
     );
     let on_server = browser.server_notes().await;
     for text in &written {
-        assert!(on_server.contains(text), "{text:?} was saved: {on_server:?}");
+        assert!(
+            on_server.contains(text),
+            "{text:?} was saved: {on_server:?}"
+        );
     }
     browser.client.close().await.unwrap();
 }
@@ -60,15 +73,19 @@ async fn three_lifetimes_of_use_and_a_reload_keep_the_session_and_every_note() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs WebKitWebDriver, xvfb and the site `cargo leptos build` makes: ./scripts/test runs it"]
 async fn a_second_tab_shares_the_session_and_signing_out_in_one_signs_out_both() {
-    let base = start_app().await;
+    let app = App::start().await;
     let driver = Driver::start();
-    let browser = driver.open(&base).await;
+    let browser = driver.open(&app.address).await;
     let email = unique_email();
     browser.sign_in(&email).await;
     let first = browser.client.window().await.unwrap();
 
     let second = browser.client.new_window(true).await.unwrap().handle;
-    browser.client.switch_to_window(second.clone()).await.unwrap();
+    browser
+        .client
+        .switch_to_window(second.clone())
+        .await
+        .unwrap();
     browser.goto("/").await;
     browser.ready().await;
     browser.wait_signed_in_as(&email).await;
@@ -76,7 +93,11 @@ async fn a_second_tab_shares_the_session_and_signing_out_in_one_signs_out_both()
     // Both tabs outlive an access token, each still working.
     live(LIFETIME + Duration::from_secs(2)).await;
     browser.add_note("from the second tab").await;
-    browser.client.switch_to_window(first.clone()).await.unwrap();
+    browser
+        .client
+        .switch_to_window(first.clone())
+        .await
+        .unwrap();
     browser.wait_signed_in_as(&email).await;
     browser.add_note("from the first tab").await;
 
@@ -93,6 +114,9 @@ async fn a_second_tab_shares_the_session_and_signing_out_in_one_signs_out_both()
     browser.wait_signed_out().await;
     browser.client.switch_to_window(first).await.unwrap();
     browser.wait_signed_out().await;
-    assert!(browser.stored_tokens().await.is_null(), "the first tab's storage is empty");
+    assert!(
+        browser.stored_tokens().await.is_null(),
+        "the first tab's storage is empty"
+    );
     browser.client.close().await.unwrap();
 }

@@ -44,15 +44,16 @@ pub fn listen<T: DeserializeOwned + 'static>(on_message: fn(T)) {
     let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL_NAME) else {
         return;
     };
-    let handler = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-        let message = event
-            .data()
-            .as_string()
-            .and_then(|json| serde_json::from_str::<T>(&json).ok());
-        if let Some(message) = message {
-            on_message(message);
-        }
-    });
+    let handler =
+        Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let message = event
+                .data()
+                .as_string()
+                .and_then(|json| serde_json::from_str::<T>(&json).ok());
+            if let Some(message) = message {
+                on_message(message);
+            }
+        });
     channel.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     // The handler and the channel live as long as the page.
     handler.forget();
