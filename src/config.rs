@@ -34,8 +34,11 @@ pub struct RateLimit {
 /// Every setting of the server, validated.
 #[derive(Clone)]
 pub struct Config {
-    /// `APP_ENV`.
+    /// `APP_ENV` (development when unset, for a server on loopback only).
     pub app_env: AppEnv,
+    /// Whether `APP_ENV` was set at all: without it, only a loopback listener may run
+    /// (see [`Config::check_listener`]).
+    pub app_env_explicit: bool,
     /// `PUBLIC_URL`, without trailing slash: base of links in emails.
     pub public_url: String,
     /// `REDIS_URL`; `None` (and no cluster) selects the in-memory store.
@@ -82,6 +85,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `METRICS_ADDR`: where `GET /metrics` listens; `None` (default) turns metrics off.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `ALLOW_LOST_REVOCATIONS=true`: production starts on a Redis that does not write
+    /// every change to disk (no `appendonly yes`), accepting that a restart from an
+    /// older snapshot brings ended sessions back.
+    pub allow_lost_revocations: bool,
     /// `SERVER_THREADS`: how many threads serve HTTP, each with a runtime and Redis
     /// connection of its own (default: one per CPU the process may use).
     pub server_threads: NonZeroUsize,
@@ -110,6 +117,7 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("metrics_addr", &self.metrics_addr)
             .field("server_threads", &self.server_threads)
+            .field("allow_lost_revocations", &self.allow_lost_revocations)
             .finish()
     }
 }
@@ -147,6 +155,7 @@ impl Config {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
+        let app_env_explicit = get("APP_ENV").is_some();
         let app_env = match get("APP_ENV").as_deref() {
             None | Some("development") | Some("dev") => AppEnv::Development,
             Some("production") | Some("prod") => AppEnv::Production,
@@ -301,11 +310,13 @@ impl Config {
             }
         };
         let config = Config {
+            allow_lost_revocations: get("ALLOW_LOST_REVOCATIONS").as_deref() == Some("true"),
             trusted_proxies,
             metrics_addr,
             server_threads,
             log_format,
             app_env,
+            app_env_explicit,
             public_url,
             redis_url,
             redis_cluster_nodes,
@@ -350,6 +361,24 @@ impl Config {
     /// True outside production: enables `/dev/outbox` and readable link logging.
     pub fn is_development(&self) -> bool {
         self.app_env == AppEnv::Development
+    }
+
+    /// Refuses a development server others can reach. Development mode (the outbox,
+    /// links in the log, the in-memory store) is the default only for a server that
+    /// listens on loopback: a staging box or a container that forgot `APP_ENV` and
+    /// listens on `0.0.0.0` would hand anyone a sign-in link for any address.
+    pub fn check_listener(&self, addr: std::net::SocketAddr) -> Result<(), ConfigError> {
+        if self.app_env_explicit || addr.ip().is_loopback() {
+            return Ok(());
+        }
+        Err(invalid(
+            "APP_ENV",
+            format!(
+                "not set, and the server listens on {addr}, which other machines can reach: \
+                 set APP_ENV=production (or APP_ENV=development to expose the development \
+                 outbox there knowingly)"
+            ),
+        ))
     }
 }
 
@@ -407,16 +436,19 @@ fn smtp_is_encrypted(url: &str) -> bool {
     loopback || query.split('&').any(|pair| pair == "tls=required")
 }
 
-/// Refuses secrets too short or too plain to be keys: fewer than [`MIN_SECRET_BYTES`]
-/// bytes, few distinct characters, or one short pattern repeated.
+/// Refuses secrets that cannot hold a 256-bit key: [`secret_bits`] under 256 (so 32
+/// base64 characters, 192 bits, are refused), few distinct characters, or one short
+/// pattern repeated.
 pub fn check_secret(secret: &str) -> Result<(), String> {
-    let bytes = secret.as_bytes();
-    if bytes.len() < MIN_SECRET_BYTES {
+    let bits = secret_bits(secret);
+    if bits < MIN_SECRET_BYTES * 8 {
         return Err(format!(
-            "must be at least {MIN_SECRET_BYTES} bytes of random data \
-             (e.g. `openssl rand -base64 48`)"
+            "must hold at least {MIN_SECRET_BYTES} bytes (256 bits) of random data, and \
+             this one can hold at most {bits} bits: use 64 hex or 43 base64 characters \
+             or more (e.g. `openssl rand -base64 48`)"
         ));
     }
+    let bytes = secret.as_bytes();
     let distinct = bytes.iter().collect::<std::collections::HashSet<_>>().len();
     let repeated = (1..=bytes.len() / 2).any(|period| {
         bytes.len().is_multiple_of(period) && bytes.chunks(period).all(|c| c == &bytes[..period])
@@ -427,6 +459,23 @@ pub fn check_secret(secret: &str) -> Result<(), String> {
             .into());
     }
     Ok(())
+}
+
+/// The most random bits `secret` can hold, from its length and its alphabet: 4 a
+/// character for hex, 6 for base64 (either alphabet; padding holds none), and about 6.5
+/// for any other text (95 printable characters).
+pub fn secret_bits(secret: &str) -> usize {
+    let is_hex = |c: char| c.is_ascii_hexdigit();
+    let is_base64 = |c: char| c.is_ascii_alphanumeric() || "+/-_".contains(c);
+    let text = secret.trim_end_matches('=');
+    let characters = text.chars().count();
+    if text.chars().all(is_hex) {
+        characters * 4
+    } else if text.chars().all(is_base64) {
+        characters * 6
+    } else {
+        characters * 657 / 100
+    }
 }
 
 /// Fewest distinct characters in a secret (random base64 of 32 bytes has about 25).
@@ -508,9 +557,11 @@ mod tests {
             ("JWT_SECRET", "short"),
             ("JWT_SECRET", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
             ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            // 32 base64 characters: 192 bits, however random.
+            ("JWT_SECRET", "Zq3v9LmT0xWc8RbN5yHkP2sJ7dGf4AeU"),
             (
                 "JWT_PREVIOUS_SECRETS",
-                "Zq3v9LmT0xWc8RbN5yHkP2sJ7dGf4AeU, weak",
+                "Zq3v9LmT0xWc8RbN5yHkP2sJ7dGf4AeUr6Tw1Yb8Nc3Vx5Qm, weak",
             ),
             ("REDIS_URL", "localhost:6379"),
             ("PUBLIC_URL", "example.com"),
@@ -526,9 +577,34 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_secret_must_hold_256_bits() {
+        use super::{check_secret, secret_bits};
+        // 32 bytes as hex (64) or base64 (43, or 44 with padding) pass; one short fails.
+        let hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        assert_eq!(secret_bits(hex), 256);
+        assert!(check_secret(hex).is_ok());
+        assert!(check_secret(&hex[..63]).is_err());
+        let base64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=";
+        assert_eq!(secret_bits(base64), 258);
+        assert!(check_secret(base64).is_ok());
+        assert!(check_secret(&base64[..42]).is_err());
+        // What the old rule let through: 32 characters, 192 bits of base64.
+        assert_eq!(secret_bits("Zq3v9LmT0xWc8RbN5yHkP2sJ7dGf4AeU"), 192);
+        assert!(check_secret("Zq3v9LmT0xWc8RbN5yHkP2sJ7dGf4AeU").is_err());
+        // Other printable text holds about 6.5 bits a character: 39 suffice.
+        assert!(check_secret("q7#Lm!2vX@9pR$4wT%8nB^3yF&6hJ*1cD(5gZ)0").is_ok());
+        assert!(check_secret("q7#Lm!2vX@9pR$4wT%8nB^3yF&6hJ*1cD(5g").is_err());
+        let message = check_secret("short").unwrap_err();
+        assert!(message.contains("openssl rand -base64 48"), "{message}");
+    }
+
     const PRODUCTION: [(&str, &str); 5] = [
         ("APP_ENV", "production"),
-        ("JWT_SECRET", "Zq3v9LmT0xWc8RbN5yHkP2sJ7dGf4AeU"),
+        (
+            "JWT_SECRET",
+            "Zq3v9LmT0xWc8RbN5yHkP2sJ7dGf4AeUr6Tw1Yb8Nc3Vx5Qm",
+        ),
         ("SMTP_URL", "smtps://mailer:pw@smtp.example.com"),
         ("REDIS_URL", "redis://127.0.0.1:6379"),
         ("PUBLIC_URL", "https://app.example.com"),
@@ -601,13 +677,13 @@ mod tests {
     fn previous_secrets_are_read_in_order() {
         let config = Config::from_vars(&vars(&[(
             "JWT_PREVIOUS_SECRETS",
-            "Zq3v9LmT0xWc8RbN5yHkP2sJ7dGf4AeU, Yp2u8KlS9wVb7QaM4xGjO1rI6cFe3ZdT",
+            "Zq3v9LmT0xWc8RbN5yHkP2sJ7dGf4AeUr6Tw1Yb8Nc3Vx5Qm, Yp2u8KlS9wVb7QaM4xGjO1rI6cFe3ZdTs9Ha2Lb5Nd8P",
         )]))
         .unwrap();
         assert_eq!(config.jwt_previous_secrets.len(), 2);
         assert_eq!(
             config.jwt_previous_secrets[1],
-            b"Yp2u8KlS9wVb7QaM4xGjO1rI6cFe3ZdT"
+            b"Yp2u8KlS9wVb7QaM4xGjO1rI6cFe3ZdTs9Ha2Lb5Nd8P"
         );
     }
 

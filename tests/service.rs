@@ -33,7 +33,10 @@ impl Harness {
 
     fn with(settings: &[(&str, &str)]) -> Self {
         let mut vars: HashMap<String, String> = [
-            ("JWT_SECRET", "k7Qm2Xv9Pz4Lr8Wt1Ny6Hb3Jc5Fd0GsA2x"),
+            (
+                "JWT_SECRET",
+                "k7Qm2Xv9Pz4Lr8Wt1Ny6Hb3Jc5Fd0GsA2xR5Tw8Yb1Nc4Vm7",
+            ),
             ("RATE_LIMIT_IP", "1000/1m"),
             ("RATE_LIMIT_EMAIL", "1000/1m"),
         ]

@@ -34,7 +34,7 @@ pub fn layer(trusted: Arc<[IpNet]>) -> MapRequestLayer<impl Fn(Request) -> Reque
     })
 }
 
-static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+pub(super) static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Most `X-Forwarded-For` entries looked at (a chain of proxies is short).
 const MAX_HOPS: usize = 16;
@@ -70,7 +70,7 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
 
 /// One `X-Forwarded-For` entry: an address, maybe with a port (`1.2.3.4:80`,
 /// `[2001:db8::1]:80`).
-fn parse_entry(entry: &str) -> Option<IpAddr> {
+pub(super) fn parse_entry(entry: &str) -> Option<IpAddr> {
     let entry = entry.trim();
     entry
         .parse::<IpAddr>()

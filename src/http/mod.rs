@@ -49,6 +49,17 @@ pub enum StartError {
     /// The configured mailer cannot be set up (e.g. an unusable `SMTP_URL`).
     #[error("the mailer cannot be set up")]
     Mailer(#[source] MailError),
+    /// The configuration does not fit where the server listens (`APP_ENV` unset on an
+    /// address others can reach).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// Production on a Redis that may lose writes (no `appendonly yes`), not allowed.
+    #[error(
+        "the session store does not write every change to disk: a Redis restart would bring \
+         ended sessions back and forget current sign-ins. Run Redis with `appendonly yes` \
+         (on every Cluster master), or set ALLOW_LOST_REVOCATIONS=true to accept that risk"
+    )]
+    NotPersistent,
     /// The address is taken or not ours.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -80,7 +91,30 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
-        Self::on_listener(config, leptos_options, listener)
+        let check_persistence = !config.is_development() && !config.allow_lost_revocations;
+        let app = Self::on_listener(config, leptos_options, listener)?;
+        if check_persistence {
+            app.check_persistence().await?;
+        }
+        Ok(app)
+    }
+
+    /// Refuses a production start on a store that may lose writes. A store that cannot
+    /// be asked now (Redis still down: the app may start before it) is logged, not
+    /// refused.
+    async fn check_persistence(&self) -> Result<(), StartError> {
+        match self.service.store().persists_writes().await {
+            Ok(Some(false)) => Err(StartError::NotPersistent),
+            Ok(_) => Ok(()),
+            Err(error) => {
+                tracing::warn!(
+                    error = %crate::auth::server::failure::Chain(&error),
+                    "could not read the store's persistence settings at start; make sure \
+                     Redis runs with appendonly yes"
+                );
+                Ok(())
+            }
+        }
     }
 
     /// Like [`Application::build`], on a listener the caller bound (tests bind port 0
@@ -102,6 +136,9 @@ impl Application {
             }
             None => None,
         };
+        if let Ok(addr) = listener.local_addr() {
+            config.check_listener(addr)?;
+        }
         let threads = config.server_threads;
         let state = build_state(config, leptos_options)?;
         Ok(Self {

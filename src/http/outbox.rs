@@ -1,14 +1,18 @@
 //! `GET /dev/outbox[?to=email]`: the development outbox as JSON (oldest first). The
-//! route only exists outside production and without SMTP.
+//! route only exists in development mode without SMTP, and answers only requests from
+//! this machine: a sign-in link read there is a sign-in, so a client anywhere else (also
+//! one a proxy forwards, trusted or not) gets a 404 as if the route did not exist.
 
-use super::AppState;
+use super::{client_ip, AppState};
+use crate::auth::server::ClientAddr;
 use axum::{
-    extract::{Query, State},
-    http::StatusCode,
+    extract::{ConnectInfo, Query, State},
+    http::{HeaderMap, HeaderName, StatusCode},
     response::IntoResponse,
-    Json,
+    Extension, Json,
 };
 use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
 
 /// Optional filter by recipient.
 #[derive(Deserialize)]
@@ -16,13 +20,107 @@ pub struct OutboxQuery {
     to: Option<String>,
 }
 
-/// Lists the emails the development mailer "sent".
+/// Lists the emails the development mailer "sent", to a client on this machine.
 pub async fn list(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    client: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
     Query(query): Query<OutboxQuery>,
 ) -> impl IntoResponse {
+    let peer = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
+    let client = client.map(|Extension(ClientAddr(ip))| ip);
     match &state.outbox {
-        Some(outbox) => Json(outbox.messages(query.to.as_deref())).into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
+        Some(outbox) if from_this_machine(peer, client, &headers) => {
+            Json(outbox.messages(query.to.as_deref())).into_response()
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+static X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
+static FORWARDED: HeaderName = HeaderName::from_static("forwarded");
+
+/// Whether a request comes from this machine and speaks for no one else: the TCP peer,
+/// the client address the proxy rules resolved, and every address a forwarding header
+/// names are loopback. An unknown peer, an unreadable forwarding entry or a `Forwarded`
+/// header (no proxy of ours writes one) count as elsewhere.
+fn from_this_machine(peer: Option<IpAddr>, client: Option<IpAddr>, headers: &HeaderMap) -> bool {
+    let loopback = |ip: &IpAddr| ip.to_canonical().is_loopback();
+    let forwarded_all_loopback = headers
+        .get_all(&client_ip::X_FORWARDED_FOR)
+        .iter()
+        .chain(headers.get_all(&X_REAL_IP))
+        .all(|value| {
+            value.to_str().is_ok_and(|value| {
+                value
+                    .split(',')
+                    .all(|entry| client_ip::parse_entry(entry).is_some_and(|ip| loopback(&ip)))
+            })
+        });
+    peer.is_some_and(|ip| loopback(&ip))
+        && client.is_none_or(|ip| loopback(&ip))
+        && forwarded_all_loopback
+        && !headers.contains_key(&FORWARDED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::from_this_machine;
+    use axum::http::HeaderMap;
+    use std::net::IpAddr;
+
+    fn ip(text: &str) -> Option<IpAddr> {
+        Some(text.parse().unwrap())
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(*name, value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn a_client_on_this_machine_is_answered() {
+        let none = HeaderMap::new();
+        assert!(from_this_machine(ip("127.0.0.1"), ip("127.0.0.1"), &none));
+        assert!(from_this_machine(ip("::1"), None, &none));
+        assert!(from_this_machine(ip("::ffff:127.0.0.1"), None, &none));
+        // A proxy on this machine forwarding a client on this machine.
+        let local = headers(&[("x-forwarded-for", "127.0.0.1")]);
+        assert!(from_this_machine(ip("127.0.0.2"), ip("127.0.0.1"), &local));
+    }
+
+    #[test]
+    fn anyone_elsewhere_is_not() {
+        let none = HeaderMap::new();
+        assert!(!from_this_machine(
+            ip("203.0.113.9"),
+            ip("203.0.113.9"),
+            &none
+        ));
+        assert!(!from_this_machine(None, None, &none));
+        // Forwarded by a trusted proxy: the resolved client is remote.
+        assert!(!from_this_machine(
+            ip("127.0.0.1"),
+            ip("203.0.113.9"),
+            &none
+        ));
+        // Forwarded by a proxy on this machine that the app does not trust.
+        for forwarded in [
+            headers(&[("x-forwarded-for", "203.0.113.9")]),
+            headers(&[("x-forwarded-for", "127.0.0.1, 203.0.113.9")]),
+            headers(&[("x-forwarded-for", "unknown")]),
+            headers(&[("x-real-ip", "203.0.113.9")]),
+            headers(&[("forwarded", "for=127.0.0.1")]),
+        ] {
+            assert!(!from_this_machine(
+                ip("127.0.0.1"),
+                ip("127.0.0.1"),
+                &forwarded
+            ));
+        }
     }
 }

@@ -142,3 +142,45 @@ async fn refresh_is_limited_per_client_without_ending_the_session() {
         200
     );
 }
+
+/// `GET /dev/outbox` with a forwarding header, as a proxy in front would send it.
+async fn outbox_status(app: &TestApp, header: &str, value: &str) -> u16 {
+    app.client
+        .get(app.url("/dev/outbox"))
+        .header(header, value)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_dev_outbox_answers_this_machine_only_never_a_forwarded_client() {
+    let email = email();
+    for trusted in ["", "127.0.0.1/8"] {
+        let app = spawn_app_with(AppOptions::default().with("TRUSTED_PROXIES", trusted)).await;
+        app.request_link(&email).await;
+        // A client on this machine reads it (the e2e suites do).
+        assert_eq!(app.link_tokens(&email, 1).await.len(), 1);
+        // A remote client relayed by a proxy on this machine, trusted or not, does not.
+        assert_eq!(
+            outbox_status(&app, "x-forwarded-for", "203.0.113.9").await,
+            404
+        );
+        assert_eq!(outbox_status(&app, "x-real-ip", "203.0.113.9").await, 404);
+        assert_eq!(
+            outbox_status(&app, "forwarded", "for=203.0.113.9").await,
+            404
+        );
+        // Nor one that only claims to be local behind a remote hop.
+        assert_eq!(
+            outbox_status(&app, "x-forwarded-for", "127.0.0.1, 203.0.113.9").await,
+            404
+        );
+        assert_eq!(
+            outbox_status(&app, "x-forwarded-for", "127.0.0.1").await,
+            200
+        );
+    }
+}

@@ -16,7 +16,7 @@ use std::{
 };
 
 /// A secret shared by servers that must accept each other's tokens.
-pub const SHARED_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const SHARED_SECRET: &str = "test-secret-Hq7Zr2Vm9Lx4Kw8Nb3Jt6Pd1Fs5Gc0Yb2e7Tm";
 
 /// A running server: a task in this test's runtime, or a process of its own.
 pub struct TestApp {

@@ -93,8 +93,8 @@ async fn a_restarted_server_keeps_everyone_signed_in() {
 }
 
 /// The old and the new `JWT_SECRET` of the rotation test.
-const OLD_SECRET: &str = "h4Rt9Vq2Lx7Mb1Nc8Zp3Kw6Js0Fd5Gy2e";
-const NEW_SECRET: &str = "Qe8Wn3Ty6Ui1Op4As7Df0Gh2Jk5Lz9Xc4v";
+const OLD_SECRET: &str = "h4Rt9Vq2Lx7Mb1Nc8Zp3Kw6Js0Fd5Gy2eT8Ux3Wv6Ya1Zb4";
+const NEW_SECRET: &str = "Qe8Wn3Ty6Ui1Op4As7Df0Gh2Jk5Lz9Xc4vB7Nm2Mq5Rs8Tu1";
 
 #[tokio::test]
 async fn rotating_the_jwt_secret_across_two_servers_answers_no_401() {

@@ -1,23 +1,36 @@
 //! Configuration is checked at start: bad values stop the server with a message that
 //! names the variable; production refuses weak secrets and never logs links.
 
-use crate::helpers::*;
+use crate::{helpers::*, redis_server::RedisServer};
 use std::process::Command;
 
+/// Starts the server binary with `env`: whether it started (a server still running
+/// after 10 s has, and is stopped), and what it wrote to stderr.
 fn start_with(env: &[(&str, &str)]) -> (bool, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_stay-signed-in"));
     command
         .env_clear()
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("LEPTOS_OUTPUT_NAME", "stay-signed-in");
+        .env("LEPTOS_OUTPUT_NAME", "stay-signed-in")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
     for (name, value) in env {
         command.env(name, value);
     }
-    let output = command.output().unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stderr).to_string(),
-    )
+    let mut child = command.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let started = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.success();
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            break true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let output = child.wait_with_output().unwrap();
+    (started, String::from_utf8_lossy(&output.stderr).to_string())
 }
 
 #[test]
@@ -32,6 +45,23 @@ fn bad_values_stop_the_server_naming_the_variable() {
         assert!(!ok, "{name}={value} started");
         assert!(stderr.contains(name), "{name}: {stderr}");
     }
+}
+
+#[test]
+fn without_app_env_only_a_loopback_listener_starts() {
+    // Development mode (outbox, links in the log) on an address others can reach.
+    let (ok, stderr) = start_with(&[("LEPTOS_SITE_ADDR", "0.0.0.0:0")]);
+    assert!(!ok, "0.0.0.0 started without APP_ENV");
+    assert!(
+        stderr.contains("APP_ENV=production"),
+        "names the fix: {stderr}"
+    );
+    // Saying so explicitly is allowed (the check is on the listener, not the mode).
+    let (ok, stderr) = start_with(&[
+        ("LEPTOS_SITE_ADDR", "0.0.0.0:0"),
+        ("APP_ENV", "development"),
+    ]);
+    assert!(ok, "APP_ENV=development on 0.0.0.0 refused: {stderr}");
 }
 
 /// Settings production accepts; each refusal test breaks one of them.
@@ -49,6 +79,8 @@ fn production_refuses_to_start_naming_the_variable_and_the_fix() {
         ("JWT_SECRET", "", "required"),
         ("JWT_SECRET", "short", "at least 32 bytes"),
         ("JWT_SECRET", &"x".repeat(40), "openssl rand"),
+        // 32 base64 characters hold 192 bits: too few for a 256-bit key.
+        ("JWT_SECRET", "Zq3v9LmT0xWc8RbN5yHkP2sJ7dGf4AeU", "256 bits"),
         ("REDIS_URL", "", "set REDIS_URL"),
         ("PUBLIC_URL", "http://app.example.com", "https"),
         (
@@ -70,6 +102,41 @@ fn production_refuses_to_start_naming_the_variable_and_the_fix() {
             "{name}={value}: {stderr}"
         );
     }
+}
+
+#[tokio::test]
+async fn production_refuses_a_redis_that_does_not_write_every_change_to_disk() {
+    let redis = RedisServer::start();
+    redis.set_config("appendonly", "no");
+    let url = redis.url();
+    let env: Vec<(&str, &str)> = PRODUCTION
+        .iter()
+        .map(|&(name, value)| {
+            (
+                name,
+                if name == "REDIS_URL" {
+                    url.as_str()
+                } else {
+                    value
+                },
+            )
+        })
+        .collect();
+    let (ok, stderr) = start_with(&env);
+    assert!(!ok, "started on a Redis without appendonly");
+    assert!(
+        stderr.contains("appendonly yes") && stderr.contains("ALLOW_LOST_REVOCATIONS"),
+        "{stderr}"
+    );
+    // Accepting the risk by its name starts it.
+    let app = spawn_process_with(
+        AppOptions::default()
+            .production()
+            .with("REDIS_URL", &url)
+            .with("ALLOW_LOST_REVOCATIONS", "true"),
+    )
+    .await;
+    assert_eq!(app.request_link(&email()).await.status(), 200);
 }
 
 #[tokio::test]

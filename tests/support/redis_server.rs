@@ -116,6 +116,12 @@ impl RedisServer {
         self.wait_until(false);
     }
 
+    /// Changes a setting of the running server (`CONFIG SET name value`).
+    pub fn set_config(&self, name: &str, value: &str) {
+        let answer = self.cli(&["config", "set", name, value]);
+        assert_eq!(answer.as_deref(), Some("OK"), "CONFIG SET {name} {value}");
+    }
+
     /// Freezes the process (a hung Redis: connections open, no answers).
     pub fn freeze(&self) {
         if let Some(pid) = self.pid() {

@@ -235,6 +235,23 @@ mod tests {
     }
 
     #[test]
+    fn the_leeway_is_exactly_leeway_secs_on_both_edges() {
+        let keys = keys();
+        let (token, claims) = keys.issue("u1", "u1-s1", 1_000_000_000);
+        let expired = Err(JwtError::Invalid("expired".into()));
+        // Expiry: honoured until LEEWAY_SECS after `exp`, not a second longer.
+        assert!(keys.verify(&token, claims.exp).is_ok());
+        assert!(keys.verify(&token, claims.exp + LEEWAY_SECS - 1).is_ok());
+        assert_eq!(keys.verify(&token, claims.exp + LEEWAY_SECS), expired);
+        // Issue time: a clock up to LEEWAY_SECS behind the signer's is fine, not more.
+        assert!(keys.verify(&token, claims.iat - LEEWAY_SECS).is_ok());
+        assert_eq!(
+            keys.verify(&token, claims.iat - LEEWAY_SECS - 1),
+            Err(JwtError::FromTheFuture)
+        );
+    }
+
+    #[test]
     fn future_tokens_are_refused() {
         let keys = keys();
         let (token, _) = keys.issue("u1", "u1-s1", (now() + 600) * 1000);

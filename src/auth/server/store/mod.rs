@@ -177,6 +177,14 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Answers when the store is reachable.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Whether every server of the store writes each change to disk as it happens
+    /// (Redis' `appendonly yes`). Without it, a restart from an older snapshot brings
+    /// ended sessions back and forgets current tokens. `None`: the store keeps nothing
+    /// on disk at all (memory), so the question does not arise.
+    async fn persists_writes(&self) -> Result<Option<bool>, StoreError> {
+        Ok(None)
+    }
+
     /// Returns the user for `candidate.email`, creating it from `candidate` when new.
     async fn find_or_create_user(
         &self,

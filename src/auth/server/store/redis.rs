@@ -32,6 +32,7 @@ use redis::{
     aio::{ConnectionLike, ConnectionManager},
     cluster::ClusterClient,
     cluster_async::ClusterConnection,
+    cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo},
     AsyncCommands, IntoConnectionInfo, ProtocolVersion, Script,
 };
 use std::{future::Future, sync::LazyLock, time::Duration};
@@ -289,6 +290,33 @@ impl RedisStore {
     }
 }
 
+/// Whether every `appendonly` setting in a `CONFIG GET appendonly` reply (one server's,
+/// or a map of every Cluster master's replies) is `yes`.
+fn appendonly_everywhere(reply: &redis::Value) -> bool {
+    fn strings(value: &redis::Value, into: &mut Vec<String>) {
+        match value {
+            redis::Value::BulkString(bytes) => into.push(String::from_utf8_lossy(bytes).into()),
+            redis::Value::SimpleString(text) => into.push(text.clone()),
+            redis::Value::Array(items) | redis::Value::Set(items) => {
+                items.iter().for_each(|item| strings(item, into))
+            }
+            redis::Value::Map(pairs) => pairs.iter().for_each(|(key, value)| {
+                strings(key, into);
+                strings(value, into);
+            }),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    strings(reply, &mut all);
+    let settings: Vec<&str> = all
+        .windows(2)
+        .filter(|pair| pair[0].eq_ignore_ascii_case("appendonly"))
+        .map(|pair| pair[1].as_str())
+        .collect();
+    !settings.is_empty() && settings.iter().all(|setting| *setting == "yes")
+}
+
 async fn with_timeout<T>(
     call: impl Future<Output = Result<T, StoreError>>,
 ) -> Result<T, StoreError> {
@@ -418,6 +446,25 @@ impl SessionStore for RedisStore {
         self.run(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await })
             .await
             .map(|_| ())
+    }
+
+    async fn persists_writes(&self) -> Result<Option<bool>, StoreError> {
+        let mut ask = redis::cmd("CONFIG");
+        ask.arg("GET").arg("appendonly");
+        let reply: redis::Value = self
+            .run(|connection| async move {
+                match connection {
+                    Connection::Single(mut c) => ask.query_async(&mut c).await,
+                    // Every master keeps its own slots: each must persist them.
+                    Connection::Cluster(mut c) => {
+                        let masters =
+                            RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None));
+                        c.route_command(&ask, masters).await
+                    }
+                }
+            })
+            .await?;
+        Ok(Some(appendonly_everywhere(&reply)))
     }
 
     async fn find_or_create_user(
@@ -671,5 +718,45 @@ impl SessionStore for RedisStore {
                 serde_json::from_str(row).map_err(|e| StoreError::corrupt_because("note", e))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::appendonly_everywhere;
+    use redis::Value;
+
+    fn bulk(text: &str) -> Value {
+        Value::BulkString(text.as_bytes().to_vec())
+    }
+
+    fn one_server(setting: &str) -> Value {
+        Value::Array(vec![bulk("appendonly"), bulk(setting)])
+    }
+
+    #[test]
+    fn appendonly_must_be_on_for_every_server_that_answered() {
+        assert!(appendonly_everywhere(&one_server("yes")));
+        assert!(!appendonly_everywhere(&one_server("no")));
+        // RESP3 answers a map.
+        assert!(appendonly_everywhere(&Value::Map(vec![(
+            bulk("appendonly"),
+            bulk("yes")
+        )])));
+        // A Cluster: one reply per master, keyed by its address.
+        let masters = |settings: &[&str]| {
+            Value::Map(
+                settings
+                    .iter()
+                    .enumerate()
+                    .map(|(n, setting)| (bulk(&format!("10.0.0.{n}:6379")), one_server(setting)))
+                    .collect(),
+            )
+        };
+        assert!(appendonly_everywhere(&masters(&["yes", "yes", "yes"])));
+        assert!(!appendonly_everywhere(&masters(&["yes", "no", "yes"])));
+        // Nothing readable is not a yes.
+        assert!(!appendonly_everywhere(&Value::Array(vec![])));
+        assert!(!appendonly_everywhere(&Value::Nil));
     }
 }
