@@ -566,6 +566,29 @@ async fn magic_links_are_single_use_and_superseded(store: Store) {
     );
 }
 
+async fn a_link_is_read_without_being_used(store: Store) {
+    let record = link(&random_hex(), T0);
+    store.save_magic_link(&record).await.unwrap();
+    let (key, hash) = (&record.email_key, &record.secret_hash);
+    for _ in 0..2 {
+        let peeked = store.peek_magic_link(key, hash, T0).await.unwrap();
+        assert_eq!(peeked.as_deref(), Some("ada@example.com"));
+    }
+    assert_eq!(
+        store.peek_magic_link(key, &random_hex(), T0).await.unwrap(),
+        None
+    );
+    let at_expiry = store.peek_magic_link(key, hash, record.expires_at).await;
+    assert_eq!(at_expiry.unwrap(), None);
+    // Still there to be used once, and gone after that.
+    assert!(store
+        .redeem_magic_link(key, hash, T0)
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(store.peek_magic_link(key, hash, T0).await.unwrap(), None);
+}
+
 async fn concurrent_redemptions_have_one_winner(store: Store) {
     let record = link(&random_hex(), T0);
     store.save_magic_link(&record).await.unwrap();
@@ -699,6 +722,7 @@ contract!(
     sessions_are_listed_and_ended_per_user,
     hundreds_of_sessions_are_listed_and_ended,
     magic_links_are_single_use_and_superseded,
+    a_link_is_read_without_being_used,
     concurrent_redemptions_have_one_winner,
     rate_limits_count_per_window,
     users_are_created_once,

@@ -45,6 +45,8 @@ export async function signIn(page: Page, email = uniqueEmail()): Promise<string>
   const link = await linkFor(page.request, email);
   await page.goto(link);
   await ready(page);
+  // The page says whose account the link opens before anyone presses the button.
+  await expect(page.getByTestId("link-account")).toHaveText(email);
   await page.getByTestId("confirm-sign-in").click();
   await expect(page.getByTestId("user-email")).toHaveText(email);
   return email;

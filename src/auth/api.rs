@@ -6,7 +6,7 @@
 //! the browser; on the server they call `authenticate()` before doing anything, so a
 //! call rejected with 401 changed nothing and is safe to retry.
 
-use super::{AuthError, Done, Me, Note, ServerStatus, SessionInfo, TokenPair};
+use super::{AuthError, Done, LinkOwner, Me, Note, ServerStatus, SessionInfo, TokenPair};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -105,6 +105,14 @@ pub async fn magic_link(email: String) -> Result<Done, AuthError> {
     let client = ssr::client_info()?;
     ssr::service().request_link(&email, &client).await?;
     Ok(Done { ok: true })
+}
+
+/// `POST /api/v1/auth/link {token}`: the address a sign-in link signs in to, without
+/// using the link (the verify page shows it before the person signs in).
+#[server(prefix = "/api/v1", endpoint = "auth/link", input = Json)]
+pub async fn link_account(token: String) -> Result<LinkOwner, AuthError> {
+    let email = ssr::service().link_account(&token).await?;
+    Ok(LinkOwner { email })
 }
 
 /// `POST /api/v1/auth/verify {token}`: consumes a sign-in link once; returns a token pair.

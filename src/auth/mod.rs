@@ -107,6 +107,13 @@ pub struct ServerStatus {
     pub dev_outbox: bool,
 }
 
+/// Whose sign-in a link is: the verify page names the account before signing in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkOwner {
+    /// The address the link signs in to.
+    pub email: String,
+}
+
 /// Answer of calls that only confirm: always `{"ok":true}` (the logout family is
 /// idempotent; the magic-link answer is the same whether or not the email is known).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -52,6 +52,22 @@ pub fn VerifyPage() -> impl IntoView {
             }
         });
     };
+    // Whose link this is, read (not used) once the page runs: a person handed someone
+    // else's link sees whose account it opens before pressing the button.
+    let account = LocalResource::new(move || {
+        let token = token();
+        async move {
+            if token.is_empty() {
+                return None;
+            }
+            Some(api::link_account(token).await)
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Some(Err(AuthError::LinkInvalid))) = account.get() {
+            set_failed.set(Some(AuthError::LinkInvalid));
+        }
+    });
     let failure = move || match failed.get() {
         Some(AuthError::LinkInvalid) => {
             Some("This sign-in link has expired, was already used, or a newer link replaced it.")
@@ -72,6 +88,16 @@ pub fn VerifyPage() -> impl IntoView {
                 })
             } else {
                 Either::Right(view! {
+                    {move || match account.get() {
+                        Some(Some(Ok(account))) => Either::Left(view! {
+                            <p>
+                                "This link signs in as "
+                                <strong data-testid="link-account">{account.email}</strong>
+                                ". If that is not you, close this page."
+                            </p>
+                        }),
+                        _ => Either::Right(()),
+                    }}
                     <p class="muted">"Press the button to finish signing in on this device."</p>
                     <button
                         class="button button-large"

@@ -246,6 +246,11 @@ async fn real_answers_match_the_document() {
     assert_eq!(sessions.as_array().unwrap().len(), 1);
     let link = json!({ "email": email() }).to_string();
     conforms(&app, &doc, "/api/v1/auth/magic-link", None, &link).await;
+    let linked = email();
+    app.request_link(&linked).await;
+    let token = json!({ "token": app.link_token(&linked).await }).to_string();
+    let account = conforms(&app, &doc, "/api/v1/auth/link", None, &token).await;
+    assert_eq!(account["email"], linked.as_str());
     let refresh = json!({ "refresh_token": pair.refresh }).to_string();
     let next = conforms(&app, &doc, "/api/v1/auth/refresh", None, &refresh).await;
     let other_id = app.authed_json("me", &other.access, json!({})).await["session"]["id"].clone();

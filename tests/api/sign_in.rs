@@ -155,3 +155,25 @@ async fn pages_render_and_unknown_pages_are_404() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn a_link_names_its_account_without_being_used() {
+    let app = spawn_app().await;
+    let email = email();
+    app.request_link(&email).await;
+    let token = app.link_token(&email).await;
+    let ask = || app.post("auth/link", json!({ "token": token }));
+    for _ in 0..2 {
+        let answer = ask().await;
+        assert_eq!(answer.status(), 200);
+        assert_eq!(
+            answer.json::<Value>().await.unwrap(),
+            json!({ "email": email })
+        );
+    }
+    // Reading it used nothing: the link still signs in, once.
+    assert_eq!(app.verify(&token).await.status(), 200);
+    assert_error(ask().await, 400, json!({ "error": "link_invalid" })).await;
+    let unknown = app.post("auth/link", json!({ "token": "abc.def" })).await;
+    assert_error(unknown, 400, json!({ "error": "link_invalid" })).await;
+}

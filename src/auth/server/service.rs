@@ -268,6 +268,18 @@ impl AuthService {
         Ok(())
     }
 
+    /// The address a sign-in link signs in to, for the verify page to show before the
+    /// button is pressed (a person handed someone else's link sees whose it is). Reads
+    /// the link without using it; whoever holds the link could sign in as that address
+    /// anyway.
+    pub async fn link_account(&self, raw_token: &str) -> Result<String, AuthError> {
+        let token = MagicLinkToken::parse(raw_token).ok_or(AuthError::LinkInvalid)?;
+        self.store
+            .peek_magic_link(token.email_key(), &token.hash(), self.now())
+            .await?
+            .ok_or(AuthError::LinkInvalid)
+    }
+
     /// Consumes a sign-in link once and opens a session.
     #[tracing::instrument(skip_all)]
     pub async fn verify(

@@ -238,6 +238,22 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
+    async fn peek_magic_link(
+        &self,
+        email_key: &str,
+        secret_hash: &str,
+        now: Millis,
+    ) -> Result<Option<String>, StoreError> {
+        use subtle::ConstantTimeEq;
+        let inner = self.lock();
+        Ok(inner
+            .links
+            .get(email_key)
+            .filter(|link| bool::from(link.secret_hash.as_bytes().ct_eq(secret_hash.as_bytes())))
+            .filter(|link| link.expires_at > now)
+            .map(|link| link.email.clone()))
+    }
+
     async fn redeem_magic_link(
         &self,
         email_key: &str,

@@ -235,6 +235,16 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Saves a sign-in link, replacing any earlier one for the same email.
     async fn save_magic_link(&self, link: &MagicLinkRecord) -> Result<(), StoreError>;
 
+    /// The address a live link signs in to, without consuming it: its email when
+    /// `secret_hash` matches the newest link for `email_key` and it has not expired.
+    /// The verify page shows it before the person presses the button.
+    async fn peek_magic_link(
+        &self,
+        email_key: &str,
+        secret_hash: &str,
+        now: Millis,
+    ) -> Result<Option<String>, StoreError>;
+
     /// Consumes the link once: returns its email when `secret_hash` matches the newest
     /// link for `email_key` and it has not expired; the link is gone afterwards.
     async fn redeem_magic_link(

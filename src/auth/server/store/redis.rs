@@ -666,6 +666,21 @@ impl SessionStore for RedisStore {
             .map(|_| ())
     }
 
+    async fn peek_magic_link(
+        &self,
+        email_key: &str,
+        secret_hash: &str,
+        now: Millis,
+    ) -> Result<Option<String>, StoreError> {
+        let key = self.keys.link(email_key);
+        let (stored_hash, email, expires_at): (Option<String>, Option<String>, Option<u64>) = self
+            .run(|mut c| async move { c.hget(&key, &["secret_hash", "email", "expires_at"]).await })
+            .await?;
+        let live = stored_hash.as_deref() == Some(secret_hash)
+            && expires_at.is_some_and(|expires_at| expires_at > now);
+        Ok(email.filter(|_| live))
+    }
+
     async fn redeem_magic_link(
         &self,
         email_key: &str,
