@@ -4,7 +4,7 @@
 //! bind-then-release race); [`spawn_process_with`] starts the real binary for the tests
 //! about startup, restarts and the log.
 
-use crate::free_port::free_port;
+use crate::{free_port::free_port, server_process::server_command};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use stay_signed_in::{config::Config, http::Application};
@@ -164,20 +164,12 @@ pub async fn spawn_process_with(options: AppOptions) -> TestApp {
     let log_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-logs");
     std::fs::create_dir_all(&log_dir).unwrap();
     let log_path = log_dir.join(format!("server-{port}.log"));
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_stay-signed-in"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_OUTPUT_NAME", "stay-signed-in")
-        .env("LEPTOS_SITE_ROOT", "target/site")
-        .env("RUST_LOG", "info")
-        .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"))
-        .envs(options.variables());
     // Always into the file: tests read it (print it with `log()` when debugging).
-    command.stdout(log.try_clone().unwrap()).stderr(log);
-    let child = command.spawn().expect("the server binary starts");
+    let child = server_command(env!("CARGO_BIN_EXE_stay-signed-in"), port, &log_path)
+        .env("RUST_LOG", "info")
+        .envs(options.variables())
+        .spawn()
+        .expect("the server binary starts");
     let app = TestApp {
         address: format!("http://127.0.0.1:{port}"),
         client: client(),

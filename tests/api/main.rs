@@ -10,6 +10,8 @@ mod mail_server;
 #[path = "../support/redis_server.rs"]
 #[allow(dead_code)]
 mod redis_server;
+#[path = "../support/server_process.rs"]
+mod server_process;
 #[path = "../support/test_ca.rs"]
 mod test_ca;
 

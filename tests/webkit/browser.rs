@@ -1,6 +1,6 @@
 //! A WebKit browser on a display of its own, and the steps a person takes in it.
 
-use crate::free_port::free_port;
+use crate::{free_port::free_port, server_process::server_command};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
@@ -41,27 +41,19 @@ impl App {
             "webkit-{}",
             stay_signed_in::auth::server::tokens::random_id()
         );
-        let log = std::fs::File::create(log_dir().join(format!("server-{port}.log"))).unwrap();
         let server = std::env::var("WEBKIT_SERVER_BIN").expect(
             "WEBKIT_SERVER_BIN: a server binary `cargo leptos build` made (./scripts/test sets it)",
         );
-        let mut command = Command::new(server);
+        let log = log_dir().join(format!("server-{port}.log"));
+        let mut command = server_command(server, port, &log);
         command
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("LEPTOS_OUTPUT_NAME", "stay-signed-in")
-            .env("LEPTOS_SITE_ROOT", "target/site")
-            .env("PUBLIC_URL", &address)
             .env("ACCESS_TOKEN_TTL", "12s")
             .env("REFRESH_REUSE_GRACE", "30s")
             .env("REDIS_KEY_PREFIX", prefix)
             .env("RATE_LIMIT_IP", "100000/1m")
             .env("RATE_LIMIT_EMAIL", "100000/1m")
             .env("RATE_LIMIT_REFRESH_IP", "1000000/1m")
-            .env("RUST_LOG", "warn")
-            .stdout(log.try_clone().unwrap())
-            .stderr(log);
+            .env("RUST_LOG", "warn");
         if let Ok(redis) = std::env::var("REDIS_URL") {
             command.env("REDIS_URL", redis);
         }
@@ -184,6 +176,12 @@ impl Browser {
             .unwrap();
     }
 
+    /// Clicks the element `css` selects.
+    pub async fn click(&self, css: &str) {
+        let element = self.client.find(Locator::Css(css)).await.unwrap();
+        element.click().await.unwrap();
+    }
+
     /// Runs `script` (a function body) in the page and returns its value.
     pub async fn js(&self, script: &str) -> Value {
         self.client.execute(script, vec![]).await.unwrap()
@@ -282,13 +280,14 @@ impl Browser {
         let link = self.link_for(email).await;
         self.client.goto(&link).await.unwrap();
         self.ready().await;
-        self.client
-            .find(Locator::Css("[data-testid=confirm-sign-in]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        // The page names the account before anyone presses the button.
+        let owner = Self::test_id("link-account");
+        self.wait_for(
+            &format!("{owner}?.textContent === {}", json!(email)),
+            "the link's account",
+        )
+        .await;
+        self.click("[data-testid=confirm-sign-in]").await;
         self.wait_signed_in_as(email).await;
     }
 

@@ -13,6 +13,8 @@
 
 #[path = "../support/free_port.rs"]
 mod free_port;
+#[path = "../support/server_process.rs"]
+mod server_process;
 
 mod browser;
 mod scenarios;

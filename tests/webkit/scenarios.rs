@@ -1,8 +1,7 @@
 //! What a person on Safari does: sign in, keep working across several real access
 //! lifetimes, reload, open a second tab, sign out in one tab.
 
-use crate::browser::{App, Driver, LIFETIME};
-use fantoccini::Locator;
+use crate::browser::{App, Browser, Driver, LIFETIME};
 use std::time::{Duration, Instant};
 
 fn unique_email() -> String {
@@ -18,14 +17,21 @@ async fn live(duration: Duration) {
     tokio::time::sleep(duration).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs WebKitWebDriver, xvfb and the site `cargo leptos build` makes: ./scripts/test runs it"]
-async fn three_lifetimes_of_use_and_a_reload_keep_the_session_and_every_note() {
+/// The app, a WebKit on a display of its own, and a person signed in through the page.
+/// (The app and the driver stop when dropped.)
+async fn signed_in() -> (App, Driver, Browser, String) {
     let app = App::start().await;
     let driver = Driver::start();
     let browser = driver.open(&app.address).await;
     let email = unique_email();
     browser.sign_in(&email).await;
+    (app, driver, browser, email)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs WebKitWebDriver, xvfb and the site `cargo leptos build` makes: ./scripts/test runs it"]
+async fn three_lifetimes_of_use_and_a_reload_keep_the_session_and_every_note() {
+    let (_app, _driver, browser, email) = signed_in().await;
     let signed_in_with = browser.stored_tokens().await["refresh_token"].clone();
 
     // A reload in the middle of the session keeps it.
@@ -73,11 +79,7 @@ async fn three_lifetimes_of_use_and_a_reload_keep_the_session_and_every_note() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs WebKitWebDriver, xvfb and the site `cargo leptos build` makes: ./scripts/test runs it"]
 async fn a_second_tab_shares_the_session_and_signing_out_in_one_signs_out_both() {
-    let app = App::start().await;
-    let driver = Driver::start();
-    let browser = driver.open(&app.address).await;
-    let email = unique_email();
-    browser.sign_in(&email).await;
+    let (_app, _driver, browser, email) = signed_in().await;
     let first = browser.client.window().await.unwrap();
 
     let second = browser.client.new_window(true).await.unwrap().handle;
@@ -103,14 +105,7 @@ async fn a_second_tab_shares_the_session_and_signing_out_in_one_signs_out_both()
 
     // Sign out in the second tab: the first follows without being touched.
     browser.client.switch_to_window(second).await.unwrap();
-    browser
-        .client
-        .find(Locator::Css("[data-testid=sign-out]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("[data-testid=sign-out]").await;
     browser.wait_signed_out().await;
     browser.client.switch_to_window(first).await.unwrap();
     browser.wait_signed_out().await;
