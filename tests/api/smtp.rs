@@ -194,3 +194,33 @@ async fn a_link_requested_just_before_shutdown_is_still_delivered() {
         .expect("the link was delivered before the exit");
     assert_eq!(message["rcpt_tos"][0], email.as_str());
 }
+
+#[tokio::test]
+async fn a_hung_mail_server_fills_a_bounded_queue_then_links_are_refused() {
+    use stay_signed_in::auth::server::service::MAX_PENDING_MAILS;
+    // A mail server that takes connections and never says a word: every delivery waits.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hung = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = listener.accept().await {
+            held.push(connection);
+        }
+    });
+    let app =
+        spawn_app_with(AppOptions::default().with("SMTP_URL", &format!("smtp://127.0.0.1:{port}")))
+            .await;
+    let mut statuses = Vec::new();
+    for _ in 0..MAX_PENDING_MAILS + 10 {
+        statuses.push(app.request_link(&email()).await.status().as_u16());
+    }
+    assert!(
+        statuses[..MAX_PENDING_MAILS].iter().all(|s| *s == 200),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[MAX_PENDING_MAILS..].iter().all(|s| *s == 503),
+        "{statuses:?}"
+    );
+    hung.abort();
+}

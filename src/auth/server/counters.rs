@@ -50,7 +50,8 @@ pub fn sign_in() {
     counter!(SIGN_INS).increment(1);
 }
 
-/// A sign-in email was handed over (`sent`) or not (`failed`).
+/// A sign-in email was handed over (`sent`), not (`failed`), or refused because too
+/// many wait for the mail server (`queue_full`).
 pub fn magic_link(result: &'static str) {
     counter!(MAGIC_LINKS, "result" => result).increment(1);
 }

@@ -29,6 +29,10 @@ use tokio_util::task::TaskTracker;
 /// addresses together (a flood needs that many addresses, and ends with the window).
 pub const INBOX_ALLOWANCES: u64 = 4;
 
+/// Sign-in mails that may wait for the mail server at once (each waits at most the
+/// mailer's timeout); beyond it, link requests answer 503 `unavailable`.
+pub const MAX_PENDING_MAILS: usize = 256;
+
 /// Longest note accepted, in characters.
 pub const MAX_NOTE_CHARS: usize = 500;
 
@@ -128,6 +132,8 @@ pub struct AuthService {
     clock: Arc<dyn Clock>,
     /// Sign-in mails handed to the mailer and not yet delivered.
     deliveries: TaskTracker,
+    /// Room for more of them: [`MAX_PENDING_MAILS`] at a time.
+    delivery_slots: Arc<tokio::sync::Semaphore>,
     /// Refreshes and sign-outs per client, counted in this process.
     refresh_limit: LocalRateLimiter,
 }
@@ -152,6 +158,7 @@ impl AuthService {
             mailer,
             clock,
             deliveries: TaskTracker::new(),
+            delivery_slots: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING_MAILS)),
             refresh_limit: LocalRateLimiter::default(),
         }
     }
@@ -231,6 +238,18 @@ impl AuthService {
             ..self.config.rate_limit_email
         };
         self.limit("link-inbox", email.as_str(), inbox).await?;
+        // A mail server that hangs must not pile up deliveries without end: with the
+        // queue full, say so (503) before the link is saved, so the person's live link
+        // is not replaced by one that will never arrive.
+        let slot = self
+            .delivery_slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| {
+                counters::magic_link("queue_full");
+                tracing::warn!("sign-in mail queue full ({MAX_PENDING_MAILS}); refusing a link");
+                AuthError::Unavailable
+            })?;
         let now = self.now();
         let token = MagicLinkToken::generate(&email.key());
         self.store
@@ -257,6 +276,7 @@ impl AuthService {
         // on the mail server. Failures are logged, never shown. Shutdown waits for it.
         let mailer = self.mailer.clone();
         self.deliveries.spawn(async move {
+            let _slot = slot;
             match mailer.send(message).await {
                 Ok(()) => counters::magic_link("sent"),
                 Err(error) => {
