@@ -60,3 +60,39 @@ async fn redis_outage_is_503_and_recovery_needs_no_restart() {
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_redis_answers_a_burst_at_once_and_recovers_by_itself() {
+    let redis = RedisServer::start();
+    // The real binary, so the burst's sockets are split between two processes.
+    let app = spawn_process_with(AppOptions::default().with("REDIS_URL", &redis.url())).await;
+    let pair = app.sign_in(&email()).await;
+    let unavailable = json!({ "error": "unavailable" });
+
+    redis.freeze(); // SIGSTOP: connections stay open, nothing answers.
+    let started = Instant::now();
+    let burst = (0..500).map(|_| async { app.me(&pair.access).await.status().as_u16() });
+    let statuses = futures::future::join_all(burst).await;
+    let took = started.elapsed();
+    assert!(statuses.iter().all(|status| *status == 503), "{statuses:?}");
+    // About the store timeout (1 s), not 500 of them queued one after another.
+    assert!(took < Duration::from_secs(4), "the burst took {took:?}");
+    // The breaker is open: the next call does not wait for Redis at all.
+    let quick = Instant::now();
+    assert_error(app.me(&pair.access).await, 503, unavailable).await;
+    assert!(
+        quick.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        quick.elapsed()
+    );
+
+    redis.thaw(); // SIGCONT
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while app.me(&pair.access).await.status() != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "service did not come back after SIGCONT"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -6,6 +6,7 @@
 //! Time is a parameter (`now`, Unix milliseconds) so expiry and grace windows are tested
 //! without waiting.
 
+mod breaker;
 mod memory;
 mod redis;
 pub mod rotation;

@@ -8,7 +8,8 @@
 //!   kinds reconnect by themselves after Redis restarts (the Cluster one also follows
 //!   moved slots), and the app can start while Redis is still down.
 //! - Every command runs under [`COMMAND_TIMEOUT`], so a hung or stopped Redis becomes
-//!   [`StoreError::Unavailable`] (HTTP 503) within about a second, never a hang.
+//!   [`StoreError::Unavailable`] (HTTP 503) within about a second, never a hang; after a
+//!   few timeouts in a row the breaker (`breaker.rs`) answers 503 at once for a moment.
 //! - Every decision is one Lua script (atomic, one round trip). Keys of one user share the
 //!   hash tag `{<user id>}`, so each script touches a single Cluster slot.
 //! - A session is one hash, with its rotation bookkeeping inside: hashes and the sealed
@@ -17,6 +18,7 @@
 //!   900 bytes per session, plus the person's index (about 170 bytes with one session).
 
 use super::{
+    breaker::{Breaker, CircuitOpen},
     oldest_first, MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord,
     SessionStore, StoreError, UserRecord, HISTORY_LEN, MAX_NOTES, TOMBSTONE_MS, USER_TTL_MS,
 };
@@ -35,7 +37,11 @@ use redis::{
     cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo},
     AsyncCommands, IntoConnectionInfo, ProtocolVersion, Script,
 };
-use std::{future::Future, sync::LazyLock, time::Duration};
+use std::{
+    future::Future,
+    sync::LazyLock,
+    time::{Duration, Instant},
+};
 use thread_local::ThreadLocal;
 use tokio::sync::OnceCell;
 
@@ -74,6 +80,8 @@ pub struct RedisStore {
     /// Each thread's connection (see the module docs).
     connections: ThreadLocal<OnceCell<Connection>>,
     keys: Keys,
+    /// Fails calls at once while Redis hangs (see `breaker.rs`).
+    breaker: Breaker,
 }
 
 /// Where the store connects.
@@ -232,6 +240,7 @@ impl RedisStore {
         Self {
             target,
             connections: ThreadLocal::new(),
+            breaker: Breaker::new(Instant::now()),
             keys: Keys {
                 prefix: prefix.to_string(),
             },
@@ -279,14 +288,28 @@ impl RedisStore {
             .await
     }
 
-    /// Runs one store call under the timeout.
+    /// Runs one store call under the timeout, unless the breaker is open.
     async fn run<T, F, Fut>(&self, call: F) -> Result<T, StoreError>
     where
         F: FnOnce(Connection) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
-        let connection = self.connection().await?;
-        with_timeout(async { call(connection).await.map_err(unavailable) }).await
+        if !self.breaker.allows(Instant::now) {
+            return Err(StoreError::Unavailable(Box::new(CircuitOpen)));
+        }
+        let result = match self.connection().await {
+            Ok(connection) => {
+                with_timeout(async { call(connection).await.map_err(unavailable) }).await
+            }
+            Err(error) => Err(error),
+        };
+        match &result {
+            Err(StoreError::TimedOut) => self.breaker.timed_out(Instant::now()),
+            // Refused at once (Redis down, not hung): no answer, and no wait either.
+            Err(StoreError::Unavailable(_)) => {}
+            Ok(_) | Err(StoreError::Corrupt { .. }) => self.breaker.answered(),
+        }
+        result
     }
 }
 
