@@ -89,6 +89,9 @@ pub struct Config {
     /// every change to disk (no `appendonly yes`), accepting that a restart from an
     /// older snapshot brings ended sessions back.
     pub allow_lost_revocations: bool,
+    /// `HEADER_READ_TIMEOUT`: how long a connection may take to send a request's headers
+    /// (also how long a kept-alive connection may sit idle) before it is closed.
+    pub header_read_timeout: Duration,
     /// `SERVER_THREADS`: how many threads serve HTTP, each with a runtime and Redis
     /// connection of its own (default: one per CPU the process may use).
     pub server_threads: NonZeroUsize,
@@ -117,6 +120,7 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("metrics_addr", &self.metrics_addr)
             .field("server_threads", &self.server_threads)
+            .field("header_read_timeout", &self.header_read_timeout)
             .field("allow_lost_revocations", &self.allow_lost_revocations)
             .finish()
     }
@@ -330,6 +334,7 @@ impl Config {
             session_max_age: duration("SESSION_MAX_AGE", "30d")?,
             reuse_grace: duration("REFRESH_REUSE_GRACE", "30s")?,
             magic_link_ttl: duration("MAGIC_LINK_TTL", "15m")?,
+            header_read_timeout: duration("HEADER_READ_TIMEOUT", "30s")?,
             rate_limit_email: rate("RATE_LIMIT_EMAIL", "5/15m")?,
             rate_limit_ip: rate("RATE_LIMIT_IP", "30/15m")?,
             rate_limit_refresh_ip: rate("RATE_LIMIT_REFRESH_IP", "600/1m")?,

@@ -82,6 +82,8 @@ pub struct Application {
     metrics: Option<(tokio::net::TcpListener, Router)>,
     /// How many threads serve (`SERVER_THREADS`).
     threads: std::num::NonZeroUsize,
+    /// `HEADER_READ_TIMEOUT`: how long a connection may take to send a request's headers.
+    header_read_timeout: Duration,
 }
 
 impl Application {
@@ -140,14 +142,24 @@ impl Application {
             config.check_listener(addr)?;
         }
         let threads = config.server_threads;
+        let header_read_timeout = config.header_read_timeout;
         let state = build_state(config, leptos_options)?;
         Ok(Self {
             threads,
+            header_read_timeout,
             listener,
             service: state.auth.service.clone(),
             router: router(state),
             metrics,
         })
+    }
+
+    /// How the threads serve connections.
+    fn serving(&self) -> threads::Serving {
+        threads::Serving {
+            threads: self.threads,
+            header_read_timeout: self.header_read_timeout,
+        }
     }
 
     /// The address `GET /metrics` listens on, when metrics are on.
@@ -177,6 +189,7 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let serving = self.serving();
         let metrics = self.metrics.map(|(listener, router)| {
             tokio::spawn(async move { axum::serve(listener, router).await })
         });
@@ -187,8 +200,7 @@ impl Application {
                 service.finish_deliveries(MAIL_DRAIN_TIMEOUT).await;
             }
         };
-        let served =
-            threads::serve(self.listener, self.router, self.threads, shutdown, drain).await;
+        let served = threads::serve(self.listener, self.router, serving, shutdown, drain).await;
         if let Some(metrics) = metrics {
             metrics.abort();
         }

@@ -11,11 +11,18 @@
 //! All threads accept from the same listening socket; the kernel hands each new
 //! connection to one of them.
 
-use std::{future::Future, io, net::SocketAddr, num::NonZeroUsize};
+use std::{future::Future, io, num::NonZeroUsize, time::Duration};
 
-use axum::Router;
+use axum::{extract::ConnectInfo, Router};
+use hyper::{body::Incoming, Request};
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::{conn::auto::Builder, graceful::GracefulShutdown},
+    service::TowerToHyperService,
+};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
 
 /// Serves `router` on `listener` from the calling task and `threads - 1` threads of its
 /// own, until `shutdown` completes. Then every thread stops accepting and finishes its
@@ -25,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 pub(super) async fn serve<D, DF>(
     listener: tokio::net::TcpListener,
     router: Router,
-    threads: NonZeroUsize,
+    serving: Serving,
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain: D,
 ) -> io::Result<()>
@@ -38,8 +45,8 @@ where
     // Dropped unfinished (a test's runtime ending), this still ends the other threads.
     let _stop_if_dropped = (stop.clone().drop_guard(), release.clone().drop_guard());
     let listener = listener.into_std()?;
-    let mut finished = Vec::with_capacity(threads.get() - 1);
-    for number in 1..threads.get() {
+    let mut finished = Vec::with_capacity(serving.threads.get() - 1);
+    for number in 1..serving.threads.get() {
         let (done, outcome) = oneshot::channel();
         let (listener, router, stop, release, drain) = (
             listener.try_clone()?,
@@ -62,7 +69,8 @@ where
                     }
                 };
                 runtime.block_on(async move {
-                    let served = serve_one(listener, router, stop.cancelled_owned()).await;
+                    let served =
+                        serve_one(listener, router, &serving, stop.cancelled_owned()).await;
                     drain().await;
                     let _ = done.send(served);
                     release.cancelled().await;
@@ -71,7 +79,7 @@ where
         finished.push(outcome);
     }
     let signal = stop.clone();
-    let mut served = serve_one(listener, router, async move {
+    let mut served = serve_one(listener, router, &serving, async move {
         shutdown.await;
         signal.cancel();
     })
@@ -87,17 +95,96 @@ where
     served
 }
 
+/// How every thread serves its connections.
+#[derive(Clone, Copy)]
+pub(super) struct Serving {
+    /// How many threads serve (`SERVER_THREADS`).
+    pub threads: NonZeroUsize,
+    /// How long a client may take to send a request's headers, which is also how long a
+    /// kept-alive connection may sit idle (`HEADER_READ_TIMEOUT`): a connection that
+    /// sends nothing is closed instead of being held forever. A proxy in front must
+    /// close its idle upstream connections sooner (`keepalive_timeout` in
+    /// `deploy/nginx.conf`).
+    pub header_read_timeout: Duration,
+}
+
 /// One thread's share: accepts on `listener` until `stop`, then finishes its requests.
+/// (`axum::serve`, plus the header-read timeout it has no setting for.)
 async fn serve_one(
     listener: std::net::TcpListener,
     router: Router,
+    serving: &Serving,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(stop)
-    .await
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(serving.header_read_timeout);
+    let connections = GracefulShutdown::new();
+    let closing = CancellationToken::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    wait_after_accept_error(error).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        // What `into_make_service_with_connect_info` did: the peer in every request.
+        let service = router
+            .clone()
+            .map_request(move |mut request: Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+        let (builder, watcher) = (builder.clone(), connections.watcher());
+        let (first_byte_within, closing) = (serving.header_read_timeout, closing.clone());
+        tokio::spawn(async move {
+            // Telling HTTP/1 from HTTP/2 waits for the first bytes, and hyper's header
+            // timer only starts after that: a connection that sends nothing at all must
+            // be timed here (and let go at once when the server stops).
+            let mut first = [0u8; 1];
+            let sent = tokio::select! {
+                sent = tokio::time::timeout(first_byte_within, stream.peek(&mut first)) => {
+                    matches!(sent, Ok(Ok(1..)))
+                }
+                () = closing.cancelled() => false,
+            };
+            if !sent {
+                return;
+            }
+            let connection = builder
+                .serve_connection_with_upgrades(
+                    TokioIo::new(stream),
+                    TowerToHyperService::new(service),
+                )
+                .into_owned();
+            // A client that goes away or sends garbage ends only its own connection.
+            let _ = watcher.watch(connection).await;
+        });
+    }
+    drop(listener);
+    closing.cancel();
+    // Idle connections close now, busy ones after their request in flight.
+    connections.shutdown().await;
+    Ok(())
+}
+
+/// After a failed `accept`: a refused or reset connection is the client's business;
+/// anything else (out of file descriptors) waits a second so the loop does not spin.
+async fn wait_after_accept_error(error: io::Error) {
+    use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if !matches!(
+        error.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        tracing::error!(%error, "cannot accept connections; trying again in a second");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }

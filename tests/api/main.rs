@@ -22,6 +22,7 @@ mod assets;
 mod availability;
 mod bad_input;
 mod cluster;
+mod connections;
 mod forwarded;
 mod headers;
 mod lifetimes;
