@@ -92,6 +92,9 @@ pub struct Config {
     /// `HEADER_READ_TIMEOUT`: how long a connection may take to send a request's headers
     /// (also how long a kept-alive connection may sit idle) before it is closed.
     pub header_read_timeout: Duration,
+    /// `MAX_CONCURRENT_REQUESTS`: requests this process works on at once; one more is
+    /// answered 503 with `Retry-After` at once instead of queueing.
+    pub max_concurrent_requests: usize,
     /// `SERVER_THREADS`: how many threads serve HTTP, each with a runtime and Redis
     /// connection of its own (default: one per CPU the process may use).
     pub server_threads: NonZeroUsize,
@@ -121,6 +124,7 @@ impl std::fmt::Debug for Config {
             .field("metrics_addr", &self.metrics_addr)
             .field("server_threads", &self.server_threads)
             .field("header_read_timeout", &self.header_read_timeout)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("allow_lost_revocations", &self.allow_lost_revocations)
             .finish()
     }
@@ -313,7 +317,17 @@ impl Config {
                 parse_networks(&raw).map_err(|problem| invalid("TRUSTED_PROXIES", problem))?
             }
         };
+        let max_concurrent_requests = match get("MAX_CONCURRENT_REQUESTS") {
+            None => 1024,
+            Some(raw) => raw.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                invalid(
+                    "MAX_CONCURRENT_REQUESTS",
+                    format!("`{raw}` is not a whole number of requests, 1 or more"),
+                )
+            })?,
+        };
         let config = Config {
+            max_concurrent_requests,
             allow_lost_revocations: get("ALLOW_LOST_REVOCATIONS").as_deref() == Some("true"),
             trusted_proxies,
             metrics_addr,
@@ -575,6 +589,8 @@ mod tests {
             ("RATE_LIMIT_REFRESH_IP", "lots"),
             ("SERVER_THREADS", "0"),
             ("SERVER_THREADS", "many"),
+            ("MAX_CONCURRENT_REQUESTS", "0"),
+            ("HEADER_READ_TIMEOUT", "soon"),
         ] {
             let err = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
             assert_eq!(err.variable, name, "{value}");

@@ -16,6 +16,7 @@ mod outbox;
 mod request_id;
 mod security_headers;
 mod server_fns;
+mod shed;
 mod state;
 mod threads;
 
@@ -336,7 +337,9 @@ pub fn router(state: AppState) -> Router {
     // One typed stack around the whole router, boxed once: `Router::layer` would box
     // each layer around every route again, and each box is cloned on every request.
     // A request passes the request id, the access log (when on), the client address, the
-    // security headers, then the API contract; the answer goes back the same way.
+    // security headers, load shedding, then the API contract; the answer goes back the
+    // same way.
+    let max_requests = context.service.config().max_concurrent_requests;
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(
             request_id::SequentialRequestId::new(),
@@ -345,6 +348,7 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(client_ip::layer(trusted_proxies))
         .layer(security_headers::layer(&public_url))
+        .layer(shed::ShedLayer::new(max_requests))
         .layer(api_layer::ApiContractLayer::new(context));
     Router::new().fallback_service(layers.service(app))
 }

@@ -96,3 +96,41 @@ async fn a_hung_redis_answers_a_burst_at_once_and_recovers_by_itself() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_max_concurrent_requests_the_answer_is_an_immediate_503_not_a_queue() {
+    let redis = RedisServer::start();
+    let app = spawn_app_with(
+        AppOptions::default()
+            .with("REDIS_URL", &redis.url())
+            .with("MAX_CONCURRENT_REQUESTS", "10"),
+    )
+    .await;
+    let pair = app.sign_in(&email()).await;
+    redis.freeze(); // every request that reaches the store now waits for its timeout
+    let started = Instant::now();
+    let calls = (0..50).map(|_| async {
+        let response = app.me(&pair.access).await;
+        let retry_after = response.headers().get("retry-after").cloned();
+        (response.status().as_u16(), retry_after, started.elapsed())
+    });
+    let answers = futures::future::join_all(calls).await;
+    redis.thaw();
+    assert!(
+        answers.iter().all(|(status, _, _)| *status == 503),
+        "{answers:?}"
+    );
+    let shed: Vec<_> = answers
+        .iter()
+        .filter(|(_, retry, _)| retry.is_some())
+        .collect();
+    // Ten were worked on (and waited for the store); the others were turned away at once.
+    assert!(shed.len() >= 35, "{} shed of 50: {answers:?}", shed.len());
+    for (_, retry_after, took) in &shed {
+        assert_eq!(retry_after.as_ref().unwrap(), "1");
+        assert!(
+            *took < Duration::from_millis(700),
+            "a shed request took {took:?}"
+        );
+    }
+}

@@ -12,12 +12,14 @@ pub const API_DURATION: &str = "ssi_api_request_duration_seconds";
 pub const REFRESHES: &str = "ssi_refresh_total";
 /// Sessions opened by a sign-in link.
 pub const SIGN_INS: &str = "ssi_sign_ins_total";
-/// Sign-in emails by `result`: sent, failed.
+/// Sign-in emails by `result`: sent, failed, queue_full.
 pub const MAGIC_LINKS: &str = "ssi_magic_links_total";
 /// Requests refused with 429, by `scope` (link-ip, link-email, verify-ip).
 pub const RATE_LIMITED: &str = "ssi_rate_limited_total";
 /// Session store failures by `kind`: unavailable, timeout, corrupt.
 pub const STORE_ERRORS: &str = "ssi_store_errors_total";
+/// Requests answered 503 at once because `MAX_CONCURRENT_REQUESTS` were in progress.
+pub const SHED: &str = "ssi_requests_shed_total";
 
 /// Registers the descriptions (the `# HELP` lines); once, when metrics are on.
 pub fn describe() {
@@ -28,6 +30,7 @@ pub fn describe() {
         "Time to answer /api/v1 requests"
     );
     describe_counter!(REFRESHES, "Refresh attempts by outcome");
+    describe_counter!(SHED, "Requests answered 503 at once: too many in progress");
     describe_counter!(SIGN_INS, "Sessions opened by a sign-in link");
     describe_counter!(MAGIC_LINKS, "Sign-in emails by result (sent, failed)");
     describe_counter!(RATE_LIMITED, "Requests refused with 429, by scope");
@@ -54,6 +57,11 @@ pub fn sign_in() {
 /// many wait for the mail server (`queue_full`).
 pub fn magic_link(result: &'static str) {
     counter!(MAGIC_LINKS, "result" => result).increment(1);
+}
+
+/// A request was answered 503 at once: too many were in progress.
+pub fn shed() {
+    counter!(SHED).increment(1);
 }
 
 /// A request was refused by the limit of `scope`.
