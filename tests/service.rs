@@ -340,26 +340,60 @@ async fn sessions_list_and_revoke_only_the_callers_own() {
 }
 
 #[tokio::test]
-async fn an_inbox_gets_a_few_allowances_from_all_addresses_together() {
+async fn a_flooded_inbox_still_gives_each_network_its_first_link() {
     let app = Harness::with(&[("RATE_LIMIT_EMAIL", "2/1m")]);
     app.advance(Duration::from_millis(60_000 - T0 % 60_000));
-    let from = |n: usize| ClientInfo {
-        ip: format!("198.51.100.{n}"),
+    let from = |ip: &str| ClientInfo {
+        ip: ip.to_string(),
         ..app.client.clone()
     };
-    // Each address has its own two; the inbox takes four addresses' worth at most.
+    // Four networks use their two each: the inbox's four allowances are gone.
     for n in 0..4 {
         for _ in 0..2 {
-            let sent = app.service.request_link("ada@example.com", &from(n)).await;
+            let client = from(&format!("198.51.100.{n}"));
+            let sent = app.service.request_link("ada@example.com", &client).await;
             assert!(sent.is_ok(), "{n}: {sent:?}");
         }
     }
-    let flooded = app.service.request_link("ada@example.com", &from(9)).await;
-    assert_eq!(flooded, Err(AuthError::RateLimited { retry_after: 60 }));
+    // A network that has not asked yet still gets its first link, and only that.
+    let owner = from("203.0.113.10");
+    assert!(app
+        .service
+        .request_link("ada@example.com", &owner)
+        .await
+        .is_ok());
+    let again = app.service.request_link("ada@example.com", &owner).await;
+    assert_eq!(again, Err(AuthError::RateLimited { retry_after: 60 }));
     app.advance(60 * SECOND);
     assert!(app
         .service
-        .request_link("ada@example.com", &from(9))
+        .request_link("ada@example.com", &owner)
         .await
         .is_ok());
+}
+
+#[tokio::test]
+async fn an_ipv6_block_is_counted_per_64_56_and_48() {
+    let app = Harness::with(&[("RATE_LIMIT_EMAIL", "2/1m")]);
+    app.advance(Duration::from_millis(60_000 - T0 % 60_000));
+    // Fresh /64s, six from each of three /56s of one /48: a /56 gets two allowances
+    // (4 links), the /48 four (8 links), whatever the number of /64s.
+    let mut allowed = Vec::new();
+    for block in 0..3u32 {
+        let mut sent = 0;
+        for n in 0..6u32 {
+            let address = format!("2001:db8:1:{:x}::1", block * 0x100 + n);
+            let client = ClientInfo::new(Some(address.parse().unwrap()), Some("test"));
+            if app
+                .service
+                .request_link("ada@example.com", &client)
+                .await
+                .is_ok()
+            {
+                sent += 1;
+            }
+        }
+        allowed.push(sent);
+    }
+    assert_eq!(allowed, [4, 4, 0]);
 }

@@ -17,7 +17,7 @@ use stay_signed_in::auth::{
         session_id::SessionId,
         store::{
             MagicLinkRecord, MemoryStore, RedisStore, RotateOutcome, Rotation, SessionRecord,
-            SessionStore, UserRecord, HISTORY_LEN, MAX_NOTES,
+            SessionStore, UserRecord, HISTORY_LEN, LINK_NETWORKS, MAX_NOTES,
         },
     },
     EndReason, Note,
@@ -484,8 +484,13 @@ async fn sessions_are_listed_and_ended_per_user(store: Store) {
 }
 
 fn link(email_key: &str, now: u64) -> MagicLinkRecord {
+    link_from(email_key, "198.51.100.7", now)
+}
+
+fn link_from(email_key: &str, network: &str, now: u64) -> MagicLinkRecord {
     MagicLinkRecord {
         email_key: email_key.to_string(),
+        network: network.to_string(),
         secret_hash: random_hex(),
         email: "ada@example.com".into(),
         expires_at: now + 15 * 60_000,
@@ -564,6 +569,61 @@ async fn magic_links_are_single_use_and_superseded(store: Store) {
             .unwrap(),
         None
     );
+}
+
+async fn each_network_keeps_its_own_link_and_one_sign_in_ends_them_all(store: Store) {
+    let key = random_hex();
+    let owner = link_from(&key, "203.0.113.10", T0);
+    store.save_magic_link(&owner).await.unwrap();
+    // Someone else asks again and again from other networks: the owner's link lives.
+    for n in 0..5 {
+        let flood = link_from(&key, &format!("198.51.100.{n}"), T0 + n);
+        store.save_magic_link(&flood).await.unwrap();
+        store
+            .save_magic_link(&link_from(&key, &format!("198.51.100.{n}"), T0 + n))
+            .await
+            .unwrap();
+    }
+    let peeked = store
+        .peek_magic_link(&key, &owner.secret_hash, T0 + 10)
+        .await
+        .unwrap();
+    assert_eq!(peeked.as_deref(), Some("ada@example.com"));
+    let another = link_from(&key, "198.51.100.9", T0 + 10);
+    store.save_magic_link(&another).await.unwrap();
+    let used = store
+        .redeem_magic_link(&key, &owner.secret_hash, T0 + 10)
+        .await;
+    assert_eq!(used.unwrap().as_deref(), Some("ada@example.com"));
+    // One sign-in ends the address's other links.
+    let after = store
+        .redeem_magic_link(&key, &another.secret_hash, T0 + 10)
+        .await;
+    assert_eq!(after.unwrap(), None);
+}
+
+async fn beyond_link_networks_the_oldest_link_goes(store: Store) {
+    let key = random_hex();
+    let links: Vec<MagicLinkRecord> = (0..=LINK_NETWORKS as u64)
+        .map(|n| link_from(&key, &format!("192.0.2.{n}"), T0 + n))
+        .collect();
+    for link in &links {
+        store.save_magic_link(link).await.unwrap();
+    }
+    let oldest = store.peek_magic_link(&key, &links[0].secret_hash, T0).await;
+    assert_eq!(
+        oldest.unwrap(),
+        None,
+        "the oldest of {} networks' links",
+        links.len()
+    );
+    for link in &links[1..] {
+        let live = store
+            .peek_magic_link(&key, &link.secret_hash, T0)
+            .await
+            .unwrap();
+        assert!(live.is_some(), "{}'s link", link.network);
+    }
 }
 
 async fn a_link_is_read_without_being_used(store: Store) {
@@ -723,6 +783,8 @@ contract!(
     hundreds_of_sessions_are_listed_and_ended,
     magic_links_are_single_use_and_superseded,
     a_link_is_read_without_being_used,
+    each_network_keeps_its_own_link_and_one_sign_in_ends_them_all,
+    beyond_link_networks_the_oldest_link_goes,
     concurrent_redemptions_have_one_winner,
     rate_limits_count_per_window,
     users_are_created_once,

@@ -184,3 +184,38 @@ async fn the_dev_outbox_answers_this_machine_only_never_a_forwarded_client() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_flood_from_four_networks_leaves_the_owner_a_link_that_works() {
+    let app = spawn_app_with(
+        AppOptions::default()
+            .with("TRUSTED_PROXIES", "127.0.0.1")
+            .with("RATE_LIMIT_EMAIL", "3/15m"),
+    )
+    .await;
+    let victim = email();
+    // Four networks ask as often as they like, before and after the owner does.
+    let flood = |round: usize| {
+        let (app, victim) = (&app, &victim);
+        async move {
+            for n in 0..4 {
+                for _ in 0..round {
+                    link_via(app, &format!("198.51.100.{n}"), victim).await;
+                }
+            }
+        }
+    };
+    flood(5).await;
+    assert_eq!(link_via(&app, "203.0.113.10", &victim).await, 200);
+    let owners = app.link_tokens(&victim, 13).await.pop().unwrap();
+    flood(5).await;
+    // A fifth network joins in: its first link goes out, and replaces nobody else's.
+    assert_eq!(link_via(&app, "198.51.100.99", &victim).await, 200);
+    assert_eq!(link_via(&app, "198.51.100.99", &victim).await, 429);
+    // The owner's link was not replaced by the flood's, and it signs in.
+    let answer = app.verify(&owners).await;
+    assert_eq!(answer.status(), 200);
+    // The flood's mail stayed bounded: three a network, one for the late network, the
+    // owner's one.
+    assert_eq!(app.outbox(&victim).await.len(), 4 * 3 + 1 + 1);
+}

@@ -25,8 +25,8 @@ use crate::{
 use std::{sync::Arc, time::Duration};
 use tokio_util::task::TaskTracker;
 
-/// How many `RATE_LIMIT_EMAIL` allowances one inbox gets per window from all client
-/// addresses together (a flood needs that many addresses, and ends with the window).
+/// How many `RATE_LIMIT_EMAIL` allowances one inbox gets per window from all networks
+/// together before each network is held to its first link of the window.
 pub const INBOX_ALLOWANCES: u64 = 4;
 
 /// Sign-in mails that may wait for the mail server at once (each waits at most the
@@ -67,6 +67,29 @@ impl ClientInfo {
                 .take(MAX_USER_AGENT_CHARS)
                 .collect(),
         }
+    }
+}
+
+impl ClientInfo {
+    /// The networks a link request counts in, finest first, each with how many
+    /// `RATE_LIMIT_EMAIL` allowances it gets: an IPv4 address (1); an IPv6 /64 (1), its
+    /// /56 (2) and its /48 (4).
+    pub fn networks(&self) -> Vec<(String, u64)> {
+        let Some(v6) = self
+            .ip
+            .strip_suffix("/64")
+            .and_then(|network| network.parse::<std::net::Ipv6Addr>().ok())
+        else {
+            return vec![(self.ip.clone(), 1)];
+        };
+        [(64, 1), (56, 2), (48, 4)]
+            .into_iter()
+            .map(|(prefix, allowances)| {
+                let mask = !((1u128 << (128 - prefix)) - 1);
+                let network = std::net::Ipv6Addr::from(u128::from(v6) & mask);
+                (format!("{network}/{prefix}"), allowances)
+            })
+            .collect()
     }
 }
 
@@ -197,13 +220,24 @@ impl AuthService {
         subject: &str,
         limit: RateLimit,
     ) -> Result<(), AuthError> {
+        let count = self.count(scope, subject, limit).await?;
+        over_limit(scope, count, limit)
+    }
+
+    /// Counts one request of `subject` in `limit`'s current window (shared by every
+    /// instance, in the store).
+    async fn count(
+        &self,
+        scope: &'static str,
+        subject: &str,
+        limit: RateLimit,
+    ) -> Result<RateCount, AuthError> {
         let window_ms = limit.window.as_millis() as Millis;
         let key = format!("{scope}:{}", sha256_hex(subject.as_bytes()));
-        let count = self
+        Ok(self
             .store
             .hit_rate_limit(&key, window_ms, self.now())
-            .await?;
-        over_limit(scope, count, limit)
+            .await?)
     }
 
     /// Counts a refresh or sign-out of `client` against `RATE_LIMIT_REFRESH_IP`, in this
@@ -214,6 +248,42 @@ impl AuthService {
             self.refresh_limit
                 .hit(&client.ip, limit.window.as_millis() as Millis, self.now());
         over_limit("refresh-ip", count, limit)
+    }
+
+    /// How many links an inbox gets, so that nobody can keep its owner from signing in
+    /// and a flood's mail stays bounded:
+    /// - per address and requesting network (an IPv4 address; for IPv6 its /64, with
+    ///   twice the allowance per /56 and four times per /48, so a large IPv6 block is
+    ///   not thousands of networks): `RATE_LIMIT_EMAIL`. Requests from elsewhere never
+    ///   use up the owner's allowance, and each network's link is its own (a new request
+    ///   replaces only that network's), so they never kill the link the owner opens;
+    /// - per inbox, from all networks together: past [`INBOX_ALLOWANCES`] allowances in
+    ///   a window, each network gets only its first link of the window. The owner,
+    ///   asking from their own network, still gets one that works; a flood from N
+    ///   networks brings the inbox at most the cap plus N mails a window.
+    async fn limit_links_to(&self, email: &Email, client: &ClientInfo) -> Result<(), AuthError> {
+        let limit = self.config.rate_limit_email;
+        let mut own = None;
+        for (network, allowances) in client.networks() {
+            let scaled = RateLimit {
+                max: limit.max * allowances,
+                ..limit
+            };
+            let key = format!("{}|{network}", email.as_str());
+            let count = self.count("link-email", &key, scaled).await?;
+            over_limit("link-email", count, scaled)?;
+            own.get_or_insert(count);
+        }
+        let inbox = RateLimit {
+            max: limit.max * INBOX_ALLOWANCES,
+            ..limit
+        };
+        let flooded = self.count("link-inbox", email.as_str(), inbox).await?;
+        let first_from_here = own.is_none_or(|count| count.count <= 1);
+        if first_from_here {
+            return Ok(());
+        }
+        over_limit("link-inbox", flooded, inbox)
     }
 
     /// Sends a sign-in link. Same answer for every valid address (no enumeration):
@@ -227,17 +297,7 @@ impl AuthService {
         let email = Email::parse(raw_email).map_err(AuthError::bad_request)?;
         self.limit("link-ip", &client.ip, self.config.rate_limit_ip)
             .await?;
-        // Per address and client: requests from elsewhere cannot use up a person's own
-        // allowance (locking them out of signing in) ...
-        let pair = format!("{}|{}", email.as_str(), client.ip);
-        self.limit("link-email", &pair, self.config.rate_limit_email)
-            .await?;
-        // ... while the inbox itself gets at most a few allowances' worth per window.
-        let inbox = RateLimit {
-            max: self.config.rate_limit_email.max * INBOX_ALLOWANCES,
-            ..self.config.rate_limit_email
-        };
-        self.limit("link-inbox", email.as_str(), inbox).await?;
+        self.limit_links_to(&email, client).await?;
         // A mail server that hangs must not pile up deliveries without end: with the
         // queue full, say so (503) before the link is saved, so the person's live link
         // is not replaced by one that will never arrive.
@@ -255,6 +315,7 @@ impl AuthService {
         self.store
             .save_magic_link(&MagicLinkRecord {
                 email_key: email.key(),
+                network: client.ip.clone(),
                 secret_hash: token.hash(),
                 email: email.as_str().to_string(),
                 expires_at: now + self.config.magic_link_ttl.as_millis() as Millis,

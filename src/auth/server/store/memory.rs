@@ -26,7 +26,8 @@ struct Inner {
     users: HashMap<String, UserRecord>,
     sessions: HashMap<SessionId, StoredSession>,
     tombstones: HashMap<SessionId, (EndReason, Millis)>,
-    links: HashMap<String, MagicLinkRecord>,
+    /// Per address: the live link of each requesting network.
+    links: HashMap<String, Vec<MagicLinkRecord>>,
     rates: HashMap<String, (u64, Millis)>,
     notes: HashMap<String, Vec<Note>>,
 }
@@ -79,7 +80,10 @@ impl Inner {
             self.end(&sid, EndReason::Expired, now);
         }
         self.tombstones.retain(|_, (_, until)| *until > now);
-        self.links.retain(|_, link| link.expires_at > now);
+        self.links.retain(|_, links| {
+            links.retain(|link| link.expires_at > now);
+            !links.is_empty()
+        });
         self.rates.retain(|_, (_, reset_at)| *reset_at > now);
     }
 }
@@ -234,7 +238,12 @@ impl SessionStore for MemoryStore {
 
     async fn save_magic_link(&self, link: &MagicLinkRecord) -> Result<(), StoreError> {
         let mut inner = self.lock();
-        inner.links.insert(link.email_key.clone(), link.clone());
+        let links = inner.links.entry(link.email_key.clone()).or_default();
+        links.retain(|earlier| earlier.network != link.network);
+        links.push(link.clone());
+        // Oldest first (links live equally long): drop the oldest beyond the cap.
+        let excess = links.len().saturating_sub(super::LINK_NETWORKS);
+        links.drain(..excess);
         Ok(())
     }
 
@@ -244,12 +253,8 @@ impl SessionStore for MemoryStore {
         secret_hash: &str,
         now: Millis,
     ) -> Result<Option<String>, StoreError> {
-        use subtle::ConstantTimeEq;
         let inner = self.lock();
-        Ok(inner
-            .links
-            .get(email_key)
-            .filter(|link| bool::from(link.secret_hash.as_bytes().ct_eq(secret_hash.as_bytes())))
+        Ok(matching_link(inner.links.get(email_key), secret_hash)
             .filter(|link| link.expires_at > now)
             .map(|link| link.email.clone()))
     }
@@ -260,18 +265,12 @@ impl SessionStore for MemoryStore {
         secret_hash: &str,
         now: Millis,
     ) -> Result<Option<String>, StoreError> {
-        use subtle::ConstantTimeEq;
         let mut inner = self.lock();
-        let matches = inner.links.get(email_key).is_some_and(|link| {
-            bool::from(link.secret_hash.as_bytes().ct_eq(secret_hash.as_bytes()))
-        });
-        if !matches {
+        let Some(link) = matching_link(inner.links.get(email_key), secret_hash).cloned() else {
             return Ok(None);
-        }
-        let link = inner.links.remove(email_key);
-        Ok(link
-            .filter(|link| link.expires_at > now)
-            .map(|link| link.email))
+        };
+        inner.links.remove(email_key);
+        Ok(Some(link.email).filter(|_| link.expires_at > now))
     }
 
     async fn hit_rate_limit(
@@ -307,6 +306,18 @@ impl SessionStore for MemoryStore {
     async fn list_notes(&self, user_id: &str) -> Result<Vec<Note>, StoreError> {
         Ok(self.lock().notes.get(user_id).cloned().unwrap_or_default())
     }
+}
+
+/// The link among `links` whose secret hashes to `secret_hash` (compared in constant
+/// time).
+fn matching_link<'a>(
+    links: Option<&'a Vec<MagicLinkRecord>>,
+    secret_hash: &str,
+) -> Option<&'a MagicLinkRecord> {
+    use subtle::ConstantTimeEq;
+    links?
+        .iter()
+        .find(|link| bool::from(link.secret_hash.as_bytes().ct_eq(secret_hash.as_bytes())))
 }
 
 #[cfg(test)]

@@ -104,11 +104,16 @@ pub fn oldest_first(sessions: &mut [SessionRecord]) {
     sessions.sort_by(|a, b| (a.created_at, &a.sid).cmp(&(b.created_at, &b.sid)));
 }
 
-/// A sign-in link waiting to be used: one per email address (a new one replaces it).
+/// A sign-in link waiting to be used: one per email address and requesting network (a
+/// new request from the same network replaces that network's link only, so requests
+/// from elsewhere cannot kill the link the owner is about to open). At most
+/// [`LINK_NETWORKS`] networks hold a live link for one address; the oldest goes first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MagicLinkRecord {
     /// Digest of the email that keys the link (also the link token's first part).
     pub email_key: String,
+    /// The network the link was requested from (an IPv4 address or an IPv6 /64).
+    pub network: String,
     /// SHA-256 (hex) of the link's secret.
     pub secret_hash: String,
     /// The address, to create or find the user on redemption.
@@ -116,6 +121,9 @@ pub struct MagicLinkRecord {
     /// After this the link is dead.
     pub expires_at: Millis,
 }
+
+/// Most requesting networks that hold a live link for one address at once.
+pub const LINK_NETWORKS: usize = 8;
 
 /// Result of counting one request against a fixed-window limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -233,11 +241,12 @@ pub trait SessionStore: Send + Sync + 'static {
         now: Millis,
     ) -> Result<usize, StoreError>;
 
-    /// Saves a sign-in link, replacing any earlier one for the same email.
+    /// Saves a sign-in link, replacing any earlier one for the same email and network
+    /// (and the oldest of another network beyond [`LINK_NETWORKS`]).
     async fn save_magic_link(&self, link: &MagicLinkRecord) -> Result<(), StoreError>;
 
     /// The address a live link signs in to, without consuming it: its email when
-    /// `secret_hash` matches the newest link for `email_key` and it has not expired.
+    /// `secret_hash` matches a live link for `email_key` that has not expired.
     /// The verify page shows it before the person presses the button.
     async fn peek_magic_link(
         &self,
@@ -246,8 +255,9 @@ pub trait SessionStore: Send + Sync + 'static {
         now: Millis,
     ) -> Result<Option<String>, StoreError>;
 
-    /// Consumes the link once: returns its email when `secret_hash` matches the newest
-    /// link for `email_key` and it has not expired; the link is gone afterwards.
+    /// Consumes the link once: returns its email when `secret_hash` matches a live link
+    /// for `email_key` that has not expired. Every link of the address is gone
+    /// afterwards (one sign-in ends the others).
     async fn redeem_magic_link(
         &self,
         email_key: &str,

@@ -20,7 +20,8 @@
 use super::{
     breaker::{Breaker, CircuitOpen},
     oldest_first, MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord,
-    SessionStore, StoreError, UserRecord, HISTORY_LEN, MAX_NOTES, TOMBSTONE_MS, USER_TTL_MS,
+    SessionStore, StoreError, UserRecord, HISTORY_LEN, LINK_NETWORKS, MAX_NOTES, TOMBSTONE_MS,
+    USER_TTL_MS,
 };
 use crate::auth::{
     server::{
@@ -62,7 +63,7 @@ script!(CREATE_SESSION, "lua/create_session.lua");
 script!(END_SESSION, "lua/end_session.lua");
 script!(END_ALL_SESSIONS, "lua/end_all_sessions.lua");
 script!(LIST_SESSIONS, "lua/list_sessions.lua");
-script!(REDEEM_LINK, "lua/redeem_link.lua");
+script!(FIND_LINK, "lua/find_link.lua");
 script!(FIND_OR_CREATE_USER, "lua/find_or_create_user.lua");
 script!(RATE_LIMIT, "lua/rate_limit.lua");
 script!(SAVE_LINK, "lua/save_link.lua");
@@ -279,6 +280,24 @@ impl RedisStore {
         };
         let manager = with_timeout(cell.get_or_try_init(connect)).await?;
         Ok(manager.clone())
+    }
+
+    /// The email of the live link whose secret hashes to `secret_hash`, using it (and
+    /// every other link of the address) when `redeem` (`find_link.lua`).
+    async fn find_link(
+        &self,
+        email_key: &str,
+        secret_hash: &str,
+        now: Millis,
+        redeem: bool,
+    ) -> Result<Option<String>, StoreError> {
+        let mut invocation = FIND_LINK.key(self.keys.link(email_key));
+        invocation
+            .arg(secret_hash)
+            .arg(ms(now))
+            .arg(u8::from(redeem));
+        self.run(|mut c| async move { invocation.invoke_async(&mut c).await })
+            .await
     }
 
     /// The index entries of a user's sessions (`SessionId::within_user` of each).
@@ -678,12 +697,10 @@ impl SessionStore for RedisStore {
         let mut invocation = SAVE_LINK.key(self.keys.link(&link.email_key));
         invocation
             .arg(ms(link.expires_at))
-            .arg("secret_hash")
-            .arg(&link.secret_hash)
-            .arg("email")
             .arg(&link.email)
-            .arg("expires_at")
-            .arg(ms(link.expires_at));
+            .arg(format!("n:{}", link.network))
+            .arg(&link.secret_hash)
+            .arg(LINK_NETWORKS);
         self.run(|mut c| async move { invocation.invoke_async::<i64>(&mut c).await })
             .await
             .map(|_| ())
@@ -695,13 +712,7 @@ impl SessionStore for RedisStore {
         secret_hash: &str,
         now: Millis,
     ) -> Result<Option<String>, StoreError> {
-        let key = self.keys.link(email_key);
-        let (stored_hash, email, expires_at): (Option<String>, Option<String>, Option<u64>) = self
-            .run(|mut c| async move { c.hget(&key, &["secret_hash", "email", "expires_at"]).await })
-            .await?;
-        let live = stored_hash.as_deref() == Some(secret_hash)
-            && expires_at.is_some_and(|expires_at| expires_at > now);
-        Ok(email.filter(|_| live))
+        self.find_link(email_key, secret_hash, now, false).await
     }
 
     async fn redeem_magic_link(
@@ -710,10 +721,7 @@ impl SessionStore for RedisStore {
         secret_hash: &str,
         now: Millis,
     ) -> Result<Option<String>, StoreError> {
-        let mut invocation = REDEEM_LINK.key(self.keys.link(email_key));
-        invocation.arg(secret_hash).arg(ms(now));
-        self.run(|mut c| async move { invocation.invoke_async(&mut c).await })
-            .await
+        self.find_link(email_key, secret_hash, now, true).await
     }
 
     async fn hit_rate_limit(
