@@ -92,6 +92,9 @@ pub struct Config {
     /// `HEADER_READ_TIMEOUT`: how long a connection may take to send a request's headers
     /// (also how long a kept-alive connection may sit idle) before it is closed.
     pub header_read_timeout: Duration,
+    /// `MAX_SESSIONS_PER_USER`: live sessions one person may have; a new sign-in beyond
+    /// it ends the least recently active one.
+    pub max_sessions_per_user: usize,
     /// `MAX_CONCURRENT_REQUESTS`: requests this process works on at once; one more is
     /// answered 503 with `Retry-After` at once instead of queueing.
     pub max_concurrent_requests: usize,
@@ -125,6 +128,7 @@ impl std::fmt::Debug for Config {
             .field("server_threads", &self.server_threads)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("max_concurrent_requests", &self.max_concurrent_requests)
+            .field("max_sessions_per_user", &self.max_sessions_per_user)
             .field("allow_lost_revocations", &self.allow_lost_revocations)
             .finish()
     }
@@ -326,7 +330,17 @@ impl Config {
                 )
             })?,
         };
+        let max_sessions_per_user = match get("MAX_SESSIONS_PER_USER") {
+            None => 100,
+            Some(raw) => raw.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                invalid(
+                    "MAX_SESSIONS_PER_USER",
+                    format!("`{raw}` is not a whole number of sessions, 1 or more"),
+                )
+            })?,
+        };
         let config = Config {
+            max_sessions_per_user,
             max_concurrent_requests,
             allow_lost_revocations: get("ALLOW_LOST_REVOCATIONS").as_deref() == Some("true"),
             trusted_proxies,
@@ -590,6 +604,7 @@ mod tests {
             ("SERVER_THREADS", "0"),
             ("SERVER_THREADS", "many"),
             ("MAX_CONCURRENT_REQUESTS", "0"),
+            ("MAX_SESSIONS_PER_USER", "none"),
             ("HEADER_READ_TIMEOUT", "soon"),
         ] {
             let err = Config::from_vars(&vars(&[(name, value)])).unwrap_err();

@@ -483,6 +483,59 @@ async fn sessions_are_listed_and_ended_per_user(store: Store) {
         .is_some());
 }
 
+async fn beyond_the_cap_the_least_recently_active_sessions_end(store: Store) {
+    let owner = user();
+    let mut sessions = Vec::new();
+    for i in 0..5 {
+        let session = session_for(&owner, T0 + i);
+        store.create_session(&session).await.unwrap();
+        sessions.push(session);
+    }
+    // The oldest sign-in is the most recently active one: it refreshed just now.
+    let rotated = store
+        .rotate(
+            &sessions[0].sid,
+            &rotation(&sessions[0].refresh_hash, T0 + 100),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(rotated, RotateOutcome::Rotated { .. }),
+        "{rotated:?}"
+    );
+    assert_eq!(
+        store
+            .end_least_active_sessions(&owner.id, 5, T0 + 101)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .end_least_active_sessions(&owner.id, 3, T0 + 101)
+            .await
+            .unwrap(),
+        2
+    );
+    let kept: Vec<_> = store
+        .list_sessions(&owner.id, T0 + 102)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.sid)
+        .collect();
+    let expected: Vec<_> = [0, 3, 4].iter().map(|&i| sessions[i].sid.clone()).collect();
+    assert_eq!(kept, expected);
+    // The ended ones say so: revoked, not unknown.
+    for ended in &sessions[1..3] {
+        let outcome = store
+            .rotate(&ended.sid, &rotation(&ended.refresh_hash, T0 + 103))
+            .await
+            .unwrap();
+        assert_eq!(outcome, RotateOutcome::Ended(EndReason::Revoked));
+    }
+}
+
 fn link(email_key: &str, now: u64) -> MagicLinkRecord {
     link_from(email_key, "198.51.100.7", now)
 }
@@ -780,6 +833,7 @@ contract!(
     concurrent_rotations_have_one_winner,
     ending_a_session_is_remembered_and_idempotent,
     sessions_are_listed_and_ended_per_user,
+    beyond_the_cap_the_least_recently_active_sessions_end,
     hundreds_of_sessions_are_listed_and_ended,
     magic_links_are_single_use_and_superseded,
     a_link_is_read_without_being_used,

@@ -102,3 +102,21 @@ async fn a_rejected_call_changes_nothing() {
     let notes: Value = app.authed_json("notes", &pair.access, json!({})).await;
     assert_eq!(notes, json!([]));
 }
+
+#[tokio::test]
+async fn a_sign_in_beyond_the_cap_ends_the_least_recently_active_session() {
+    let app = spawn_app_with(AppOptions::default().with("MAX_SESSIONS_PER_USER", "2")).await;
+    let email = email();
+    let oldest = app.sign_in(&email).await;
+    let middle = app.sign_in(&email).await;
+    // The oldest sign-in is used again, so the middle one is now the least active.
+    let oldest = app.rotate(&oldest.refresh).await;
+    let newest = app.sign_in(&email).await;
+    assert_session_ended(app.refresh(&middle.refresh).await, "revoked").await;
+    assert_eq!(app.me(&middle.access).await.status(), 401);
+    for kept in [&oldest, &newest] {
+        assert_eq!(app.me(&kept.access).await.status(), 200);
+    }
+    let sessions = app.authed_json("sessions", &newest.access, json!({})).await;
+    assert_eq!(sessions.as_array().unwrap().len(), 2, "{sessions}");
+}

@@ -405,6 +405,12 @@ impl AuthService {
             previous_hash: None,
         };
         self.store.create_session(&session).await?;
+        // Bounded sessions: a sign-in beyond the cap ends the least recently active one
+        // (this one is the most recent), so no account piles up sessions without end.
+        let keep = self.config.max_sessions_per_user;
+        self.store
+            .end_least_active_sessions(&user.id, keep, now)
+            .await?;
         let (access_token, claims) = self.jwt.issue(&user.id, sid.as_str(), now);
         counters::sign_in();
         tracing::info!(user = %user.id, "signed in");

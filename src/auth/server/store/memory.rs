@@ -236,6 +236,28 @@ impl SessionStore for MemoryStore {
             .count())
     }
 
+    async fn end_least_active_sessions(
+        &self,
+        user_id: &str,
+        keep: usize,
+        now: Millis,
+    ) -> Result<usize, StoreError> {
+        let mut inner = self.lock();
+        let mut live: Vec<(Millis, SessionId)> = inner
+            .sessions
+            .values()
+            .filter(|session| session.record.sid.user_id() == user_id)
+            .map(|session| (session.record.last_activity, session.record.sid.clone()))
+            .collect();
+        // Least recently active first; ties by id, as the Redis script breaks them.
+        live.sort_by(|a, b| (a.0, a.1.within_user()).cmp(&(b.0, b.1.within_user())));
+        let excess = live.len().saturating_sub(keep);
+        for (_, sid) in &live[..excess] {
+            inner.end(sid, EndReason::Revoked, now);
+        }
+        Ok(excess)
+    }
+
     async fn save_magic_link(&self, link: &MagicLinkRecord) -> Result<(), StoreError> {
         let mut inner = self.lock();
         let links = inner.links.entry(link.email_key.clone()).or_default();

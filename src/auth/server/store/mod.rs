@@ -233,6 +233,17 @@ pub trait SessionStore: Send + Sync + 'static {
         now: Millis,
     ) -> Result<Vec<SessionRecord>, StoreError>;
 
+    /// Ends the user's least recently active sessions beyond the `keep` most recently
+    /// active ones (as revoked), and forgets index entries of sessions that are gone:
+    /// the cap on sessions per person (`MAX_SESSIONS_PER_USER`). Returns how many it
+    /// ended.
+    async fn end_least_active_sessions(
+        &self,
+        user_id: &str,
+        keep: usize,
+        now: Millis,
+    ) -> Result<usize, StoreError>;
+
     /// Ends every session of the user; returns how many were live.
     async fn end_all_sessions(
         &self,

@@ -62,6 +62,7 @@ script!(ROTATE, "rotation.lua");
 script!(CREATE_SESSION, "lua/create_session.lua");
 script!(END_SESSION, "lua/end_session.lua");
 script!(END_ALL_SESSIONS, "lua/end_all_sessions.lua");
+script!(END_LEAST_ACTIVE, "lua/end_least_active.lua");
 script!(LIST_SESSIONS, "lua/list_sessions.lua");
 script!(FIND_LINK, "lua/find_link.lua");
 script!(FIND_OR_CREATE_USER, "lua/find_or_create_user.lua");
@@ -691,6 +692,24 @@ impl SessionStore for RedisStore {
             live += usize::try_from(ended).unwrap_or(0);
         }
         Ok(live)
+    }
+
+    async fn end_least_active_sessions(
+        &self,
+        user_id: &str,
+        keep: usize,
+        _now: Millis,
+    ) -> Result<usize, StoreError> {
+        let mut invocation = END_LEAST_ACTIVE.key(self.keys.index(user_id));
+        invocation
+            .arg(self.keys.user_space(user_id))
+            .arg(keep)
+            .arg(EndReason::Revoked.code())
+            .arg(ms(TOMBSTONE_MS));
+        let ended: i64 = self
+            .run(|mut c| async move { invocation.invoke_async(&mut c).await })
+            .await?;
+        Ok(usize::try_from(ended).unwrap_or(0))
     }
 
     async fn save_magic_link(&self, link: &MagicLinkRecord) -> Result<(), StoreError> {
