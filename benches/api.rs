@@ -224,6 +224,7 @@ async fn start_app(binary: &str, store: (&str, &str), prefix: &str) -> (Server, 
             .env("RATE_LIMIT_IP", "100000000/1m")
             .env("RATE_LIMIT_EMAIL", "100000000/1m")
             .env("RATE_LIMIT_REFRESH_IP", "100000000/1m")
+            .env("RATE_LIMIT_SESSION", "100000000/1m")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()

@@ -75,6 +75,14 @@ pub struct Config {
     /// `RATE_LIMIT_REFRESH_IP`: refreshes and sign-outs per client address (generous:
     /// many people can share one address behind a NAT).
     pub rate_limit_refresh_ip: RateLimit,
+    /// `RATE_LIMIT_SESSION`: protected calls (`me`, `sessions`, notes, …) per session,
+    /// counted in each server's memory (generous: it stops one stolen or runaway token
+    /// from flooding the store; a 429 ends nothing).
+    pub rate_limit_session: RateLimit,
+    /// `MAIL_BUDGET`: sign-in mails the whole service sends per window, from every
+    /// address and network together: a ceiling on what a flood costs the mail account
+    /// and its reputation.
+    pub mail_budget: RateLimit,
     /// `TRUSTED_PROXIES`: networks whose `X-Forwarded-For` is believed (empty: none).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `SMTP_URL`; `None` selects the development outbox.
@@ -121,6 +129,8 @@ impl std::fmt::Debug for Config {
             .field("rate_limit_email", &self.rate_limit_email)
             .field("rate_limit_ip", &self.rate_limit_ip)
             .field("rate_limit_refresh_ip", &self.rate_limit_refresh_ip)
+            .field("rate_limit_session", &self.rate_limit_session)
+            .field("mail_budget", &self.mail_budget)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "[set]"))
             .field("log_format", &self.log_format)
@@ -366,6 +376,8 @@ impl Config {
             rate_limit_email: rate("RATE_LIMIT_EMAIL", "5/15m")?,
             rate_limit_ip: rate("RATE_LIMIT_IP", "30/15m")?,
             rate_limit_refresh_ip: rate("RATE_LIMIT_REFRESH_IP", "600/1m")?,
+            rate_limit_session: rate("RATE_LIMIT_SESSION", "600/1m")?,
+            mail_budget: rate("MAIL_BUDGET", "5000/1h")?,
             smtp_url: get("SMTP_URL"),
             mail_from: get("MAIL_FROM")
                 .unwrap_or_else(|| "stay-signed-in <no-reply@localhost>".into()),
@@ -568,6 +580,8 @@ mod tests {
         assert_eq!(config.magic_link_ttl, Duration::from_secs(15 * 60));
         assert_eq!(config.rate_limit_email.max, 5);
         assert_eq!(config.rate_limit_ip.max, 30);
+        assert_eq!(config.rate_limit_session.max, 600);
+        assert_eq!(config.mail_budget.max, 5000);
         assert!(config.jwt_secret_generated);
         assert!(config.redis_url.is_none());
         assert_eq!(config.public_url, "http://127.0.0.1:3000");
@@ -601,6 +615,8 @@ mod tests {
             ("MAGIC_LINK_TTL", "0s"),
             ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.example.com"),
             ("RATE_LIMIT_REFRESH_IP", "lots"),
+            ("RATE_LIMIT_SESSION", "1/forever"),
+            ("MAIL_BUDGET", "0/1h"),
             ("SERVER_THREADS", "0"),
             ("SERVER_THREADS", "many"),
             ("MAX_CONCURRENT_REQUESTS", "0"),

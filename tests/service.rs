@@ -322,7 +322,7 @@ async fn sessions_list_and_revoke_only_the_callers_own() {
         .await
         .unwrap();
 
-    let listed = app.service.sessions(&me).await.unwrap();
+    let listed = app.service.sessions(&me, None, None).await.unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!(listed.iter().filter(|s| s.current).count(), 1);
 
@@ -396,4 +396,115 @@ async fn an_ipv6_block_is_counted_per_64_56_and_48() {
         allowed.push(sent);
     }
     assert_eq!(allowed, [4, 4, 0]);
+}
+
+#[tokio::test]
+async fn protected_calls_past_the_session_limit_are_refused_and_end_nothing() {
+    let app = Harness::with(&[("RATE_LIMIT_SESSION", "3/1m")]);
+    app.advance(Duration::from_millis(60_000 - T0 % 60_000));
+    let laptop = app.sign_in("ada@example.com").await;
+    let phone = app.sign_in("ada@example.com").await;
+    for _ in 0..3 {
+        assert!(app.is_authorized(&laptop).await);
+    }
+    app.advance(15 * SECOND);
+    assert!(matches!(
+        app.service.authenticate(&laptop.access_token).await,
+        Err(AuthError::RateLimited { retry_after: 45 })
+    ));
+    // Another session of the same person is counted apart.
+    assert!(app.is_authorized(&phone).await);
+    // Nothing ended: the session refreshes, and calls again in the next window.
+    let renewed = app.refresh(&laptop).await.unwrap();
+    app.advance(45 * SECOND);
+    assert!(app.is_authorized(&renewed).await);
+}
+
+#[tokio::test]
+async fn the_mail_budget_bounds_what_every_network_together_sends() {
+    let app = Harness::with(&[("MAIL_BUDGET", "3/1h")]);
+    app.advance(Duration::from_millis(3_600_000 - T0 % 3_600_000));
+    for n in 0..3 {
+        let client = ClientInfo {
+            ip: format!("198.51.100.{n}"),
+            ..app.client.clone()
+        };
+        let to = format!("person{n}@example.com");
+        assert!(app.service.request_link(&to, &client).await.is_ok());
+    }
+    let late = ClientInfo {
+        ip: "203.0.113.9".into(),
+        ..app.client.clone()
+    };
+    assert_eq!(
+        app.service.request_link("ada@example.com", &late).await,
+        Err(AuthError::RateLimited { retry_after: 3600 })
+    );
+    app.advance(Duration::from_secs(3600));
+    assert!(app
+        .service
+        .request_link("ada@example.com", &late)
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
+async fn link_requests_from_an_ipv6_block_share_the_blocks_address_limit() {
+    let app = Harness::with(&[("RATE_LIMIT_IP", "2/1m")]);
+    app.advance(Duration::from_millis(60_000 - T0 % 60_000));
+    // Every request from a fresh /64 of one /48, each to a fresh address: the /48 gets
+    // four times the per-address limit, however many /64s it holds.
+    let mut sent = 0;
+    for n in 0..20u32 {
+        let address = format!("2001:db8:1:{:x}::1", n * 0x100);
+        let client = ClientInfo::new(Some(address.parse().unwrap()), Some("test"));
+        let to = format!("person{n}@example.com");
+        if app.service.request_link(&to, &client).await.is_ok() {
+            sent += 1;
+        }
+    }
+    assert_eq!(sent, 8);
+}
+
+#[tokio::test]
+async fn sessions_come_a_page_at_a_time_oldest_first() {
+    let app = Harness::new();
+    let mut pairs = Vec::new();
+    for _ in 0..5 {
+        pairs.push(app.sign_in("ada@example.com").await);
+        app.advance(SECOND);
+    }
+    let me = app
+        .service
+        .authenticate(&pairs[0].access_token)
+        .await
+        .unwrap();
+    let all = app.service.sessions(&me, None, None).await.unwrap();
+    assert_eq!(all.len(), 5);
+    assert!(all.windows(2).all(|w| w[0].created_at < w[1].created_at));
+
+    let first = app.service.sessions(&me, Some(2), None).await.unwrap();
+    assert_eq!(first, all[..2]);
+    let cursor = first.last().unwrap().cursor();
+    // The page is a position: it holds even when the session it starts after has ended.
+    app.service.revoke(&me, &cursor.id).await.unwrap();
+    let second = app
+        .service
+        .sessions(&me, Some(2), Some(&cursor))
+        .await
+        .unwrap();
+    assert_eq!(second, all[2..4]);
+    let last = app
+        .service
+        .sessions(&me, Some(2), Some(&second[1].cursor()))
+        .await
+        .unwrap();
+    assert_eq!(last, all[4..]);
+
+    for limit in [0, 101] {
+        assert!(matches!(
+            app.service.sessions(&me, Some(limit), None).await,
+            Err(AuthError::BadRequest { .. })
+        ));
+    }
 }

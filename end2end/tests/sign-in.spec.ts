@@ -71,3 +71,32 @@ test("unknown pages say so", async ({ page }) => {
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
 });
+
+test("the devices page shows twenty sessions at a time and the rest on request", async ({ page }) => {
+  const email = await signIn(page);
+  // 21 more sign-ins of the same person from elsewhere (API clients): 22 sessions.
+  for (let n = 1; n <= 21; n++) {
+    const asked = await page.request.post("/api/v1/auth/magic-link", { data: { email } });
+    expect(asked.status()).toBe(200);
+    let token = "";
+    await expect
+      .poll(async () => {
+        const messages = (await (await page.request.get(`/dev/outbox?to=${encodeURIComponent(email)}`)).json()) as {
+          token: string;
+        }[];
+        token = messages.length > n ? messages.at(-1)!.token : "";
+        return token;
+      })
+      .toBeTruthy();
+    const verified = await page.request.post("/api/v1/auth/verify", { data: { token } });
+    expect(verified.status()).toBe(200);
+  }
+  await page.goto("/sessions");
+  const rows = page.getByTestId("sessions").locator("li");
+  await expect(rows).toHaveCount(20);
+  // Oldest first: this browser signed in first.
+  await expect(rows.first()).toContainText("This device");
+  await page.getByRole("button", { name: "Show more" }).click();
+  await expect(rows).toHaveCount(22);
+  await expect(page.getByRole("button", { name: "Show more" })).toHaveCount(0);
+});

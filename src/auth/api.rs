@@ -6,7 +6,9 @@
 //! the browser; on the server they call `authenticate()` before doing anything, so a
 //! call rejected with 401 changed nothing and is safe to retry.
 
-use super::{AuthError, Done, LinkOwner, Me, Note, ServerStatus, SessionInfo, TokenPair};
+use super::{
+    AuthError, Done, LinkOwner, Me, Note, ServerStatus, SessionCursor, SessionInfo, TokenPair,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -153,11 +155,18 @@ pub async fn me() -> Result<Me, AuthError> {
     Ok(service.me(&auth))
 }
 
-/// `POST /api/v1/sessions` (bearer): the user's sessions, the current one marked.
+/// `POST /api/v1/sessions {limit?, after?}` (bearer): one page of the user's sessions,
+/// oldest first, the current one marked. `limit` is 1 to [`MAX_SESSIONS_PAGE`]
+/// (default); `after` is the last session of the previous page.
+///
+/// [`MAX_SESSIONS_PAGE`]: super::MAX_SESSIONS_PAGE
 #[server(prefix = "/api/v1", endpoint = "sessions", input = Json, client = BearerClient)]
-pub async fn sessions() -> Result<Vec<SessionInfo>, AuthError> {
+pub async fn sessions(
+    limit: Option<u32>,
+    after: Option<SessionCursor>,
+) -> Result<Vec<SessionInfo>, AuthError> {
     let (service, auth) = ssr::authenticate().await?;
-    service.sessions(&auth).await
+    service.sessions(&auth, limit, after.as_ref()).await
 }
 
 /// `POST /api/v1/sessions/revoke {session_id}` (bearer): ends one of the user's sessions.

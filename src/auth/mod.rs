@@ -74,6 +74,30 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
+impl SessionInfo {
+    /// Where the page after this session starts (pass it as `after`).
+    pub fn cursor(&self) -> SessionCursor {
+        SessionCursor {
+            created_at: self.created_at,
+            id: self.id.clone(),
+        }
+    }
+}
+
+/// Most sessions in one page of `/api/v1/sessions` (also its default page size).
+pub const MAX_SESSIONS_PAGE: u32 = 100;
+
+/// Where a page of `/api/v1/sessions` starts: after the session with this `created_at`
+/// and `id` in the list's order (oldest first, then by id). A position, not a
+/// reference: the page is right even if that session ended meanwhile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionCursor {
+    /// The `created_at` of the last session of the previous page.
+    pub created_at: u64,
+    /// The `id` of that session.
+    pub id: String,
+}
+
 /// Answer of `/api/v1/me`: who you are and which session you are using.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {

@@ -1,9 +1,27 @@
 //! `/sessions`: the person's devices, the current one marked, others revocable.
 
 use crate::{
-    auth::{actions::authed, api, state::use_auth, SessionInfo},
+    auth::{actions::authed, api, state::use_auth, AuthError, SessionInfo},
     components::{format::date_time, guard::RequireSignIn},
 };
+
+/// Sessions asked for at a time; "Show more" asks for another page.
+const PAGE: u32 = 20;
+
+/// The first `wanted` sessions (or all, if fewer), a page at a time, and whether more
+/// may follow (the last page was full).
+async fn load(wanted: usize) -> Result<(Vec<SessionInfo>, bool), AuthError> {
+    let mut list: Vec<SessionInfo> = Vec::new();
+    loop {
+        let after = list.last().map(SessionInfo::cursor);
+        let page = authed(|| api::sessions(Some(PAGE), after.clone())).await?;
+        let full = page.len() == PAGE as usize;
+        list.extend(page);
+        if !full || list.len() >= wanted {
+            return Ok((list, full));
+        }
+    }
+}
 use leptos::{either::EitherOf3, prelude::*, task::spawn_local};
 
 /// Devices page (protected).
@@ -19,10 +37,11 @@ pub fn SessionsPage() -> impl IntoView {
 #[component]
 fn Devices() -> impl IntoView {
     let auth = use_auth();
-    // Loads again when the server is back after "reconnecting".
+    let wanted = RwSignal::new(PAGE as usize);
+    // Loads again when the server is back after "reconnecting", and with more pages.
     let sessions = LocalResource::new(move || {
         auth.reconnected.track();
-        authed(api::sessions)
+        load(wanted.get())
     });
     let revoke = move |id: String| {
         spawn_local(async move {
@@ -37,10 +56,15 @@ fn Devices() -> impl IntoView {
             <p class="muted">"Every place you are signed in. Revoke any you do not recognise."</p>
             {move || match sessions.get() {
                 None => EitherOf3::A(view! { <p class="muted">"Loading…"</p> }),
-                Some(Ok(list)) => EitherOf3::B(view! {
+                Some(Ok((list, more))) => EitherOf3::B(view! {
                     <ul class="session-list" data-testid="sessions">
                         {list.into_iter().map(|s| view! { <SessionRow session=s revoke=revoke /> }).collect_view()}
                     </ul>
+                    {more.then(|| view! {
+                        <button class="button button-quiet" on:click=move |_| wanted.update(|n| *n += PAGE as usize)>
+                            "Show more"
+                        </button>
+                    })}
                 }),
                 Some(Err(_)) => EitherOf3::C(view! { <p class="error">"Could not load your devices. Try again shortly."</p> }),
             }}

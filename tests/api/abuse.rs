@@ -51,3 +51,31 @@ async fn known_and_unknown_addresses_get_the_same_answer() {
     assert_eq!(a, b);
     assert_eq!(a, json!({ "ok": true }));
 }
+
+#[tokio::test]
+async fn protected_calls_are_limited_per_session_and_the_429_ends_nothing() {
+    let app = spawn_app_with(AppOptions::default().with("RATE_LIMIT_SESSION", "3/15m")).await;
+    let email = email();
+    let laptop = app.sign_in(&email).await;
+    let phone = app.sign_in(&email).await;
+    for _ in 0..3 {
+        assert_eq!(app.me(&laptop.access).await.status(), 200);
+    }
+    let limited = app.post_authed("sessions", &laptop.access, json!({})).await;
+    assert_eq!(limited.status(), 429);
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry_after));
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["error"], "rate_limited");
+    // The person's other session is counted apart, and the limited one is not ended:
+    // it refreshes, and its new access token is limited with it (same session).
+    assert_eq!(app.me(&phone.access).await.status(), 200);
+    let renewed = app.rotate(&laptop.refresh).await;
+    assert_eq!(app.me(&renewed.access).await.status(), 429);
+    let listed = app.authed_json("sessions", &phone.access, json!({})).await;
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+}

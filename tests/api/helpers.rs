@@ -110,6 +110,8 @@ pub fn default_env() -> Vec<(String, String)> {
         ("RATE_LIMIT_IP", "10000/1m".to_string()),
         ("RATE_LIMIT_EMAIL", "10000/1m".to_string()),
         ("RATE_LIMIT_REFRESH_IP", "100000/1m".to_string()),
+        ("RATE_LIMIT_SESSION", "100000/1m".to_string()),
+        ("MAIL_BUDGET", "100000/1m".to_string()),
         ("JWT_SECRET", SHARED_SECRET.to_string()),
     ]
     .into_iter()

@@ -120,3 +120,44 @@ async fn a_sign_in_beyond_the_cap_ends_the_least_recently_active_session() {
     let sessions = app.authed_json("sessions", &newest.access, json!({})).await;
     assert_eq!(sessions.as_array().unwrap().len(), 2, "{sessions}");
 }
+
+#[tokio::test]
+async fn sessions_are_listed_a_page_at_a_time() {
+    let app = spawn_app().await;
+    let email = email();
+    let mut pairs = Vec::new();
+    for _ in 0..5 {
+        pairs.push(app.sign_in(&email).await);
+    }
+    let access = &pairs[0].access;
+    let all = app.authed_json("sessions", access, json!({})).await;
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 5);
+
+    let mut paged = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page = app
+            .authed_json("sessions", access, json!({ "limit": 2, "after": after }))
+            .await;
+        let page = page.as_array().unwrap().clone();
+        assert!(page.len() <= 2);
+        let last = page.last().cloned();
+        let full = page.len() == 2;
+        paged.extend(page);
+        match last {
+            Some(last) if full => {
+                after = json!({ "created_at": last["created_at"], "id": last["id"] })
+            }
+            _ => break,
+        }
+    }
+    assert_eq!(&paged, all);
+
+    for limit in [json!(0), json!(101), json!(-1), json!("ten")] {
+        let refused = app
+            .post_authed("sessions", access, json!({ "limit": limit }))
+            .await;
+        assert_eq!(refused.status(), 400, "{limit}");
+    }
+}

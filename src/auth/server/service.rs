@@ -19,7 +19,10 @@ use super::{
     tokens::{random_id, sha256_hex, MagicLinkToken, RefreshToken},
 };
 use crate::{
-    auth::{AuthError, EndReason, Me, Note, SessionInfo, TokenPair, UserInfo},
+    auth::{
+        AuthError, EndReason, Me, Note, SessionCursor, SessionInfo, TokenPair, UserInfo,
+        MAX_SESSIONS_PAGE,
+    },
     config::{Config, RateLimit},
 };
 use std::{sync::Arc, time::Duration};
@@ -159,6 +162,8 @@ pub struct AuthService {
     delivery_slots: Arc<tokio::sync::Semaphore>,
     /// Refreshes and sign-outs per client, counted in this process.
     refresh_limit: LocalRateLimiter,
+    /// Protected calls per session, counted in this process.
+    session_limit: LocalRateLimiter,
 }
 
 impl AuthService {
@@ -183,6 +188,7 @@ impl AuthService {
             deliveries: TaskTracker::new(),
             delivery_slots: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING_MAILS)),
             refresh_limit: LocalRateLimiter::default(),
+            session_limit: LocalRateLimiter::default(),
         }
     }
 
@@ -250,6 +256,36 @@ impl AuthService {
         over_limit("refresh-ip", count, limit)
     }
 
+    /// Counts a protected call of session `sid` against `RATE_LIMIT_SESSION`, in this
+    /// process. Only a token that verified is counted, so forged ones cannot fill the
+    /// counts; a 429 here ends nothing.
+    fn limit_calls(&self, sid: &str) -> Result<(), AuthError> {
+        let limit = self.config.rate_limit_session;
+        let count = self
+            .session_limit
+            .hit(sid, limit.window.as_millis() as Millis, self.now());
+        over_limit("session", count, limit)
+    }
+
+    /// Counts a sign-in request of `client` against `limit` in every network it belongs
+    /// to ([`ClientInfo::networks`]: an IPv6 /56 gets twice the limit of a /64, a /48
+    /// four times), so a large IPv6 block is not thousands of fresh allowances.
+    async fn limit_networks(
+        &self,
+        scope: &'static str,
+        client: &ClientInfo,
+        limit: RateLimit,
+    ) -> Result<(), AuthError> {
+        for (network, allowances) in client.networks() {
+            let scaled = RateLimit {
+                max: limit.max * allowances,
+                ..limit
+            };
+            self.limit(scope, &network, scaled).await?;
+        }
+        Ok(())
+    }
+
     /// How many links an inbox gets, so that nobody can keep its owner from signing in
     /// and a flood's mail stays bounded:
     /// - per address and requesting network (an IPv4 address; for IPv6 its /64, with
@@ -295,9 +331,18 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
         let email = Email::parse(raw_email).map_err(AuthError::bad_request)?;
-        self.limit("link-ip", &client.ip, self.config.rate_limit_ip)
+        self.limit_networks("link-ip", client, self.config.rate_limit_ip)
             .await?;
         self.limit_links_to(&email, client).await?;
+        // The ceiling on what the service mails in all: whatever passed the limits
+        // above, a flood from many networks to many addresses stays bounded.
+        self.limit("mail-budget", "all", self.config.mail_budget)
+            .await
+            .inspect_err(|error| {
+                if matches!(error, AuthError::RateLimited { .. }) {
+                    tracing::warn!("MAIL_BUDGET used up: refusing sign-in links");
+                }
+            })?;
         // A mail server that hangs must not pile up deliveries without end: with the
         // queue full, say so (503) before the link is saved, so the person's live link
         // is not replaced by one that will never arrive.
@@ -368,7 +413,7 @@ impl AuthService {
         raw_token: &str,
         client: &ClientInfo,
     ) -> Result<TokenPair, AuthError> {
-        self.limit("verify-ip", &client.ip, self.config.rate_limit_ip)
+        self.limit_networks("verify-ip", client, self.config.rate_limit_ip)
             .await?;
         let token = MagicLinkToken::parse(raw_token).ok_or(AuthError::LinkInvalid)?;
         let now = self.now();
@@ -524,6 +569,7 @@ impl AuthService {
             tracing::debug!(%error, "access token refused");
             AuthError::Unauthorized
         })?;
+        self.limit_calls(&claims.sid)?;
         let sid = SessionId::parse(&claims.sid).ok_or(AuthError::Unauthorized)?;
         let session = self
             .store
@@ -542,14 +588,34 @@ impl AuthService {
         }
     }
 
-    /// The user's live sessions, the caller's marked.
-    pub async fn sessions(&self, auth: &Authenticated) -> Result<Vec<SessionInfo>, AuthError> {
+    /// One page of the user's live sessions, oldest first, the caller's marked: at most
+    /// `limit` (1 to [`MAX_SESSIONS_PAGE`], default the most), starting after `after`.
+    /// The store reads them all (at most `MAX_SESSIONS_PER_USER`, as sign-in prunes).
+    pub async fn sessions(
+        &self,
+        auth: &Authenticated,
+        limit: Option<u32>,
+        after: Option<&SessionCursor>,
+    ) -> Result<Vec<SessionInfo>, AuthError> {
+        let limit = limit.unwrap_or(MAX_SESSIONS_PAGE);
+        if !(1..=MAX_SESSIONS_PAGE).contains(&limit) {
+            return Err(AuthError::bad_request(format!(
+                "limit is 1 to {MAX_SESSIONS_PAGE}"
+            )));
+        }
         let sessions = self
             .store
             .list_sessions(&auth.session.user.id, self.now())
             .await?;
+        let starts_after = |s: &SessionRecord| {
+            after.is_none_or(|after| {
+                (s.created_at, s.sid.as_str()) > (after.created_at, after.id.as_str())
+            })
+        };
         Ok(sessions
             .iter()
+            .filter(|s| starts_after(s))
+            .take(limit as usize)
             .map(|s| session_info(s, s.sid == auth.session.sid))
             .collect())
     }
