@@ -5,6 +5,7 @@ pub mod clock;
 pub mod context;
 pub mod counters;
 pub mod device;
+pub mod dpop;
 pub mod email;
 pub mod failure;
 pub mod jwt;
