@@ -6,7 +6,7 @@
 use stay_signed_in::{
     auth::{
         server::{mailer::DevOutbox, store::MemoryStore, AuthService, ClientInfo, ManualClock},
-        AuthError, EndReason, TokenPair,
+        AuthError, EndReason, SessionsPage, TokenPair,
     },
     config::Config,
 };
@@ -322,7 +322,11 @@ async fn sessions_list_and_revoke_only_the_callers_own() {
         .await
         .unwrap();
 
-    let listed = app.service.sessions(&me, None, None).await.unwrap();
+    let listed = app
+        .service
+        .sessions(&me, &SessionsPage::default())
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!(listed.iter().filter(|s| s.current).count(), 1);
 
@@ -479,31 +483,39 @@ async fn sessions_come_a_page_at_a_time_oldest_first() {
         .authenticate(&pairs[0].access_token)
         .await
         .unwrap();
-    let all = app.service.sessions(&me, None, None).await.unwrap();
+    let all = app
+        .service
+        .sessions(&me, &SessionsPage::default())
+        .await
+        .unwrap();
     assert_eq!(all.len(), 5);
     assert!(all.windows(2).all(|w| w[0].created_at < w[1].created_at));
 
-    let first = app.service.sessions(&me, Some(2), None).await.unwrap();
+    let page = |limit, after| SessionsPage {
+        limit: Some(limit),
+        after,
+    };
+    let first = app.service.sessions(&me, &page(2, None)).await.unwrap();
     assert_eq!(first, all[..2]);
     let cursor = first.last().unwrap().cursor();
     // The page is a position: it holds even when the session it starts after has ended.
     app.service.revoke(&me, &cursor.id).await.unwrap();
     let second = app
         .service
-        .sessions(&me, Some(2), Some(&cursor))
+        .sessions(&me, &page(2, Some(cursor)))
         .await
         .unwrap();
     assert_eq!(second, all[2..4]);
     let last = app
         .service
-        .sessions(&me, Some(2), Some(&second[1].cursor()))
+        .sessions(&me, &page(2, Some(second[1].cursor())))
         .await
         .unwrap();
     assert_eq!(last, all[4..]);
 
     for limit in [0, 101] {
         assert!(matches!(
-            app.service.sessions(&me, Some(limit), None).await,
+            app.service.sessions(&me, &page(limit, None)).await,
             Err(AuthError::BadRequest { .. })
         ));
     }

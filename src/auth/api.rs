@@ -7,7 +7,7 @@
 //! call rejected with 401 changed nothing and is safe to retry.
 
 use super::{
-    AuthError, Done, LinkOwner, Me, Note, ServerStatus, SessionCursor, SessionInfo, TokenPair,
+    AuthError, Done, LinkOwner, Me, Note, ServerStatus, SessionInfo, SessionsPage, TokenPair,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -162,11 +162,10 @@ pub async fn me() -> Result<Me, AuthError> {
 /// [`MAX_SESSIONS_PAGE`]: super::MAX_SESSIONS_PAGE
 #[server(prefix = "/api/v1", endpoint = "sessions", input = Json, client = BearerClient)]
 pub async fn sessions(
-    limit: Option<u32>,
-    after: Option<SessionCursor>,
+    #[server(flatten)] page: SessionsPage,
 ) -> Result<Vec<SessionInfo>, AuthError> {
     let (service, auth) = ssr::authenticate().await?;
-    service.sessions(&auth, limit, after.as_ref()).await
+    service.sessions(&auth, &page).await
 }
 
 /// `POST /api/v1/sessions/revoke {session_id}` (bearer): ends one of the user's sessions.

@@ -85,7 +85,19 @@ impl SessionInfo {
 }
 
 /// Most sessions in one page of `/api/v1/sessions` (also its default page size).
-pub const MAX_SESSIONS_PAGE: u32 = 100;
+pub const MAX_SESSIONS_PAGE: u64 = 100;
+
+/// Which page of `/api/v1/sessions` to answer: `{}` (or no body) is the first, with
+/// [`MAX_SESSIONS_PAGE`] sessions.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionsPage {
+    /// Most sessions in the page, 1 to [`MAX_SESSIONS_PAGE`] (default the most).
+    #[serde(default, deserialize_with = "whole_number::optional")]
+    pub limit: Option<u64>,
+    /// The last session of the previous page; `None` for the first page.
+    #[serde(default)]
+    pub after: Option<SessionCursor>,
+}
 
 /// Where a page of `/api/v1/sessions` starts: after the session with this `created_at`
 /// and `id` in the list's order (oldest first, then by id). A position, not a
@@ -93,9 +105,56 @@ pub const MAX_SESSIONS_PAGE: u32 = 100;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionCursor {
     /// The `created_at` of the last session of the previous page.
+    #[serde(deserialize_with = "whole_number::required")]
     pub created_at: u64,
     /// The `id` of that session.
     pub id: String,
+}
+
+/// Integers in request bodies as JSON Schema means them: `76.0` is the integer 76
+/// (the OpenAPI document says `integer`, and clients that only have floating-point
+/// numbers send that), while `76.5` and negatives are refused.
+mod whole_number {
+    use serde::{de, Deserialize, Deserializer};
+
+    struct Whole(u64);
+
+    impl<'de> Deserialize<'de> for Whole {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Visitor;
+            impl de::Visitor<'_> for Visitor {
+                type Value = Whole;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a whole number, 0 or more")
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Whole, E> {
+                    Ok(Whole(v))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Whole, E> {
+                    u64::try_from(v)
+                        .map(Whole)
+                        .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+                }
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<Whole, E> {
+                    // Below 2^64 and whole: exactly representable as u64.
+                    if v.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&v) {
+                        Ok(Whole(v as u64))
+                    } else {
+                        Err(E::invalid_value(de::Unexpected::Float(v), &self))
+                    }
+                }
+            }
+            deserializer.deserialize_any(Visitor)
+        }
+    }
+
+    pub fn required<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+        Whole::deserialize(deserializer).map(|whole| whole.0)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+        Option::<Whole>::deserialize(deserializer).map(|whole| whole.map(|w| w.0))
+    }
 }
 
 /// Answer of `/api/v1/me`: who you are and which session you are using.

@@ -1,20 +1,23 @@
 //! `/sessions`: the person's devices, the current one marked, others revocable.
 
 use crate::{
-    auth::{actions::authed, api, state::use_auth, AuthError, SessionInfo},
+    auth::{actions::authed, api, state::use_auth, AuthError, SessionInfo, SessionsPage},
     components::{format::date_time, guard::RequireSignIn},
 };
 
 /// Sessions asked for at a time; "Show more" asks for another page.
-const PAGE: u32 = 20;
+const PAGE: u64 = 20;
 
 /// The first `wanted` sessions (or all, if fewer), a page at a time, and whether more
 /// may follow (the last page was full).
 async fn load(wanted: usize) -> Result<(Vec<SessionInfo>, bool), AuthError> {
     let mut list: Vec<SessionInfo> = Vec::new();
     loop {
-        let after = list.last().map(SessionInfo::cursor);
-        let page = authed(|| api::sessions(Some(PAGE), after.clone())).await?;
+        let request = SessionsPage {
+            limit: Some(PAGE),
+            after: list.last().map(SessionInfo::cursor),
+        };
+        let page = authed(|| api::sessions(request.clone())).await?;
         let full = page.len() == PAGE as usize;
         list.extend(page);
         if !full || list.len() >= wanted {

@@ -154,7 +154,12 @@ async fn sessions_are_listed_a_page_at_a_time() {
     }
     assert_eq!(&paged, all);
 
-    for limit in [json!(0), json!(101), json!(-1), json!("ten")] {
+    // JSON Schema's integers include 2.0; 2.5 is no integer.
+    let two = app
+        .authed_json("sessions", access, json!({ "limit": 2.0 }))
+        .await;
+    assert_eq!(two.as_array().unwrap(), &all[..2]);
+    for limit in [json!(0), json!(101), json!(-1), json!(2.5), json!("ten")] {
         let refused = app
             .post_authed("sessions", access, json!({ "limit": limit }))
             .await;

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     auth::{
-        AuthError, EndReason, Me, Note, SessionCursor, SessionInfo, TokenPair, UserInfo,
+        AuthError, EndReason, Me, Note, SessionInfo, SessionsPage, TokenPair, UserInfo,
         MAX_SESSIONS_PAGE,
     },
     config::{Config, RateLimit},
@@ -588,16 +588,15 @@ impl AuthService {
         }
     }
 
-    /// One page of the user's live sessions, oldest first, the caller's marked: at most
-    /// `limit` (1 to [`MAX_SESSIONS_PAGE`], default the most), starting after `after`.
+    /// One `page` of the user's live sessions, oldest first, the caller's marked: at most
+    /// its `limit` (1 to [`MAX_SESSIONS_PAGE`], default the most), after its `after`.
     /// The store reads them all (at most `MAX_SESSIONS_PER_USER`, as sign-in prunes).
     pub async fn sessions(
         &self,
         auth: &Authenticated,
-        limit: Option<u32>,
-        after: Option<&SessionCursor>,
+        page: &SessionsPage,
     ) -> Result<Vec<SessionInfo>, AuthError> {
-        let limit = limit.unwrap_or(MAX_SESSIONS_PAGE);
+        let limit = page.limit.unwrap_or(MAX_SESSIONS_PAGE);
         if !(1..=MAX_SESSIONS_PAGE).contains(&limit) {
             return Err(AuthError::bad_request(format!(
                 "limit is 1 to {MAX_SESSIONS_PAGE}"
@@ -608,7 +607,7 @@ impl AuthService {
             .list_sessions(&auth.session.user.id, self.now())
             .await?;
         let starts_after = |s: &SessionRecord| {
-            after.is_none_or(|after| {
+            page.after.as_ref().is_none_or(|after| {
                 (s.created_at, s.sid.as_str()) > (after.created_at, after.id.as_str())
             })
         };
