@@ -88,12 +88,15 @@ impl Harness {
             .await
             .unwrap();
         let token = self.link_token(email, sent + 1).await;
-        self.service.verify(&token, &self.client).await.unwrap()
+        self.service
+            .verify(&token, &self.client, None)
+            .await
+            .unwrap()
     }
 
     async fn refresh(&self, pair: &TokenPair) -> Result<TokenPair, AuthError> {
         self.service
-            .refresh(&pair.refresh_token, &self.client)
+            .refresh(&pair.refresh_token, &self.client, None)
             .await
     }
 
@@ -140,7 +143,7 @@ async fn a_sign_in_link_dies_after_its_lifetime_and_after_one_use() {
     let late = app.link_token("ada@example.com", 1).await;
     app.advance(15 * MINUTE);
     assert_eq!(
-        app.service.verify(&late, &app.client).await,
+        app.service.verify(&late, &app.client, None).await,
         Err(AuthError::LinkInvalid)
     );
 
@@ -150,9 +153,9 @@ async fn a_sign_in_link_dies_after_its_lifetime_and_after_one_use() {
         .unwrap();
     let fresh = app.link_token("ada@example.com", 2).await;
     app.advance(15 * MINUTE - SECOND);
-    assert!(app.service.verify(&fresh, &app.client).await.is_ok());
+    assert!(app.service.verify(&fresh, &app.client, None).await.is_ok());
     assert_eq!(
-        app.service.verify(&fresh, &app.client).await,
+        app.service.verify(&fresh, &app.client, None).await,
         Err(AuthError::LinkInvalid)
     );
 }
@@ -267,17 +270,20 @@ async fn logout_ends_the_session_for_the_current_or_previous_token_only() {
 
     // A token two rotations old, or a made-up one for the same session: ignored.
     app.service
-        .logout(&first.refresh_token, &app.client)
+        .logout(&first.refresh_token, &app.client, None)
         .await
         .unwrap();
     let sid = third.refresh_token.split_once('.').unwrap().0;
     let guessed = format!("{sid}.{}", "A".repeat(43));
-    app.service.logout(&guessed, &app.client).await.unwrap();
+    app.service
+        .logout(&guessed, &app.client, None)
+        .await
+        .unwrap();
     assert!(app.is_authorized(&third).await);
 
     // The previous token (a tab that missed the last rotation) signs out.
     app.service
-        .logout(&second.refresh_token, &app.client)
+        .logout(&second.refresh_token, &app.client, None)
         .await
         .unwrap();
     assert!(!app.is_authorized(&third).await);

@@ -16,8 +16,8 @@ use stay_signed_in::auth::{
     server::{
         session_id::SessionId,
         store::{
-            MagicLinkRecord, MemoryStore, RedisStore, RotateOutcome, Rotation, SessionRecord,
-            SessionStore, UserRecord, HISTORY_LEN, LINK_NETWORKS, MAX_NOTES,
+            MagicLinkRecord, MemoryStore, ProofClaim, RedisStore, RotateOutcome, Rotation,
+            SessionRecord, SessionStore, UserRecord, HISTORY_LEN, LINK_NETWORKS, MAX_NOTES,
         },
     },
     EndReason, Note,
@@ -79,6 +79,7 @@ fn session_for(user: &UserRecord, now: u64) -> SessionRecord {
         absolute_expires_at: now + 72 * HOUR,
         refresh_hash: random_hex(),
         previous_hash: None,
+        jkt: None,
     }
 }
 
@@ -90,6 +91,7 @@ fn rotation(presented: &str, now: u64) -> Rotation {
         now,
         idle_ms: 24 * HOUR,
         grace_ms: 30_000,
+        proof: None,
     }
 }
 
@@ -226,6 +228,82 @@ async fn the_previous_token_after_its_successor_was_used_ends_the_session(store:
         store.get_session(&session.sid, T0 + 40_000).await.unwrap(),
         None
     );
+}
+
+fn proof(jkt: &str) -> Option<ProofClaim> {
+    Some(ProofClaim {
+        jkt: jkt.to_string(),
+        jti_hash: random_hex(),
+    })
+}
+
+async fn a_bound_session_moves_only_for_a_fresh_proof_by_its_key(store: Store) {
+    let session = SessionRecord {
+        jkt: Some("owner-thumbprint".into()),
+        ..session_for(&user(), T0)
+    };
+    store.create_session(&session).await.unwrap();
+    let read = store.get_session(&session.sid, T0).await.unwrap().unwrap();
+    assert_eq!(read.jkt.as_deref(), Some("owner-thumbprint"));
+    let with = |presented: &str, now, proof| Rotation {
+        proof,
+        ..rotation(presented, now)
+    };
+    // No proof, another key's: refused, and nothing moved.
+    for attempt in [None, proof("thief-thumbprint")] {
+        let refused = store
+            .rotate(
+                &session.sid,
+                &with(&session.refresh_hash, T0 + 1_000, attempt),
+            )
+            .await
+            .unwrap();
+        assert_eq!(refused, RotateOutcome::ProofRefused);
+    }
+    assert_eq!(
+        store.get_session(&session.sid, T0 + 1_000).await.unwrap(),
+        Some(read)
+    );
+    // The owner's proof rotates; the same proof again is refused, even for the token
+    // that would otherwise replay its successor.
+    let owners = with(&session.refresh_hash, T0 + 2_000, proof("owner-thumbprint"));
+    assert!(matches!(
+        store.rotate(&session.sid, &owners).await.unwrap(),
+        RotateOutcome::Rotated { .. }
+    ));
+    let again = Rotation {
+        now: T0 + 3_000,
+        ..owners.clone()
+    };
+    assert_eq!(
+        store.rotate(&session.sid, &again).await.unwrap(),
+        RotateOutcome::ProofRefused
+    );
+    // A copy replaying two rotations old after the grace window cannot end the session
+    // as reused: without the key, it touches nothing.
+    let second = with(&owners.new_hash, T0 + 4_000, proof("owner-thumbprint"));
+    assert!(matches!(
+        store.rotate(&session.sid, &second).await.unwrap(),
+        RotateOutcome::Rotated { .. }
+    ));
+    let stale = with(&session.refresh_hash, T0 + 100_000, None);
+    assert_eq!(
+        store.rotate(&session.sid, &stale).await.unwrap(),
+        RotateOutcome::ProofRefused
+    );
+    let late = with(&owners.new_hash, T0 + 100_000, proof("owner-thumbprint"));
+    assert!(matches!(
+        store.rotate(&session.sid, &late).await.unwrap(),
+        RotateOutcome::Replayed { .. }
+    ));
+    // An unbound session ignores proofs.
+    let unbound = stored_session(&store).await;
+    assert_eq!(unbound.jkt, None);
+    let any = with(&unbound.refresh_hash, T0 + 1_000, proof("anyone"));
+    assert!(matches!(
+        store.rotate(&unbound.sid, &any).await.unwrap(),
+        RotateOutcome::Rotated { .. }
+    ));
 }
 
 async fn older_tokens_just_after_a_rotation_are_a_race_not_theft(store: Store) {
@@ -826,6 +904,7 @@ contract!(
     a_lost_reply_an_hour_later_still_gets_the_successor,
     the_previous_token_after_its_successor_was_used_ends_the_session,
     older_tokens_just_after_a_rotation_are_a_race_not_theft,
+    a_bound_session_moves_only_for_a_fresh_proof_by_its_key,
     earlier_tokens_are_remembered_up_to_the_history_length,
     each_remembered_earlier_token_is_recognised,
     part_of_an_earlier_hash_is_not_that_hash,

@@ -77,6 +77,22 @@ mod ssr {
             .ok_or(AuthError::Unauthorized)
     }
 
+    /// The request's DPoP proof (RFC 9449 §4.1: one `DPoP` header at most; two are
+    /// read as none that can be right, an invalid proof).
+    pub fn dpop_proof() -> Result<Option<String>, AuthError> {
+        with_parts(|parts| {
+            let mut values = parts.headers.get_all("dpop").iter();
+            match (values.next(), values.next()) {
+                (None, _) => Ok(None),
+                (Some(value), None) => value
+                    .to_str()
+                    .map(|proof| Some(proof.to_owned()))
+                    .map_err(|_| AuthError::InvalidDpopProof),
+                (Some(_), Some(_)) => Err(AuthError::InvalidDpopProof),
+            }
+        })?
+    }
+
     /// The authenticated caller, or 401 `unauthorized`.
     pub async fn authenticate() -> Result<(Arc<AuthService>, Authenticated), AuthError> {
         let token = with_parts(|parts| bearer_token(&parts.headers).map(str::to_owned))??;
@@ -121,7 +137,10 @@ pub async fn link_account(token: String) -> Result<LinkOwner, AuthError> {
 #[server(prefix = "/api/v1", endpoint = "auth/verify", input = Json)]
 pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
     let client = ssr::client_info()?;
-    ssr::service().verify(&token, &client).await
+    let proof = ssr::dpop_proof()?;
+    ssr::service()
+        .verify(&token, &client, proof.as_deref())
+        .await
 }
 
 /// `POST /api/v1/auth/refresh {refresh_token}`: rotates the refresh token and extends
@@ -129,14 +148,20 @@ pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
 #[server(prefix = "/api/v1", endpoint = "auth/refresh", input = Json)]
 pub async fn refresh(refresh_token: String) -> Result<TokenPair, AuthError> {
     let client = ssr::client_info()?;
-    ssr::service().refresh(&refresh_token, &client).await
+    let proof = ssr::dpop_proof()?;
+    ssr::service()
+        .refresh(&refresh_token, &client, proof.as_deref())
+        .await
 }
 
 /// `POST /api/v1/auth/logout {refresh_token}`: ends that session. Idempotent.
 #[server(prefix = "/api/v1", endpoint = "auth/logout", input = Json)]
 pub async fn logout(refresh_token: String) -> Result<Done, AuthError> {
     let client = ssr::client_info()?;
-    ssr::service().logout(&refresh_token, &client).await?;
+    let proof = ssr::dpop_proof()?;
+    ssr::service()
+        .logout(&refresh_token, &client, proof.as_deref())
+        .await?;
     Ok(Done { ok: true })
 }
 
@@ -188,4 +213,18 @@ pub async fn notes() -> Result<Vec<Note>, AuthError> {
 pub async fn add_note(text: String) -> Result<Note, AuthError> {
     let (service, auth) = ssr::authenticate().await?;
     service.add_note(&auth, &text).await
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+    use leptos::server_fn::ServerFn;
+
+    #[test]
+    fn dpop_proofs_name_the_server_functions_paths() {
+        use crate::auth::dpop_paths;
+        assert_eq!(dpop_paths::VERIFY, <Verify as ServerFn>::PATH);
+        assert_eq!(dpop_paths::REFRESH, <Refresh as ServerFn>::PATH);
+        assert_eq!(dpop_paths::LOGOUT, <Logout as ServerFn>::PATH);
+    }
 }

@@ -96,6 +96,15 @@ pub enum AuthError {
     /// An unexpected server fault (500); details are in the server log only.
     #[error("internal error")]
     Internal,
+    /// The DPoP proof is not fresh enough (400, RFC 9449 §8): sign it again with the
+    /// nonce of the answer's `DPoP-Nonce` header, once. Nothing was used or changed.
+    #[error("use the DPoP nonce")]
+    UseDpopNonce,
+    /// The session is bound to a key and the call came without a valid proof by it, or
+    /// the proof itself is invalid (400): nothing ended. Only the key's holder can
+    /// refresh or sign out a bound session.
+    #[error("invalid DPoP proof")]
+    InvalidDpopProof,
     /// Produced by the browser, never sent by the server: the request did not reach the
     /// server or its answer could not be read.
     #[error("network error: {message}")]
@@ -143,6 +152,8 @@ impl From<AuthError> for WireError {
                 ..code("bad_request")
             },
             AuthError::Internal => code("internal"),
+            AuthError::UseDpopNonce => code("use_dpop_nonce"),
+            AuthError::InvalidDpopProof => code("invalid_dpop_proof"),
             AuthError::Network { message } => WireError {
                 message: Some(message),
                 ..code("network")
@@ -160,6 +171,8 @@ impl From<WireError> for AuthError {
             ("refresh_superseded", _, _) => AuthError::RefreshSuperseded,
             ("rate_limited", _, Some(retry_after)) => AuthError::RateLimited { retry_after },
             ("unavailable", _, _) => AuthError::Unavailable,
+            ("use_dpop_nonce", _, _) => AuthError::UseDpopNonce,
+            ("invalid_dpop_proof", _, _) => AuthError::InvalidDpopProof,
             ("bad_request", _, _) => AuthError::BadRequest {
                 message: wire.message.unwrap_or_default(),
             },
@@ -180,7 +193,10 @@ impl AuthError {
             AuthError::RateLimited { .. } => 429,
             AuthError::RefreshSuperseded => 409,
             AuthError::Unavailable => 503,
-            AuthError::BadRequest { .. } | AuthError::LinkInvalid => 400,
+            AuthError::BadRequest { .. }
+            | AuthError::LinkInvalid
+            | AuthError::UseDpopNonce
+            | AuthError::InvalidDpopProof => 400,
             AuthError::Internal => 500,
             AuthError::Network { .. } => 502,
         }
@@ -199,6 +215,7 @@ impl AuthError {
             self,
             AuthError::RateLimited { .. }
                 | AuthError::RefreshSuperseded
+                | AuthError::UseDpopNonce
                 | AuthError::Unavailable
                 | AuthError::Internal
                 | AuthError::Network { .. }
@@ -275,6 +292,8 @@ mod tests {
             AuthError::Unavailable,
             AuthError::bad_request("nope"),
             AuthError::Internal,
+            AuthError::UseDpopNonce,
+            AuthError::InvalidDpopProof,
             AuthError::Network {
                 message: "offline".into(),
             },

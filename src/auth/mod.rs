@@ -72,6 +72,9 @@ pub struct SessionInfo {
     pub absolute_expires_at: u64,
     /// True for the session that made the request.
     pub current: bool,
+    /// Signed in with a DPoP proof: only the holder of that device's key (a key the
+    /// browser cannot export) can refresh this session or sign it out.
+    pub bound: bool,
 }
 
 impl SessionInfo {
@@ -82,6 +85,17 @@ impl SessionInfo {
             id: self.id.clone(),
         }
     }
+}
+
+/// The endpoints that take a DPoP proof, as its `htu` names them (after `PUBLIC_URL`).
+/// A test in `api.rs` keeps them equal to the server functions' paths.
+pub mod dpop_paths {
+    /// `verify`: a proof here binds the new session to the proof's key.
+    pub const VERIFY: &str = "/api/v1/auth/verify";
+    /// `refresh`: a bound session needs a proof by its key.
+    pub const REFRESH: &str = "/api/v1/auth/refresh";
+    /// `logout`: a bound session needs a proof by its key.
+    pub const LOGOUT: &str = "/api/v1/auth/logout";
 }
 
 /// Most sessions in one page of `/api/v1/sessions` (also its default page size).

@@ -6,11 +6,12 @@
 //!   other paths go on to the router;
 //! - response: an error's HTTP status is derived from its [`AuthError`] JSON (server_fn
 //!   answers 500 for every error, even argument-decoding ones), `Retry-After` goes with
-//!   429, and nothing under `/api` is cached.
+//!   429, `DPoP-Nonce` with every answer of the endpoints that take a DPoP proof, and
+//!   nothing under `/api` is cached.
 
 use super::server_fns;
-use crate::auth::server::{counters, AuthContext};
-use crate::auth::AuthError;
+use crate::auth::server::{counters, dpop::DPOP_NONCE_HEADER, AuthContext};
+use crate::auth::{dpop_paths, AuthError};
 use axum::{
     body::{to_bytes, Body},
     extract::Request,
@@ -117,6 +118,9 @@ async fn answer<S>(request: Request, inner: S, context: AuthContext) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
+    let takes_proofs = [dpop_paths::VERIFY, dpop_paths::REFRESH, dpop_paths::LOGOUT]
+        .contains(&request.uri().path());
+    let service = context.service.clone();
     let request = match normalise_body(request).await {
         Ok(request) => request,
         Err(error) => return error_response(&error),
@@ -133,6 +137,13 @@ where
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Every answer of an endpoint that takes a DPoP proof carries the nonce for the next
+    // proof (RFC 9449 §8), errors too: `use_dpop_nonce` needs it.
+    if takes_proofs {
+        if let Ok(nonce) = HeaderValue::from_str(&service.dpop_nonce()) {
+            response.headers_mut().insert(DPOP_NONCE_HEADER, nonce);
+        }
+    }
     if response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
         return with_error_status(response).await;
     }

@@ -86,6 +86,9 @@ fn SessionRow(
             <div>
                 <strong>{session.device.clone()}</strong>
                 {session.current.then(|| view! { <span class="badge">"This device"</span> })}
+                {session.bound.then(|| view! {
+                    <span class="badge" title="Only this device's own key can keep it signed in or sign it out">"Key-bound"</span>
+                })}
                 <p class="muted small">
                     "Signed in " {date_time(session.created_at as f64)}
                     " · last active " {date_time(session.last_activity as f64)}

@@ -23,6 +23,7 @@ mod availability;
 mod bad_input;
 mod cluster;
 mod connections;
+mod dpop;
 mod forwarded;
 mod headers;
 mod lifetimes;

@@ -185,6 +185,8 @@ fn every_server_error() -> Vec<AuthError> {
         AuthError::Unavailable,
         AuthError::bad_request("x"),
         AuthError::Internal,
+        AuthError::UseDpopNonce,
+        AuthError::InvalidDpopProof,
     ];
     for error in &all {
         match error {
@@ -195,7 +197,9 @@ fn every_server_error() -> Vec<AuthError> {
             | AuthError::RateLimited { .. }
             | AuthError::Unavailable
             | AuthError::BadRequest { .. }
-            | AuthError::Internal => {}
+            | AuthError::Internal
+            | AuthError::UseDpopNonce
+            | AuthError::InvalidDpopProof => {}
             AuthError::Network { .. } => unreachable!("never sent by the server"),
         }
     }

@@ -8,7 +8,8 @@ use metrics::{counter, describe_counter, describe_histogram, histogram, Unit};
 pub const API_REQUESTS: &str = "ssi_api_requests_total";
 /// Time to answer `/api/v1` requests, by `endpoint` (seconds).
 pub const API_DURATION: &str = "ssi_api_request_duration_seconds";
-/// Refresh attempts by `outcome`: rotated, replayed, reused, expired, revoked, invalid.
+/// Refresh attempts by `outcome`: rotated, replayed, reused, expired, revoked, invalid,
+/// proof_refused (a bound session without a fresh proof by its key; sign-outs too).
 pub const REFRESHES: &str = "ssi_refresh_total";
 /// Sessions opened by a sign-in link.
 pub const SIGN_INS: &str = "ssi_sign_ins_total";
@@ -20,6 +21,8 @@ pub const RATE_LIMITED: &str = "ssi_rate_limited_total";
 pub const STORE_ERRORS: &str = "ssi_store_errors_total";
 /// Requests answered 503 at once because `MAX_CONCURRENT_REQUESTS` were in progress.
 pub const SHED: &str = "ssi_requests_shed_total";
+/// DPoP proofs refused as invalid (wrong type, algorithm, key, signature, method, URL).
+pub const DPOP_REFUSED: &str = "ssi_dpop_proofs_refused_total";
 
 /// Registers the descriptions (the `# HELP` lines); once, when metrics are on.
 pub fn describe() {
@@ -35,6 +38,12 @@ pub fn describe() {
     describe_counter!(MAGIC_LINKS, "Sign-in emails by result (sent, failed)");
     describe_counter!(RATE_LIMITED, "Requests refused with 429, by scope");
     describe_counter!(STORE_ERRORS, "Session store failures by kind");
+    describe_counter!(DPOP_REFUSED, "DPoP proofs refused as invalid");
+}
+
+/// A DPoP proof that did not check out (not one that only needed a fresh nonce).
+pub fn dpop_refused() {
+    counter!(DPOP_REFUSED).increment(1);
 }
 
 /// One answered `/api/v1` request.

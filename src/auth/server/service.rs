@@ -6,6 +6,7 @@ use super::{
     clock::Clock,
     counters,
     device::device_label,
+    dpop::{self, NonceKey, Proof, ProofError},
     email::Email,
     failure,
     jwt::{AccessClaims, JwtKeys},
@@ -13,14 +14,14 @@ use super::{
     mailer::{Mailer, SignInEmail},
     session_id::SessionId,
     store::{
-        MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord, SessionStore,
-        UserRecord,
+        MagicLinkRecord, Millis, ProofClaim, RateCount, RotateOutcome, Rotation, SessionRecord,
+        SessionStore, UserRecord,
     },
     tokens::{random_id, sha256_hex, MagicLinkToken, RefreshToken},
 };
 use crate::{
     auth::{
-        AuthError, EndReason, Me, Note, SessionInfo, SessionsPage, TokenPair, UserInfo,
+        dpop_paths, AuthError, EndReason, Me, Note, SessionInfo, SessionsPage, TokenPair, UserInfo,
         MAX_SESSIONS_PAGE,
     },
     config::{Config, RateLimit},
@@ -164,6 +165,8 @@ pub struct AuthService {
     refresh_limit: LocalRateLimiter,
     /// Protected calls per session, counted in this process.
     session_limit: LocalRateLimiter,
+    /// Issues and checks the DPoP nonces of this service (and its siblings).
+    nonces: NonceKey,
 }
 
 impl AuthService {
@@ -179,7 +182,9 @@ impl AuthService {
             &config.jwt_previous_secrets,
             config.access_ttl,
         );
+        let nonces = NonceKey::new(&config.jwt_secret);
         Self {
+            nonces,
             store,
             jwt,
             config,
@@ -216,6 +221,34 @@ impl AuthService {
     /// The service's current time, Unix ms.
     pub fn now(&self) -> Millis {
         self.clock.now()
+    }
+
+    /// The DPoP nonce a client should put in its next proof (answered as `DPoP-Nonce`).
+    pub fn dpop_nonce(&self) -> String {
+        self.nonces.issue(self.now())
+    }
+
+    /// Checks the DPoP proof (if any) of a `POST` to `path` of this service: the URL is
+    /// built from `PUBLIC_URL`, never from the request's `Host`.
+    fn check_dpop(&self, proof: Option<&str>, path: &str) -> Result<Option<Proof>, AuthError> {
+        let Some(proof) = proof else {
+            return Ok(None);
+        };
+        let url = format!("{}{path}", self.config.public_url);
+        let expected = dpop::Expected {
+            method: "POST",
+            url: &url,
+            now: self.now(),
+        };
+        match dpop::check_proof(proof, expected, &self.nonces) {
+            Ok(proof) => Ok(Some(proof)),
+            Err(ProofError::UseNonce) => Err(AuthError::UseDpopNonce),
+            Err(error) => {
+                counters::dpop_refused();
+                tracing::debug!(%error, "DPoP proof refused");
+                Err(AuthError::InvalidDpopProof)
+            }
+        }
     }
 
     /// Counts a request against `limit` in the store (shared by every instance); 429
@@ -408,14 +441,19 @@ impl AuthService {
 
     /// Consumes a sign-in link once and opens a session.
     #[tracing::instrument(skip_all)]
+    /// With a DPoP `proof`, the session is bound to its key: only that key's holder can
+    /// refresh it or sign it out. A proof that fails is refused before the link is
+    /// used, so the client can sign again with a nonce.
     pub async fn verify(
         &self,
         raw_token: &str,
         client: &ClientInfo,
+        proof: Option<&str>,
     ) -> Result<TokenPair, AuthError> {
         self.limit_networks("verify-ip", client, self.config.rate_limit_ip)
             .await?;
         let token = MagicLinkToken::parse(raw_token).ok_or(AuthError::LinkInvalid)?;
+        let proof = self.check_dpop(proof, dpop_paths::VERIFY)?;
         let now = self.now();
         let email = self
             .store
@@ -448,6 +486,7 @@ impl AuthService {
             absolute_expires_at,
             refresh_hash: refresh.hash(),
             previous_hash: None,
+            jkt: proof.map(|proof| proof.jkt),
         };
         self.store.create_session(&session).await?;
         // Bounded sessions: a sign-in beyond the cap ends the least recently active one
@@ -474,8 +513,10 @@ impl AuthService {
         &self,
         raw_token: &str,
         client: &ClientInfo,
+        proof: Option<&str>,
     ) -> Result<TokenPair, AuthError> {
         self.limit_refreshes(client)?;
+        let proof = self.check_dpop(proof, dpop_paths::REFRESH)?;
         let ended = |reason| AuthError::SessionEnded { reason };
         let Some(presented) = RefreshToken::parse(raw_token) else {
             counters::refresh("invalid");
@@ -492,6 +533,10 @@ impl AuthService {
             now,
             idle_ms: self.config.refresh_ttl.as_millis() as Millis,
             grace_ms: self.config.reuse_grace.as_millis() as Millis,
+            proof: proof.map(|proof| ProofClaim {
+                jkt: proof.jkt,
+                jti_hash: proof.jti_hash,
+            }),
         };
         let issued = match self.store.rotate(sid, &rotation).await? {
             RotateOutcome::Rotated { expires_at } => {
@@ -533,16 +578,27 @@ impl AuthService {
                 counters::refresh("invalid");
                 return Err(ended(EndReason::Invalid));
             }
+            RotateOutcome::ProofRefused => {
+                counters::refresh("proof_refused");
+                return Err(AuthError::InvalidDpopProof);
+            }
         };
         Ok(issued.answer_at(now))
     }
 
     /// Ends the session of a refresh token (current or just-rotated one). Idempotent:
-    /// unknown tokens and ended sessions are fine.
+    /// unknown tokens and ended sessions are fine. A session bound to a key ends only
+    /// with a proof by that key (a copied token cannot sign its owner out).
     #[tracing::instrument(skip_all)]
-    pub async fn logout(&self, raw_token: &str, client: &ClientInfo) -> Result<(), AuthError> {
+    pub async fn logout(
+        &self,
+        raw_token: &str,
+        client: &ClientInfo,
+        proof: Option<&str>,
+    ) -> Result<(), AuthError> {
         use subtle::ConstantTimeEq;
         self.limit_refreshes(client)?;
+        let proof = self.check_dpop(proof, dpop_paths::LOGOUT)?;
         let Some(token) = RefreshToken::parse(raw_token) else {
             return Ok(());
         };
@@ -554,6 +610,14 @@ impl AuthService {
         let owns = std::iter::once(&session.refresh_hash)
             .chain(session.previous_hash.as_ref())
             .any(|known| bool::from(known.as_bytes().ct_eq(hash.as_bytes())));
+        let by_its_key = match &session.jkt {
+            None => true,
+            Some(bound) => proof.is_some_and(|proof| proof.jkt == *bound),
+        };
+        if owns && !by_its_key {
+            counters::refresh("proof_refused");
+            return Err(AuthError::InvalidDpopProof);
+        }
         if owns {
             self.store
                 .end_session(&session.sid, EndReason::Revoked, now)
@@ -693,5 +757,6 @@ fn session_info(session: &SessionRecord, current: bool) -> SessionInfo {
         expires_at: session.expires_at,
         absolute_expires_at: session.absolute_expires_at,
         current,
+        bound: session.jkt.is_some(),
     }
 }

@@ -7,7 +7,10 @@ use super::{
     MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord, SessionStore,
     StoreError, UserRecord, HISTORY_LEN, MAX_NOTES, TOMBSTONE_MS,
 };
-use crate::auth::{server::session_id::SessionId, EndReason, Note};
+use crate::auth::{
+    server::{dpop::PROOF_LIFETIME_MS, session_id::SessionId},
+    EndReason, Note,
+};
 use async_trait::async_trait;
 use std::{
     collections::HashMap,
@@ -40,6 +43,8 @@ struct StoredSession {
     sealed_successor: Vec<u8>,
     /// Hashes this session replaced, oldest first, at most [`HISTORY_LEN`].
     earlier: Vec<String>,
+    /// DPoP proofs used on this session (digest of the `jti`, remembered until).
+    used_proofs: HashMap<String, Millis>,
 }
 
 impl StoredSession {
@@ -53,6 +58,17 @@ impl StoredSession {
         self.record.last_activity = rotation.now;
         self.record.expires_at = expires_at;
         self.sealed_successor = rotation.sealed_successor.clone();
+    }
+
+    /// Claims a proof's `jti` for `PROOF_LIFETIME_MS`; false when it was used before.
+    fn claim_proof(&mut self, jti_hash: &str, now: Millis) -> bool {
+        self.used_proofs.retain(|_, until| *until > now);
+        if self.used_proofs.contains_key(jti_hash) {
+            return false;
+        }
+        self.used_proofs
+            .insert(jti_hash.to_string(), now + PROOF_LIFETIME_MS);
+        true
     }
 }
 
@@ -135,6 +151,7 @@ impl SessionStore for MemoryStore {
                 record: session.clone(),
                 sealed_successor: Vec::new(),
                 earlier: Vec::new(),
+                used_proofs: HashMap::new(),
             },
         );
         Ok(())
@@ -169,7 +186,15 @@ impl SessionStore for MemoryStore {
                 .map(|(reason, _)| *reason);
             return Ok(RotateOutcome::Ended(reason.unwrap_or(EndReason::Invalid)));
         };
-        match rotation::decide(&session.record, &session.earlier, rotation) {
+        let decision = rotation::decide(&session.record, &session.earlier, rotation);
+        // A bound session's proof is used once (claimed as `rotation.lua` does, before
+        // anything else the decision would do).
+        if let (Some(_), Some(proof)) = (&session.record.jkt, &rotation.proof) {
+            if decision != Decision::ProofRefused && !session.claim_proof(&proof.jti_hash, now) {
+                return Ok(RotateOutcome::ProofRefused);
+            }
+        }
+        match decision {
             Decision::Rotate { expires_at } => {
                 session.rotate(rotation, expires_at);
                 Ok(RotateOutcome::Rotated { expires_at })
@@ -184,6 +209,7 @@ impl SessionStore for MemoryStore {
             }
             Decision::Superseded => Ok(RotateOutcome::Superseded),
             Decision::Unrecognised => Ok(RotateOutcome::Unrecognised),
+            Decision::ProofRefused => Ok(RotateOutcome::ProofRefused),
         }
     }
 
@@ -352,6 +378,7 @@ mod tests {
             record: crate::auth::server::store::sample_session(1_000),
             sealed_successor: Vec::new(),
             earlier: Vec::new(),
+            used_proofs: HashMap::new(),
         };
         for i in 1..=(HISTORY_LEN as u64 + 10) {
             let rotation = Rotation {
@@ -361,6 +388,7 @@ mod tests {
                 now: i,
                 idle_ms: 1_000,
                 grace_ms: 0,
+                proof: None,
             };
             session.rotate(&rotation, 1_000);
         }

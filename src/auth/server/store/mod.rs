@@ -13,7 +13,7 @@ pub mod rotation;
 
 pub use self::memory::MemoryStore;
 pub use self::redis::RedisStore;
-pub use self::rotation::{RotateOutcome, Rotation};
+pub use self::rotation::{ProofClaim, RotateOutcome, Rotation};
 
 use super::session_id::SessionId;
 use crate::auth::{EndReason, Note};
@@ -69,6 +69,9 @@ pub struct SessionRecord {
     pub refresh_hash: String,
     /// Hash of the token the current one replaced; `None` until the first refresh.
     pub previous_hash: Option<String>,
+    /// Thumbprint of the key the session is bound to (DPoP, set at sign-in); `None`
+    /// for a session signed in without a proof.
+    pub jkt: Option<String>,
 }
 
 impl SessionRecord {
@@ -96,6 +99,7 @@ pub(crate) fn sample_session(absolute_expires_at: Millis) -> SessionRecord {
         absolute_expires_at,
         refresh_hash: "h1".into(),
         previous_hash: None,
+        jkt: None,
     }
 }
 

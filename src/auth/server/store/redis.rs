@@ -25,6 +25,7 @@ use super::{
 };
 use crate::auth::{
     server::{
+        dpop::PROOF_LIFETIME_MS,
         session_id::SessionId,
         tokens::{from_hex, hex},
     },
@@ -180,6 +181,11 @@ impl Keys {
     }
     fn tombstone(&self, sid: &SessionId) -> String {
         self.in_user_space(sid.user_id(), &["ended:", sid.within_user()])
+    }
+    /// A used DPoP proof of session `sid` (by the digest of its `jti`), kept while the
+    /// proof could be fresh so it is used once.
+    fn used_proof(&self, sid: &SessionId, jti_hash: &str) -> String {
+        self.in_user_space(sid.user_id(), &["proof:", jti_hash])
     }
     fn notes(&self, user_id: &str) -> String {
         self.in_user_space(user_id, &["notes"])
@@ -386,7 +392,7 @@ fn ms(value: Millis) -> String {
 
 /// The session fields a read returns (not the rotation bookkeeping). `email` first: every
 /// stored session has it, so its absence means "no such session".
-const PUBLIC_FIELDS: [&str; 9] = [
+const PUBLIC_FIELDS: [&str; 10] = [
     "email",
     "user_created_at",
     "device",
@@ -396,6 +402,7 @@ const PUBLIC_FIELDS: [&str; 9] = [
     "absolute_expires_at",
     "refresh_hash",
     "previous_hash",
+    "jkt",
 ];
 
 /// A hash as stored: the raw bytes of its hex (half the size).
@@ -419,6 +426,7 @@ fn session_fields(s: &SessionRecord) -> Result<Vec<(&'static str, Vec<u8>)>, Sto
         ("history:2", Vec::new()),
         ("history:3", Vec::new()),
         ("history:4", Vec::new()),
+        ("jkt", text(s.jkt.as_deref().unwrap_or_default())),
         ("successor", Vec::new()),
         ("last_activity", text(&ms(s.last_activity))),
         ("email", text(&s.user.email)),
@@ -440,7 +448,7 @@ fn parse_session(
     let count = values.len();
     // The same order as `PUBLIC_FIELDS`.
     let Ok(
-        [email, user_created_at, device, created_at, last_activity, expires_at, absolute_expires_at, refresh_hash, previous_hash],
+        [email, user_created_at, device, created_at, last_activity, expires_at, absolute_expires_at, refresh_hash, previous_hash, jkt],
     ) = <[Option<Vec<u8>>; PUBLIC_FIELDS.len()]>::try_from(values)
     else {
         return Err(corrupt(format!("a session read returned {count} fields")));
@@ -471,6 +479,13 @@ fn parse_session(
         absolute_expires_at: number(absolute_expires_at, "absolute_expires_at")?,
         refresh_hash: hex(&present(refresh_hash, "refresh_hash")?),
         previous_hash: previous_hash.filter(|h| !h.is_empty()).map(|h| hex(&h)),
+        // Sessions stored before binding existed have no field: unbound.
+        jkt: match jkt.filter(|k| !k.is_empty()) {
+            Some(jkt) => Some(
+                String::from_utf8(jkt).map_err(|_| corrupt("session field `jkt` is not text"))?,
+            ),
+            None => None,
+        },
         sid,
     }))
 }
@@ -571,9 +586,11 @@ impl SessionStore for RedisStore {
         rotation: &Rotation,
     ) -> Result<RotateOutcome, StoreError> {
         let mut invocation = ROTATE.key(self.keys.session(sid));
+        let proof = rotation.proof.as_ref();
         invocation
             .key(self.keys.index(sid.user_id()))
             .key(self.keys.tombstone(sid))
+            .key(self.keys.used_proof(sid, proof.map_or("", |p| &p.jti_hash)))
             // A presented "hash" that is not hex cannot be one of ours: it matches nothing.
             .arg(from_hex(&rotation.presented_hash).unwrap_or_default())
             .arg(stored_hash(&rotation.new_hash)?)
@@ -583,7 +600,9 @@ impl SessionStore for RedisStore {
             .arg(ms(rotation.now + rotation.idle_ms + TOMBSTONE_MS))
             .arg(ms(rotation.grace_ms))
             .arg(ms(TOMBSTONE_MS))
-            .arg(sid.within_user());
+            .arg(sid.within_user())
+            .arg(proof.map_or("", |p| &p.jkt))
+            .arg(ms(PROOF_LIFETIME_MS));
         let reply: redis::Value = self
             .run(|mut c| async move { invocation.invoke_async(&mut c).await })
             .await?;
@@ -611,6 +630,7 @@ impl SessionStore for RedisStore {
             )?)),
             [b"superseded"] => Ok(RotateOutcome::Superseded),
             [b"unrecognised"] => Ok(RotateOutcome::Unrecognised),
+            [b"proof_refused"] => Ok(RotateOutcome::ProofRefused),
             _ => Err(corrupt("rotate returned an unexpected reply")),
         }
     }

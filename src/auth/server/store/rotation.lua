@@ -1,7 +1,9 @@
 -- One refresh, atomically: the twin of `decide` in rotation.rs beside this file.
--- KEYS[1] session hash, KEYS[2] user's session index (zset), KEYS[3] tombstone
+-- KEYS[1] session hash, KEYS[2] user's session index (zset), KEYS[3] tombstone,
+--   KEYS[4] the used-proof marker of the presented DPoP proof's jti
 -- ARGV: presented, new_hash, sealed, now, now + idle, now + idle + tombstone, grace_ms,
---   tombstone_ms, member (the session's entry in the index, `SessionId::within_user`)
+--   tombstone_ms, member (the session's entry in the index, `SessionId::within_user`),
+--   the proof's key thumbprint ('' without a proof), proof lifetime ms
 --
 -- Hashes are raw bytes. The earlier hashes live in the session hash too, as 8-byte
 -- fingerprints (enough to tell an earlier token from a made-up one) in a ring of
@@ -27,11 +29,18 @@ local presented, new_hash, sealed, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now = tonumber(at)
 
 local f = call('HMGET', KEYS[1], 'refresh_hash', 'previous_hash', 'expires_at',
-  'absolute_expires_at', HISTORY[1], HISTORY[2], HISTORY[3], HISTORY[4])
+  'absolute_expires_at', HISTORY[1], HISTORY[2], HISTORY[3], HISTORY[4], 'jkt')
 local current = f[1]
 if not current then
   local reason = call('GET', KEYS[3])
   return {'ended', reason or 'invalid'}
+end
+-- Rule 0: a bound session moves only for a proof by its key, each proof once.
+local bound = f[9]
+if bound and bound ~= '' then
+  if ARGV[10] ~= bound or not call('SET', KEYS[4], '', 'NX', 'PX', ARGV[11]) then
+    return {'proof_refused'}
+  end
 end
 local absolute = tonumber(f[4])
 

@@ -3,6 +3,9 @@
 //! `rotation.lua`, beside this file, is the same rule as one atomic Redis script; a
 //! change here is a change there (the store contract suite runs both).
 //!
+//! 0. a session bound to a key (DPoP) moves only for a proof by that key, each proof
+//!    once: anything else is [`Decision::ProofRefused`], the session left alone (a
+//!    copied token cannot refresh, nor end the owner's session by replaying);
 //! 1. session gone → its tombstone's reason, else `invalid`;
 //! 2. past the idle or absolute expiry → end (`expired`);
 //! 3. presented = current → rotate, extend to `min(now + idle, absolute)`;
@@ -36,6 +39,29 @@ pub struct Rotation {
     /// `REFRESH_REUSE_GRACE` in ms: after a rotation, how long older tokens count as
     /// a race between tabs rather than theft.
     pub grace_ms: Millis,
+    /// The DPoP proof that came with the refresh, checked already; `None` without one.
+    pub proof: Option<ProofClaim>,
+}
+
+/// What a checked DPoP proof claims, as the store compares and remembers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProofClaim {
+    /// Thumbprint of the key that signed the proof.
+    pub jkt: String,
+    /// Digest of the proof's `jti`: a proof is used once.
+    pub jti_hash: String,
+}
+
+/// Whether `rotation` may touch `record` at all: an unbound session, or a proof by the
+/// key the session is bound to (rule 0; the `jti` is each store's to claim).
+pub fn proof_admits(record: &SessionRecord, rotation: &Rotation) -> bool {
+    match &record.jkt {
+        None => true,
+        Some(bound) => rotation
+            .proof
+            .as_ref()
+            .is_some_and(|proof| proof.jkt == *bound),
+    }
 }
 
 /// The step [`decide`] chose.
@@ -54,6 +80,8 @@ pub enum Decision {
     Superseded,
     /// Not a token of this session: reject, change nothing.
     Unrecognised,
+    /// A bound session without a proof by its key: refuse, change nothing.
+    ProofRefused,
 }
 
 /// What a rotation attempt did, as the store reports it.
@@ -81,6 +109,9 @@ pub enum RotateOutcome {
     /// The token names a session but is none of its tokens: rejected, the session is
     /// left alone.
     Unrecognised,
+    /// The session is bound to a key and the refresh came without a fresh proof by it
+    /// (none, another key's, or one used before): refused, the session left alone.
+    ProofRefused,
 }
 
 /// The rule over a live record and the hashes it replaced (`earlier`, any order).
@@ -91,6 +122,9 @@ pub fn decide(record: &SessionRecord, earlier: &[String], rotation: &Rotation) -
     let same = |known: &str| {
         !presented.is_empty() && bool::from(presented.as_bytes().ct_eq(known.as_bytes()))
     };
+    if !proof_admits(record, rotation) {
+        return Decision::ProofRefused;
+    }
     if !record.is_live(rotation.now) {
         return Decision::End(EndReason::Expired);
     }
@@ -136,7 +170,14 @@ mod tests {
         }
 
         fn rotate(&mut self, now: Millis) {
-            let rotation = rotation(&self.record.refresh_hash, now);
+            self.rotate_with(now, None);
+        }
+
+        fn rotate_with(&mut self, now: Millis, proof: Option<ProofClaim>) {
+            let rotation = Rotation {
+                proof,
+                ..rotation(&self.record.refresh_hash, now)
+            };
             let Decision::Rotate { expires_at } = decide(&self.record, &self.earlier, &rotation)
             else {
                 panic!("the current token rotates");
@@ -157,7 +198,15 @@ mod tests {
             now,
             idle_ms: 1_000,
             grace_ms: 30,
+            proof: None,
         }
+    }
+
+    fn proof_by(jkt: &str) -> Option<ProofClaim> {
+        Some(ProofClaim {
+            jkt: jkt.into(),
+            jti_hash: "j1".into(),
+        })
     }
 
     #[test]
@@ -204,5 +253,45 @@ mod tests {
             Session::new().decide("h1", 1_000),
             Decision::End(EndReason::Expired)
         );
+    }
+
+    #[test]
+    fn a_bound_session_moves_only_for_a_proof_by_its_key() {
+        let mut session = Session::new();
+        session.record.jkt = Some("owner".into());
+        session.rotate_with(100, proof_by("owner"));
+        for proof in [None, proof_by("thief")] {
+            // Not the current token, not the previous one (which would hand out the
+            // successor), not an old one (which would end the session as reused), and
+            // not even an expired session's end.
+            for (presented, now) in [("h1'", 150), ("h1", 150), ("h1", 5_000)] {
+                let attempt = Rotation {
+                    proof: proof.clone(),
+                    ..rotation(presented, now)
+                };
+                assert_eq!(
+                    decide(&session.record, &session.earlier, &attempt),
+                    Decision::ProofRefused
+                );
+            }
+        }
+        let owners = Rotation {
+            proof: proof_by("owner"),
+            ..rotation("h1", 150)
+        };
+        assert_eq!(
+            decide(&session.record, &session.earlier, &owners),
+            Decision::Replay
+        );
+        // An unbound session ignores a proof: binding happens at sign-in only.
+        let unbound = Session::new();
+        let with_proof = Rotation {
+            proof: proof_by("anyone"),
+            ..rotation("h1", 150)
+        };
+        assert!(matches!(
+            decide(&unbound.record, &unbound.earlier, &with_proof),
+            Decision::Rotate { .. }
+        ));
     }
 }
