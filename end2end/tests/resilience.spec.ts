@@ -1,5 +1,5 @@
 import { expect, test } from "./fixtures";
-import { type Page } from "@playwright/test";
+import { type Browser, type Page } from "@playwright/test";
 import { addNote, redis, signIn, storedTokens, watchApi } from "./helpers";
 
 /**
@@ -91,17 +91,17 @@ test("the server's Redis stopping and starting again signs nobody out", async ({
   await addNote(page, "after redis came back");
 });
 
-test("a replayed, rotated-away refresh token ends the session for both", async ({ page, browser }) => {
+/** Signs in, rotates twice (the first token is then no longer even the previous one),
+ * and opens a second browser holding a copy of the first token record, due at once. */
+async function copyAfterTwoRotations(page: Page, browser: Browser) {
   await page.clock.install();
   await signIn(page);
   const stolen = (await storedTokens(page))!;
-  // Two rotations: the stolen token is no longer even the previous one.
   for (let i = 0; i < 2; i++) {
     const current = (await storedTokens(page))!.refresh_token;
     await page.clock.fastForward("26:00");
     await expect.poll(async () => (await storedTokens(page))!.refresh_token).not.toBe(current);
   }
-
   const thief = await browser.newContext();
   const thiefPage = await thief.newPage();
   await thiefPage.goto("/login");
@@ -112,6 +112,60 @@ test("a replayed, rotated-away refresh token ends the session for both", async (
     );
   }, stolen);
   await thiefPage.goto("/");
+  return { thief, thiefPage };
+}
+
+test("a copied token record is worthless without this browser's key, and the owner goes on", async ({
+  page,
+  browser,
+}) => {
+  const { thief, thiefPage } = await copyAfterTwoRotations(page, browser);
+  // The copy cannot refresh: it is signed out there, and only there.
+  await expect(thiefPage).toHaveURL(/\/login\?.*reason=invalid/);
+  expect(await storedTokens(thiefPage)).toBeNull();
+  await thief.close();
+
+  // The owner's session goes on, refreshing as before.
+  const api = watchApi(page);
+  const before = (await storedTokens(page))!.refresh_token;
+  await page.clock.fastForward("26:00");
+  await expect.poll(async () => (await storedTokens(page))!.refresh_token).not.toBe(before);
+  await addNote(page, "after the copy tried");
+  expect(api.count("200 /api/v1/auth/refresh")).toBe(1);
+  await page.goto("/sessions");
+  await expect(page.getByTestId("sessions").locator("li").first()).toContainText("Key-bound");
+
+  // The key the session is bound to cannot be taken out of this browser either.
+  const exported = await page.evaluate(async () => {
+    const db: IDBDatabase = await new Promise((resolve, reject) => {
+      const open = indexedDB.open("stay-signed-in");
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const pair: CryptoKeyPair = await new Promise((resolve, reject) => {
+      const get = db.transaction("keys").objectStore("keys").get("dpop");
+      get.onsuccess = () => resolve(get.result);
+      get.onerror = () => reject(get.error);
+    });
+    try {
+      await crypto.subtle.exportKey("pkcs8", pair.privateKey);
+      return "exported";
+    } catch (error) {
+      return `refused: ${(error as Error).name}; extractable=${pair.privateKey.extractable}`;
+    }
+  });
+  expect(exported).toBe("refused: InvalidAccessError; extractable=false");
+});
+
+test("where a browser cannot keep a key, a replayed rotated-away token ends the session for both", async ({
+  page,
+  browser,
+}) => {
+  // No IndexedDB: the session is created unbound, and reuse detection guards it.
+  await page.addInitScript(() => {
+    Object.defineProperty(window, "indexedDB", { value: undefined, configurable: true });
+  });
+  const { thief, thiefPage } = await copyAfterTwoRotations(page, browser);
   await expect(thiefPage).toHaveURL(/\/login\?.*reason=reused/);
   await expect(thiefPage.getByTestId("end-reason")).toContainText("old sign-in token was used again");
   expect(await storedTokens(thiefPage)).toBeNull();

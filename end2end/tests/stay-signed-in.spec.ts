@@ -120,12 +120,30 @@ test("a tab that never hears the storage event follows sign-in and sign-out over
   await expect(deaf.getByRole("link", { name: "Sign in with email" })).toBeVisible({ timeout: 1_000 });
 });
 
-test("sign-out works even when the server cannot be reached", async ({ page }) => {
+test("a sign-out made offline signs out at once and reaches the server when the network returns", async ({
+  page,
+  context,
+}) => {
   await signIn(page);
+  const tokens = (await storedTokens(page))!;
   await page.route("**/api/v1/auth/logout", (route) => route.abort("internetdisconnected"));
   await page.getByTestId("sign-out").click();
   await expect(page.getByRole("link", { name: "Sign in with email" })).toBeVisible();
   expect(await storedTokens(page)).toBeNull();
+  await expect(page.getByTestId("storage-notice")).toContainText("will finish when it can");
+  // Still live on the server (the sign-out did not get there).
+  const me = () =>
+    page.request.post("/api/v1/me", { headers: { Authorization: `Bearer ${tokens.access_token}` }, data: {} });
+  expect((await me()).status()).toBe(200);
+
+  // The network comes back: the kept sign-out goes out and the notice goes away.
+  await page.unroute("**/api/v1/auth/logout");
+  await context.setOffline(true);
+  await context.setOffline(false);
+  await expect(page.getByTestId("storage-notice")).toBeHidden();
+  expect((await me()).status()).toBe(401);
+  const refresh = await page.request.post("/api/v1/auth/refresh", { data: { refresh_token: tokens.refresh_token } });
+  expect(await refresh.json()).toEqual({ error: "session_ended", reason: "revoked" });
 });
 
 test("reloads and three tabs stay signed in across several refresh cycles", async ({ context }) => {

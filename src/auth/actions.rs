@@ -32,6 +32,19 @@ pub fn start(state: AuthState) {
     let _ = state;
 }
 
+/// Uses a sign-in link: in the browser with a DPoP proof (a session bound to this
+/// browser's key where it can keep one).
+pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
+    #[cfg(feature = "hydrate")]
+    {
+        super::client::lifecycle::verify(token).await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        super::api::verify(token).await
+    }
+}
+
 /// Keeps the pair returned by sign-in.
 pub fn signed_in(pair: &TokenPair) {
     #[cfg(feature = "hydrate")]

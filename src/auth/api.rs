@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 pub use super::bearer::BearerClient;
+pub use super::dpop_client::DpopClient;
 
 /// Server-side helpers shared by the functions below: reading the request (the HTTP
 /// half of authentication lives here, not in the service).
@@ -134,7 +135,7 @@ pub async fn link_account(token: String) -> Result<LinkOwner, AuthError> {
 }
 
 /// `POST /api/v1/auth/verify {token}`: consumes a sign-in link once; returns a token pair.
-#[server(prefix = "/api/v1", endpoint = "auth/verify", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "auth/verify", input = Json, client = DpopClient)]
 pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
     let client = ssr::client_info()?;
     let proof = ssr::dpop_proof()?;
@@ -145,7 +146,7 @@ pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
 
 /// `POST /api/v1/auth/refresh {refresh_token}`: rotates the refresh token and extends
 /// the session; returns the new pair.
-#[server(prefix = "/api/v1", endpoint = "auth/refresh", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "auth/refresh", input = Json, client = DpopClient)]
 pub async fn refresh(refresh_token: String) -> Result<TokenPair, AuthError> {
     let client = ssr::client_info()?;
     let proof = ssr::dpop_proof()?;
@@ -155,7 +156,7 @@ pub async fn refresh(refresh_token: String) -> Result<TokenPair, AuthError> {
 }
 
 /// `POST /api/v1/auth/logout {refresh_token}`: ends that session. Idempotent.
-#[server(prefix = "/api/v1", endpoint = "auth/logout", input = Json)]
+#[server(prefix = "/api/v1", endpoint = "auth/logout", input = Json, client = DpopClient)]
 pub async fn logout(refresh_token: String) -> Result<Done, AuthError> {
     let client = ssr::client_info()?;
     let proof = ssr::dpop_proof()?;

@@ -6,6 +6,7 @@ pub mod api;
 mod bearer;
 #[cfg(feature = "hydrate")]
 pub mod client;
+mod dpop_client;
 #[cfg(feature = "ssr")]
 pub mod server;
 

@@ -35,6 +35,8 @@ pub enum Notice {
     KeptInThisTabOnly,
     /// The saved sign-in could not be read (written by another version, or damaged).
     SavedSignInUnreadable,
+    /// Signed out here; the server could not be reached to end the session yet.
+    SignOutPending,
 }
 
 impl Notice {
@@ -46,6 +48,9 @@ impl Notice {
             }
             Notice::SavedSignInUnreadable => {
                 "Your saved sign-in could not be read (it may come from another version). Please sign in again."
+            }
+            Notice::SignOutPending => {
+                "You are signed out on this device. The server could not be reached to end the session there; this browser will finish when it can."
             }
         }
     }

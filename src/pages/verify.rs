@@ -41,7 +41,7 @@ pub fn VerifyPage() -> impl IntoView {
     let sign_in = move |_| {
         set_pending.set(true);
         spawn_local(async move {
-            let result = api::verify(token()).await;
+            let result = actions::verify(token()).await;
             set_pending.set(false);
             match result {
                 Ok(pair) => {

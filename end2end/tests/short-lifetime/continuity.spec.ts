@@ -47,8 +47,13 @@ test("a refresh whose reply is lost, then 35 s offline: still signed in when the
     // The server answers (and rotates); the answer never reaches the page. The request
     // goes to the server from here, with the token the page is sending (Firefox over
     // BiDi cannot hand a route its request body, so `route.fetch` would send none).
+    // The page's own DPoP proof goes with it: the session is bound to the page's key.
     const sent = (await storedTokens(page))!.refresh_token;
-    const response = await page.request.post("/api/v1/auth/refresh", { data: { refresh_token: sent } });
+    const proof = (await route.request().allHeaders())["dpop"];
+    const response = await page.request.post("/api/v1/auth/refresh", {
+      data: { refresh_token: sent },
+      headers: proof ? { DPoP: proof } : {},
+    });
     lostStatus = response.status();
     lostPair = await response.json();
     await context.setOffline(true);

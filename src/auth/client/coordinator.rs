@@ -17,11 +17,11 @@
 //! - Every request has a timeout ([`REFRESH_TIMEOUT_MS`]); a stalled one is aborted.
 
 use super::{
-    browser_lock, signals,
+    browser_lock, dpop, signals,
     timing::{backoff_ms, now, sleep},
     token_store::{self, StoredTokens},
 };
-use crate::auth::{api, AuthError};
+use crate::auth::{api, dpop_paths, AuthError, EndReason};
 use futures::{channel::oneshot, future::Either, FutureExt};
 use leptos::prelude::{set_timeout_with_handle, TimeoutHandle};
 use std::{
@@ -176,7 +176,9 @@ async fn attempt() -> Result<StoredTokens, AuthError> {
 /// One refresh request under the timeout, and the compare-and-set store of its answer.
 async fn send(current: StoredTokens) -> Result<StoredTokens, AuthError> {
     SENT.with(|sent| sent.borrow_mut().push_back(now()));
-    let request = api::refresh(current.refresh_token.clone()).boxed_local();
+    let token = current.refresh_token.clone();
+    let request =
+        dpop::with_proof(dpop_paths::REFRESH, move || api::refresh(token.clone())).boxed_local();
     let timeout = sleep(REFRESH_TIMEOUT_MS).boxed_local();
     // Dropping the request future on timeout aborts its fetch.
     let result = match futures::future::select(request, timeout).await {
@@ -195,6 +197,11 @@ async fn send(current: StoredTokens) -> Result<StoredTokens, AuthError> {
             Some(newer) => Ok(newer),
             None => Err(AuthError::Unauthorized),
         },
+        // The session is bound to a key this browser does not hold (a copied record, or
+        // storage cleared): it can never be refreshed here, so it is over here.
+        Err(AuthError::InvalidDpopProof) => Err(AuthError::SessionEnded {
+            reason: EndReason::Invalid,
+        }),
         Err(error @ (AuthError::SessionEnded { .. } | AuthError::RefreshSuperseded)) => {
             // Another tab may have rotated the token while our request was out.
             match token_store::load() {

@@ -3,10 +3,10 @@
 //! signed in. The signals themselves are written by [`signals`].
 
 use super::{
-    coordinator, reconnect, signals, tab_channel,
+    coordinator, dpop, pending_sign_out, reconnect, signals, tab_channel,
     token_store::{self, Announcement, Record, StoredTokens, TOKENS_KEY},
 };
-use crate::auth::{api, state::AuthState, AuthError, EndReason, TokenPair};
+use crate::auth::{api, dpop_paths, state::AuthState, AuthError, EndReason, TokenPair};
 use std::time::Duration;
 use wasm_bindgen::{closure::Closure, JsCast};
 
@@ -32,12 +32,24 @@ pub fn start(state: AuthState) {
         Record::Unreadable => signals::show_unreadable_record(),
     }
     listen();
+    leptos::task::spawn_local(pending_sign_out::finish());
     // Marks the page as interactive for people's tools and the e2e suite.
     if let Some(root) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.document_element())
     {
         let _ = root.set_attribute("data-auth-ready", "");
+    }
+}
+
+/// Uses a sign-in link with a proof by this browser's key, so the session is bound to
+/// it. Should the server refuse the proof (the page is open under another origin than
+/// `PUBLIC_URL`, which the proof must name), signs in unbound rather than not at all.
+pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
+    let verify = || api::verify(token.clone());
+    match dpop::with_proof(dpop_paths::VERIFY, verify).await {
+        Err(AuthError::InvalidDpopProof) => verify().await,
+        other => other,
     }
 }
 
@@ -54,14 +66,13 @@ fn end_here(reason: Option<EndReason>) {
 }
 
 /// Signs out here and on the server. Local tokens go first, so a failed network call
-/// cannot leave the person signed in.
+/// cannot leave the person signed in; a sign-out the server has not confirmed is kept
+/// and retried ([`pending_sign_out`]).
 pub async fn sign_out() {
     let refresh_token = token_store::load().map(|t| t.refresh_token);
     end_here(None);
     if let Some(refresh_token) = refresh_token {
-        if let Err(error) = api::logout(refresh_token).await {
-            leptos::logging::warn!("sign-out reached only this browser: {error}");
-        }
+        pending_sign_out::sign_out(refresh_token).await;
     }
 }
 
@@ -138,11 +149,13 @@ fn listen() {
         if is_visible() {
             coordinator::retry_now();
             reconnect::probe_now();
+            leptos::task::spawn_local(pending_sign_out::finish());
         }
     });
     let online = Closure::<dyn Fn()>::new(|| {
         coordinator::retry_now();
         reconnect::probe_now();
+        leptos::task::spawn_local(pending_sign_out::finish());
     });
     let _ = leptos::prelude::set_interval_with_handle(
         || {

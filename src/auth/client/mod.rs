@@ -11,12 +11,17 @@
 //! - [`reconnect`]: probing the server after transient failures;
 //! - [`tab_channel`]: the `BroadcastChannel` that tells other tabs of a new pair or a
 //!   sign-out, beside the `storage` event;
+//! - [`dpop`]: proofs by this origin's non-extractable key for verify, refresh and
+//!   logout (bound sessions);
+//! - [`pending_sign_out`]: a sign-out the server has not confirmed, retried until it is;
 //! - [`lifecycle`]: start-up, sign-in/out, and keeping tabs in sync.
 
 pub mod browser_lock;
 pub mod call;
 pub mod coordinator;
+pub mod dpop;
 pub mod lifecycle;
+pub mod pending_sign_out;
 pub mod probe;
 pub mod reconnect;
 pub mod signals;

@@ -85,6 +85,19 @@ pub fn show_signed_out(reason: Option<EndReason>) {
     });
 }
 
+/// Says whether a sign-out still waits for the server (or clears the notice once it
+/// does not).
+pub fn show_sign_out_pending(pending: bool) {
+    with_state(|state| {
+        let showing = state.notice.get_untracked() == Some(Notice::SignOutPending);
+        if pending && !showing {
+            state.notice.set(Some(Notice::SignOutPending));
+        } else if !pending && showing {
+            state.notice.set(None);
+        }
+    });
+}
+
 /// The saved record cannot be read: signed out here, with a quiet explanation (the
 /// record itself is left alone for the version that wrote it).
 pub fn show_unreadable_record() {

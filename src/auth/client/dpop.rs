@@ -1,0 +1,91 @@
+//! DPoP proofs from the browser (RFC 9449): `verify`, `refresh` and `logout` go out with
+//! a proof signed by this origin's non-extractable key (`dpop_key.js`), so the session
+//! the server opens is bound to it and a copy of the token record elsewhere cannot
+//! refresh or sign out. Where the browser cannot keep a key, calls go without a proof
+//! and the session is unbound (as before this existed).
+//!
+//! A proof is signed before its call and left in [`PENDING`] for [`DpopClient`], the
+//! server-fn client of those three functions, which attaches it and reads the answer's
+//! `DPoP-Nonce`. [`with_proof`] signs again once when the server asks for its nonce
+//! (`use_dpop_nonce`: the device clock is off).
+
+use super::timing::sleep;
+use crate::auth::AuthError;
+use gloo_storage::{LocalStorage, Storage};
+use std::{cell::RefCell, future::Future};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/auth/client/dpop_key.js")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    async fn dpop_proof(htu: &str, nonce: Option<String>) -> Result<JsValue, JsValue>;
+}
+
+thread_local! {
+    /// The proof for the call about to be sent.
+    static PENDING: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// localStorage key of the server's newest nonce: kept across reloads and shared by the
+/// tabs, so a device whose clock is off needs the extra round trip rarely.
+const NONCE_KEY: &str = "stay-signed-in.dpop-nonce";
+
+/// Runs `call` (a POST to `path`) with a fresh proof, signing again once with the
+/// server's nonce when it answers `use_dpop_nonce`. Without a key, `call` goes bare.
+pub async fn with_proof<T, Fut>(path: &str, call: impl Fn() -> Fut) -> Result<T, AuthError>
+where
+    Fut: Future<Output = Result<T, AuthError>>,
+{
+    let mut result = send_signed(path, &call).await;
+    if matches!(result, Err(AuthError::UseDpopNonce)) {
+        result = send_signed(path, &call).await;
+    }
+    result
+}
+
+async fn send_signed<T, Fut>(path: &str, call: &impl Fn() -> Fut) -> Result<T, AuthError>
+where
+    Fut: Future<Output = Result<T, AuthError>>,
+{
+    let proof = sign(path).await;
+    PENDING.with(|pending| *pending.borrow_mut() = proof);
+    let result = call().await;
+    PENDING.with(|pending| pending.borrow_mut().take());
+    result
+}
+
+/// Longest wait for the key and a signature (a browser whose IndexedDB never answers
+/// must not hold up sign-in or a refresh).
+const SIGN_TIMEOUT_MS: f64 = 3_000.0;
+
+/// A proof for `POST <this origin><path>`, or `None` where no key can be kept.
+async fn sign(path: &str) -> Option<String> {
+    use futures::{future::Either, FutureExt};
+    let origin = web_sys::window()?.location().origin().ok()?;
+    let nonce = LocalStorage::get::<String>(NONCE_KEY).ok();
+    let htu = format!("{origin}{path}");
+    let signing = dpop_proof(&htu, nonce).boxed_local();
+    let outcome = futures::future::select(signing, sleep(SIGN_TIMEOUT_MS).boxed_local()).await;
+    match outcome {
+        Either::Left((Ok(proof), _)) => proof.as_string(),
+        Either::Left((Err(error), _)) => {
+            leptos::logging::warn!("no DPoP key here, the session is not bound: {error:?}");
+            None
+        }
+        Either::Right(_) => {
+            leptos::logging::warn!("the DPoP key did not answer in time: calling without");
+            None
+        }
+    }
+}
+
+/// The proof [`with_proof`] signed for the call being sent (taken once).
+pub fn take_pending() -> Option<String> {
+    PENDING.with(|pending| pending.borrow_mut().take())
+}
+
+/// Keeps the server's nonce for the next proof (where storage refuses, the next proof
+/// goes without one and the server asks again).
+pub fn remember_nonce(nonce: &str) {
+    let _ = LocalStorage::set(NONCE_KEY, nonce);
+}

@@ -1,0 +1,52 @@
+//! A sign-out that sticks: when the server cannot be reached, this browser is signed out
+//! at once and keeps the refresh token (nothing else) under its own key until the
+//! server confirms the session ended. It tries again on every page load, on `online`
+//! and when a tab becomes visible; the person is told meanwhile. For a bound session
+//! the logout needs this browser's key, so the kept token is no use to anyone else.
+
+use super::{dpop, signals};
+use crate::auth::{api, dpop_paths};
+use gloo_storage::{LocalStorage, Storage};
+use std::cell::Cell;
+
+/// localStorage key of the refresh token whose sign-out the server has not confirmed.
+const PENDING_KEY: &str = "stay-signed-in.pending-sign-out";
+
+thread_local! {
+    /// A finish attempt is on its way (events come in bursts).
+    static RUNNING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Signs out `refresh_token` on the server; if the server cannot be reached (or asks to
+/// wait), keeps it to try again.
+pub async fn sign_out(refresh_token: String) {
+    let _ = LocalStorage::set(PENDING_KEY, &refresh_token);
+    finish().await;
+}
+
+/// Tries the kept sign-out once more; drops it once the server answered anything but
+/// a transient failure (ended, already over, or a token it does not know).
+pub async fn finish() {
+    let Ok(refresh_token) = LocalStorage::get::<String>(PENDING_KEY) else {
+        return;
+    };
+    if RUNNING.replace(true) {
+        return;
+    }
+    let logout = || api::logout(refresh_token.clone());
+    let result = dpop::with_proof(dpop_paths::LOGOUT, logout).await;
+    RUNNING.set(false);
+    match result {
+        Err(error) if error.is_transient() => {
+            leptos::logging::warn!("sign-out not confirmed by the server yet: {error}");
+            signals::show_sign_out_pending(true);
+        }
+        _ => {
+            // Only the token this attempt sent: a newer pending one stays.
+            if LocalStorage::get::<String>(PENDING_KEY).ok().as_ref() == Some(&refresh_token) {
+                LocalStorage::delete(PENDING_KEY);
+            }
+            signals::show_sign_out_pending(false);
+        }
+    }
+}
