@@ -73,8 +73,10 @@ fn session_for(user: &UserRecord, now: u64) -> SessionRecord {
         sid: SessionId::generate(&user.id),
         user: user.clone(),
         device: "Test on Linux".into(),
+        last_address: "192.0.2.1".into(),
         created_at: now,
         last_activity: now,
+        rotated_at: now,
         expires_at: now + 24 * HOUR,
         absolute_expires_at: now + 72 * HOUR,
         refresh_hash: random_hex(),
@@ -92,6 +94,8 @@ fn rotation(presented: &str, now: u64) -> Rotation {
         idle_ms: 24 * HOUR,
         grace_ms: 30_000,
         proof: None,
+        address: "192.0.2.1".into(),
+        device: "Test on Linux".into(),
     }
 }
 
@@ -145,8 +149,13 @@ async fn rotation_extends_and_the_previous_token_replays(store: Store) {
     assert_eq!(stored.last_activity, T0 + HOUR);
     assert_eq!(stored.expires_at, T0 + 25 * HOUR);
 
-    // The same (now previous) token: the same successor back.
-    let replay = rotation(&session.refresh_hash, T0 + HOUR + 10_000);
+    // The same (now previous) token from elsewhere: the same successor back, and who
+    // asked is recorded.
+    let replay = Rotation {
+        address: "198.51.100.9".into(),
+        device: "Other on Windows".into(),
+        ..rotation(&session.refresh_hash, T0 + HOUR + 10_000)
+    };
     assert_eq!(
         store.rotate(&session.sid, &replay).await.unwrap(),
         RotateOutcome::Replayed {
@@ -154,6 +163,15 @@ async fn rotation_extends_and_the_previous_token_replays(store: Store) {
             expires_at: T0 + 25 * HOUR,
         }
     );
+    let seen = store
+        .get_session(&session.sid, T0 + HOUR + 10_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.last_activity, T0 + HOUR + 10_000);
+    assert_eq!(seen.last_address, "198.51.100.9");
+    assert_eq!(seen.device, "Other on Windows");
+    assert_eq!(seen.rotated_at, T0 + HOUR);
     // The successor still works: nothing was rotated by the replay.
     let next = rotation(&first.new_hash, T0 + HOUR + 20_000);
     assert!(matches!(
@@ -184,13 +202,21 @@ async fn rotation_is_capped_by_the_absolute_age(store: Store) {
     );
 }
 
-async fn a_lost_reply_an_hour_later_still_gets_the_successor(store: Store) {
-    let session = stored_session(&store).await;
-    let first = rotation(&session.refresh_hash, T0 + 1_000);
+async fn a_bound_sessions_lost_reply_an_hour_later_still_gets_the_successor(store: Store) {
+    let session = SessionRecord {
+        jkt: Some("owner-thumbprint".into()),
+        ..session_for(&user(), T0)
+    };
+    store.create_session(&session).await.unwrap();
+    let owners = |presented: &str, now| Rotation {
+        proof: proof("owner-thumbprint"),
+        ..rotation(presented, now)
+    };
+    let first = owners(&session.refresh_hash, T0 + 1_000);
     store.rotate(&session.sid, &first).await.unwrap();
     // The reply of that rotation never arrived; the client comes back an hour later
     // with the token it still has: the same successor, however late.
-    let late = rotation(&session.refresh_hash, T0 + HOUR);
+    let late = owners(&session.refresh_hash, T0 + HOUR);
     assert_eq!(
         store.rotate(&session.sid, &late).await.unwrap(),
         RotateOutcome::Replayed {
@@ -201,11 +227,41 @@ async fn a_lost_reply_an_hour_later_still_gets_the_successor(store: Store) {
     // The successor then rotates as usual.
     assert!(matches!(
         store
-            .rotate(&session.sid, &rotation(&first.new_hash, T0 + HOUR + 1))
+            .rotate(&session.sid, &owners(&first.new_hash, T0 + HOUR + 1))
             .await
             .unwrap(),
         RotateOutcome::Rotated { .. }
     ));
+}
+
+async fn an_unbound_sessions_previous_token_after_the_grace_window_ends_it(store: Store) {
+    let session = stored_session(&store).await;
+    let first = rotation(&session.refresh_hash, T0 + 1_000);
+    store.rotate(&session.sid, &first).await.unwrap();
+    // Within the grace window (a lost reply retried, a sibling tab): the successor.
+    assert!(matches!(
+        store
+            .rotate(&session.sid, &rotation(&session.refresh_hash, T0 + 30_999))
+            .await
+            .unwrap(),
+        RotateOutcome::Replayed { .. }
+    ));
+    // After it, whoever still holds the previous token is a copy: the session ends,
+    // the owner's current token with it.
+    assert_eq!(
+        store
+            .rotate(&session.sid, &rotation(&session.refresh_hash, T0 + 31_000))
+            .await
+            .unwrap(),
+        RotateOutcome::Ended(EndReason::Reused)
+    );
+    assert_eq!(
+        store
+            .rotate(&session.sid, &rotation(&first.new_hash, T0 + 31_001))
+            .await
+            .unwrap(),
+        RotateOutcome::Ended(EndReason::Reused)
+    );
 }
 
 async fn the_previous_token_after_its_successor_was_used_ends_the_session(store: Store) {
@@ -901,7 +957,8 @@ contract!(
     sessions_are_created_read_and_expire,
     rotation_extends_and_the_previous_token_replays,
     rotation_is_capped_by_the_absolute_age,
-    a_lost_reply_an_hour_later_still_gets_the_successor,
+    a_bound_sessions_lost_reply_an_hour_later_still_gets_the_successor,
+    an_unbound_sessions_previous_token_after_the_grace_window_ends_it,
     the_previous_token_after_its_successor_was_used_ends_the_session,
     older_tokens_just_after_a_rotation_are_a_race_not_theft,
     a_bound_session_moves_only_for_a_fresh_proof_by_its_key,

@@ -19,6 +19,7 @@ local prefix, first, count, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]),
 local hash = string.sub(redis.sha1hex('h') .. redis.sha1hex('i'), 1, 32)
 local sixty = string.rep('s', 60)
 local history = string.rep('f', 64)
+local jkt = string.rep('k', 43)
 for i = first, first + count - 1 do
   local uid = string.format('f%031x', i)
   local member = string.format('%032x', i)
@@ -27,8 +28,9 @@ for i = first, first + count - 1 do
   redis.call('HSET', key, 'refresh_hash', hash, 'previous_hash', hash, 'expires_at', now,
     'absolute_expires_at', now,
     'history:1', history, 'history:2', history, 'history:3', history, 'history:4', history,
-    'successor', sixty, 'last_activity', now, 'email', 'fill' .. i .. '@example.com',
-    'user_created_at', now, 'device', 'Chrome on Linux', 'created_at', now)
+    'jkt', jkt, 'rotated_at', now, 'successor', sixty, 'last_activity', now,
+    'email', 'fill' .. i .. '@example.com', 'user_created_at', now,
+    'device', 'Chrome on Linux', 'last_address', '203.0.113.7', 'created_at', now)
   redis.call('PEXPIRE', key, 86400000)
   redis.call('ZADD', space .. 'sessions', now, member)
   redis.call('PEXPIRE', space .. 'sessions', 86400000)

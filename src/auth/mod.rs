@@ -61,11 +61,16 @@ pub struct UserInfo {
 pub struct SessionInfo {
     /// Public id of the session (the JWT `sid`); used to revoke it.
     pub id: String,
-    /// Short device description taken from the User-Agent at sign-in.
+    /// Short device description taken from the User-Agent of the latest sign-in,
+    /// refresh or replay.
     pub device: String,
+    /// The network that last used the session: an IPv4 address, or an IPv6 /64. With
+    /// `device` and `last_activity` it is written by every refresh, a replay of the
+    /// previous token included, so someone else using the session shows here.
+    pub last_address: String,
     /// When the person signed in on this device.
     pub created_at: u64,
-    /// Last refresh (or sign-in).
+    /// Last sign-in, refresh or replay.
     pub last_activity: u64,
     /// When the session ends unless refreshed before then.
     pub expires_at: u64,

@@ -92,7 +92,13 @@ fn SessionRow(
                 <p class="muted small">
                     "Signed in " {date_time(session.created_at as f64)}
                     " · last active " {date_time(session.last_activity as f64)}
+                    {(!session.last_address.is_empty()).then(|| format!(" from {}", session.last_address))}
                 </p>
+                {(!session.bound).then(|| view! {
+                    <p class="muted small">
+                        "Not bound to a device key (this browser or client could not keep one)."
+                    </p>
+                })}
             </div>
             {(!session.current).then(|| view! {
                 <button class="button button-quiet" on:click=move |_| revoke(id.clone())>

@@ -130,6 +130,22 @@ async fn a_copied_refresh_token_without_the_key_cannot_refresh_and_ends_nothing(
 }
 
 #[tokio::test]
+async fn a_bound_sessions_lost_reply_is_honoured_after_the_grace_window() {
+    // Only the key's holder can present the previous token with a proof: however late,
+    // it is a lost reply, never a copy (the grace window is 1 ms here).
+    let app = spawn_app_with(AppOptions::default().with("REFRESH_REUSE_GRACE", "1ms")).await;
+    let owner = DeviceKey::new();
+    let pair = bound_sign_in(&app, &owner).await;
+    let lost = refresh_with(&app, Some(&owner), &pair.refresh).await;
+    let lost = Pair::from(lost.json::<Value>().await.unwrap());
+    let retried = refresh_with(&app, Some(&owner), &pair.refresh).await;
+    assert_eq!(retried.status(), 200);
+    let retried = Pair::from(retried.json::<Value>().await.unwrap());
+    assert_eq!(retried.refresh, lost.refresh);
+    assert_eq!(app.me(&retried.access).await.status(), 200);
+}
+
+#[tokio::test]
 async fn a_proof_is_used_once() {
     let app = spawn_app().await;
     let owner = DeviceKey::new();

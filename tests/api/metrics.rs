@@ -32,14 +32,16 @@ async fn the_metrics_listener_counts_refresh_outcomes_sign_ins_links_and_answers
     let app = spawn_process_with(
         AppOptions::default()
             .with("METRICS_ADDR", &format!("127.0.0.1:{metrics_port}"))
-            .with("REFRESH_REUSE_GRACE", "1ms")
+            .with("REFRESH_REUSE_GRACE", "500ms")
             .with("RATE_LIMIT_EMAIL", "2/15m"),
     )
     .await;
     let first = app.sign_in(&email()).await;
     let second = app.rotate(&first.refresh).await;
-    app.rotate(&first.refresh).await; // the previous token: replayed
+    app.rotate(&first.refresh).await; // the previous token, within grace: replayed
     app.rotate(&second.refresh).await;
+    // Two rotations old once the 500 ms grace window has passed: reused.
+    tokio::time::sleep(Duration::from_millis(600)).await;
     assert_session_ended(app.refresh(&first.refresh).await, "reused").await;
     assert_session_ended(app.refresh("not-a-token").await, "invalid").await;
     assert_eq!(app.me("not-a-token").await.status(), 401);

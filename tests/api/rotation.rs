@@ -63,19 +63,55 @@ async fn twenty_concurrent_refreshes_share_one_rotation() {
 }
 
 #[tokio::test]
-async fn a_lost_reply_never_ends_the_session() {
-    // A 1 ms grace window: what follows does not depend on it.
-    let app = spawn_app_with(AppOptions::default().with("REFRESH_REUSE_GRACE", "1ms")).await;
+async fn an_unbound_lost_reply_retried_within_the_grace_window_gets_the_successor() {
+    let app = spawn_app().await;
     let first = app.sign_in(&email()).await;
     // The server rotates, but the reply never reaches the client ...
     let lost = app.rotate(&first.refresh).await;
-    // ... which later retries with the token it still holds: the same successor, and
-    // an access token that works.
+    // ... which retries with the token it still holds, within the 30 s grace window:
+    // the same successor, and an access token that works.
     let retried = app.rotate(&first.refresh).await;
     assert_eq!(retried.refresh, lost.refresh);
     assert_eq!(app.me(&retried.access).await.status(), 200);
     let next = app.rotate(&retried.refresh).await;
     assert_eq!(app.me(&next.access).await.status(), 200);
+}
+
+#[tokio::test]
+async fn an_unbound_sessions_previous_token_after_the_grace_window_ends_it() {
+    // A session signed in without a proof has no key to tell its owner from a copy: the
+    // previous token is a lost reply only within the grace window (1 ms here).
+    let app = spawn_app_with(AppOptions::default().with("REFRESH_REUSE_GRACE", "1ms")).await;
+    let first = app.sign_in(&email()).await;
+    let second = app.rotate(&first.refresh).await;
+    assert_session_ended(app.refresh(&first.refresh).await, "reused").await;
+    assert_session_ended(app.refresh(&second.refresh).await, "reused").await;
+    assert_eq!(app.me(&second.access).await.status(), 401);
+}
+
+#[tokio::test]
+async fn a_replay_of_the_previous_token_shows_who_used_the_session() {
+    let app = spawn_app_with(AppOptions::default().with("TRUSTED_PROXIES", "127.0.0.1")).await;
+    let first = app.sign_in(&email()).await;
+    let second = app.rotate(&first.refresh).await;
+    // A copy of the first token, replayed from another device and network.
+    let replay = app
+        .client
+        .post(app.url("/api/v1/auth/refresh"))
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (Windows NT 10.0; rv:128.0) Firefox/128.0",
+        )
+        .header("x-forwarded-for", "198.51.100.23")
+        .json(&json!({ "refresh_token": first.refresh }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 200);
+    let sessions = app.authed_json("sessions", &second.access, json!({})).await;
+    let session = &sessions[0];
+    assert_eq!(session["device"], "Firefox on Windows", "{session}");
+    assert_eq!(session["last_address"], "198.51.100.23", "{session}");
 }
 
 #[tokio::test]

@@ -177,8 +177,10 @@ async fn attempt() -> Result<StoredTokens, AuthError> {
 async fn send(current: StoredTokens) -> Result<StoredTokens, AuthError> {
     SENT.with(|sent| sent.borrow_mut().push_back(now()));
     let token = current.refresh_token.clone();
-    let request =
-        dpop::with_proof(dpop_paths::REFRESH, move || api::refresh(token.clone())).boxed_local();
+    let request = dpop::with_proof(dpop_paths::REFRESH, dpop::WhenKeyIsSlow::Retry, move || {
+        api::refresh(token.clone())
+    })
+    .boxed_local();
     let timeout = sleep(REFRESH_TIMEOUT_MS).boxed_local();
     // Dropping the request future on timeout aborts its fetch.
     let result = match futures::future::select(request, timeout).await {

@@ -30,24 +30,55 @@ thread_local! {
 /// tabs, so a device whose clock is off needs the extra round trip rarely.
 const NONCE_KEY: &str = "stay-signed-in.dpop-nonce";
 
+/// What a call does when the key does not answer within [`SIGN_TIMEOUT_MS`] (a
+/// browser whose IndexedDB hangs, or one busy waking from sleep).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WhenKeyIsSlow {
+    /// Go without a proof: sign-in, which then opens an unbound session rather than
+    /// none (the link is used once; a browser whose storage never answers still signs
+    /// in).
+    GoBare,
+    /// Fail as a network error, retried like one: refresh and sign-out of a session
+    /// that may be bound, which a call without its proof could not move (and the
+    /// refusal would read as a copy, signing this tab out).
+    Retry,
+}
+
 /// Runs `call` (a POST to `path`) with a fresh proof, signing again once with the
 /// server's nonce when it answers `use_dpop_nonce`. Without a key, `call` goes bare.
-pub async fn with_proof<T, Fut>(path: &str, call: impl Fn() -> Fut) -> Result<T, AuthError>
+pub async fn with_proof<T, Fut>(
+    path: &str,
+    slow: WhenKeyIsSlow,
+    call: impl Fn() -> Fut,
+) -> Result<T, AuthError>
 where
     Fut: Future<Output = Result<T, AuthError>>,
 {
-    let mut result = send_signed(path, &call).await;
+    let mut result = send_signed(path, slow, &call).await;
     if matches!(result, Err(AuthError::UseDpopNonce)) {
-        result = send_signed(path, &call).await;
+        result = send_signed(path, slow, &call).await;
     }
     result
 }
 
-async fn send_signed<T, Fut>(path: &str, call: &impl Fn() -> Fut) -> Result<T, AuthError>
+async fn send_signed<T, Fut>(
+    path: &str,
+    slow: WhenKeyIsSlow,
+    call: &impl Fn() -> Fut,
+) -> Result<T, AuthError>
 where
     Fut: Future<Output = Result<T, AuthError>>,
 {
-    let proof = sign(path).await;
+    let proof = match sign(path).await {
+        Signed::Proof(proof) => Some(proof),
+        Signed::NoKey => None,
+        Signed::TimedOut if slow == WhenKeyIsSlow::GoBare => None,
+        Signed::TimedOut => {
+            return Err(AuthError::Network {
+                message: "the device key did not answer in time".into(),
+            })
+        }
+    };
     PENDING.with(|pending| *pending.borrow_mut() = proof);
     let result = call().await;
     PENDING.with(|pending| pending.borrow_mut().take());
@@ -58,23 +89,34 @@ where
 /// must not hold up sign-in or a refresh).
 const SIGN_TIMEOUT_MS: f64 = 3_000.0;
 
-/// A proof for `POST <this origin><path>`, or `None` where no key can be kept.
-async fn sign(path: &str) -> Option<String> {
+/// What signing a proof came to.
+enum Signed {
+    Proof(String),
+    /// This browser cannot keep a key (no IndexedDB or WebCrypto, storage refused).
+    NoKey,
+    /// The key did not answer within [`SIGN_TIMEOUT_MS`].
+    TimedOut,
+}
+
+/// A proof for `POST <this origin><path>`.
+async fn sign(path: &str) -> Signed {
     use futures::{future::Either, FutureExt};
-    let origin = web_sys::window()?.location().origin().ok()?;
+    let Some(origin) = web_sys::window().and_then(|window| window.location().origin().ok()) else {
+        return Signed::NoKey;
+    };
     let nonce = LocalStorage::get::<String>(NONCE_KEY).ok();
     let htu = format!("{origin}{path}");
     let signing = dpop_proof(&htu, nonce).boxed_local();
     let outcome = futures::future::select(signing, sleep(SIGN_TIMEOUT_MS).boxed_local()).await;
     match outcome {
-        Either::Left((Ok(proof), _)) => proof.as_string(),
+        Either::Left((Ok(proof), _)) => proof.as_string().map_or(Signed::NoKey, Signed::Proof),
         Either::Left((Err(error), _)) => {
             leptos::logging::warn!("no DPoP key here, the session is not bound: {error:?}");
-            None
+            Signed::NoKey
         }
         Either::Right(_) => {
-            leptos::logging::warn!("the DPoP key did not answer in time: calling without");
-            None
+            leptos::logging::warn!("the DPoP key did not answer in time");
+            Signed::TimedOut
         }
     }
 }

@@ -47,7 +47,7 @@ pub fn start(state: AuthState) {
 /// `PUBLIC_URL`, which the proof must name), signs in unbound rather than not at all.
 pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
     let verify = || api::verify(token.clone());
-    match dpop::with_proof(dpop_paths::VERIFY, verify).await {
+    match dpop::with_proof(dpop_paths::VERIFY, dpop::WhenKeyIsSlow::GoBare, verify).await {
         Err(AuthError::InvalidDpopProof) => verify().await,
         other => other,
     }

@@ -34,7 +34,7 @@ pub async fn finish() {
         return;
     }
     let logout = || api::logout(refresh_token.clone());
-    let result = dpop::with_proof(dpop_paths::LOGOUT, logout).await;
+    let result = dpop::with_proof(dpop_paths::LOGOUT, dpop::WhenKeyIsSlow::Retry, logout).await;
     RUNNING.set(false);
     match result {
         Err(error) if error.is_transient() => {

@@ -480,8 +480,10 @@ impl AuthService {
             sid: sid.clone(),
             user: user.clone(),
             device: device_label(&client.user_agent),
+            last_address: client.ip.clone(),
             created_at: now,
             last_activity: now,
+            rotated_at: now,
             expires_at,
             absolute_expires_at,
             refresh_hash: refresh.hash(),
@@ -537,6 +539,8 @@ impl AuthService {
                 jkt: proof.jkt,
                 jti_hash: proof.jti_hash,
             }),
+            address: client.ip.clone(),
+            device: device_label(&client.user_agent),
         };
         let issued = match self.store.rotate(sid, &rotation).await? {
             RotateOutcome::Rotated { expires_at } => {
@@ -752,6 +756,7 @@ fn session_info(session: &SessionRecord, current: bool) -> SessionInfo {
     SessionInfo {
         id: session.sid.to_string(),
         device: session.device.clone(),
+        last_address: session.last_address.clone(),
         created_at: session.created_at,
         last_activity: session.last_activity,
         expires_at: session.expires_at,

@@ -55,9 +55,10 @@ impl StoredSession {
         let excess = self.earlier.len().saturating_sub(HISTORY_LEN);
         self.earlier.drain(..excess);
         self.record.previous_hash = Some(replaced);
-        self.record.last_activity = rotation.now;
+        self.record.rotated_at = rotation.now;
         self.record.expires_at = expires_at;
         self.sealed_successor = rotation.sealed_successor.clone();
+        rotation::seen(&mut self.record, rotation);
     }
 
     /// Claims a proof's `jti` for `PROOF_LIFETIME_MS`; false when it was used before.
@@ -199,10 +200,13 @@ impl SessionStore for MemoryStore {
                 session.rotate(rotation, expires_at);
                 Ok(RotateOutcome::Rotated { expires_at })
             }
-            Decision::Replay => Ok(RotateOutcome::Replayed {
-                sealed_successor: session.sealed_successor.clone(),
-                expires_at: session.record.expires_at,
-            }),
+            Decision::Replay => {
+                rotation::seen(&mut session.record, rotation);
+                Ok(RotateOutcome::Replayed {
+                    sealed_successor: session.sealed_successor.clone(),
+                    expires_at: session.record.expires_at,
+                })
+            }
             Decision::End(reason) => {
                 inner.end(sid, reason, now);
                 Ok(RotateOutcome::Ended(reason))
@@ -389,6 +393,8 @@ mod tests {
                 idle_ms: 1_000,
                 grace_ms: 0,
                 proof: None,
+                address: String::new(),
+                device: String::new(),
             };
             session.rotate(&rotation, 1_000);
         }

@@ -54,13 +54,19 @@ pub struct SessionRecord {
     pub sid: SessionId,
     /// The owner (a snapshot: users are immutable).
     pub user: UserRecord,
-    /// Device label from the User-Agent at sign-in.
+    /// Device label from the User-Agent of the latest sign-in, refresh or replay.
     pub device: String,
+    /// The network last seen using the session (an IPv4 address or an IPv6 /64): at
+    /// sign-in, and on every refresh and replay.
+    pub last_address: String,
     /// Sign-in time.
     pub created_at: Millis,
-    /// Last sign-in or refresh: when the current refresh token was issued, so the
-    /// reuse grace window counts from it.
+    /// Last sign-in, refresh or replay: what the sessions page shows, and what the
+    /// session cap keeps the newest of.
     pub last_activity: Millis,
+    /// When the current refresh token was issued (sign-in or the latest rotation): the
+    /// reuse grace window counts from it.
+    pub rotated_at: Millis,
     /// Idle expiry, pushed forward by every refresh (capped by `absolute_expires_at`).
     pub expires_at: Millis,
     /// Absolute cap.
@@ -93,8 +99,10 @@ pub(crate) fn sample_session(absolute_expires_at: Millis) -> SessionRecord {
             created_at: 0,
         },
         device: "test".into(),
+        last_address: "192.0.2.1".into(),
         created_at: 0,
         last_activity: 0,
+        rotated_at: 0,
         expires_at: 1_000,
         absolute_expires_at,
         refresh_hash: "h1".into(),

@@ -392,7 +392,7 @@ fn ms(value: Millis) -> String {
 
 /// The session fields a read returns (not the rotation bookkeeping). `email` first: every
 /// stored session has it, so its absence means "no such session".
-const PUBLIC_FIELDS: [&str; 10] = [
+const PUBLIC_FIELDS: [&str; 12] = [
     "email",
     "user_created_at",
     "device",
@@ -403,6 +403,8 @@ const PUBLIC_FIELDS: [&str; 10] = [
     "refresh_hash",
     "previous_hash",
     "jkt",
+    "rotated_at",
+    "last_address",
 ];
 
 /// A hash as stored: the raw bytes of its hex (half the size).
@@ -427,11 +429,13 @@ fn session_fields(s: &SessionRecord) -> Result<Vec<(&'static str, Vec<u8>)>, Sto
         ("history:3", Vec::new()),
         ("history:4", Vec::new()),
         ("jkt", text(s.jkt.as_deref().unwrap_or_default())),
+        ("rotated_at", text(&ms(s.rotated_at))),
         ("successor", Vec::new()),
         ("last_activity", text(&ms(s.last_activity))),
         ("email", text(&s.user.email)),
         ("user_created_at", text(&ms(s.user.created_at))),
         ("device", text(&s.device)),
+        ("last_address", text(&s.last_address)),
         ("created_at", text(&ms(s.created_at))),
     ])
 }
@@ -448,7 +452,7 @@ fn parse_session(
     let count = values.len();
     // The same order as `PUBLIC_FIELDS`.
     let Ok(
-        [email, user_created_at, device, created_at, last_activity, expires_at, absolute_expires_at, refresh_hash, previous_hash, jkt],
+        [email, user_created_at, device, created_at, last_activity, expires_at, absolute_expires_at, refresh_hash, previous_hash, jkt, rotated_at, last_address],
     ) = <[Option<Vec<u8>>; PUBLIC_FIELDS.len()]>::try_from(values)
     else {
         return Err(corrupt(format!("a session read returned {count} fields")));
@@ -473,6 +477,16 @@ fn parse_session(
             created_at: number(user_created_at, "user_created_at")?,
         },
         device: text(device, "device")?,
+        // Sessions stored before these fields existed: no address yet, and the grace
+        // window counts from their last activity, as it did then.
+        last_address: match last_address {
+            Some(_) => text(last_address, "last_address")?,
+            None => String::new(),
+        },
+        rotated_at: match rotated_at {
+            Some(_) => number(rotated_at, "rotated_at")?,
+            None => number(last_activity.clone(), "last_activity")?,
+        },
         created_at: number(created_at, "created_at")?,
         last_activity: number(last_activity, "last_activity")?,
         expires_at: number(expires_at, "expires_at")?,
@@ -602,7 +616,9 @@ impl SessionStore for RedisStore {
             .arg(ms(TOMBSTONE_MS))
             .arg(sid.within_user())
             .arg(proof.map_or("", |p| &p.jkt))
-            .arg(ms(PROOF_LIFETIME_MS));
+            .arg(ms(PROOF_LIFETIME_MS))
+            .arg(&rotation.address)
+            .arg(&rotation.device);
         let reply: redis::Value = self
             .run(|mut c| async move { invocation.invoke_async(&mut c).await })
             .await?;

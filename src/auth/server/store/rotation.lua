@@ -3,7 +3,8 @@
 --   KEYS[4] the used-proof marker of the presented DPoP proof's jti
 -- ARGV: presented, new_hash, sealed, now, now + idle, now + idle + tombstone, grace_ms,
 --   tombstone_ms, member (the session's entry in the index, `SessionId::within_user`),
---   the proof's key thumbprint ('' without a proof), proof lifetime ms
+--   the proof's key thumbprint ('' without a proof), proof lifetime ms, the caller's
+--   address, the caller's device label
 --
 -- Hashes are raw bytes. The earlier hashes live in the session hash too, as 8-byte
 -- fingerprints (enough to tell an earlier token from a made-up one) in a ring of
@@ -29,7 +30,7 @@ local presented, new_hash, sealed, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now = tonumber(at)
 
 local f = call('HMGET', KEYS[1], 'refresh_hash', 'previous_hash', 'expires_at',
-  'absolute_expires_at', HISTORY[1], HISTORY[2], HISTORY[3], HISTORY[4], 'jkt')
+  'absolute_expires_at', HISTORY[1], HISTORY[2], HISTORY[3], HISTORY[4], 'jkt', 'rotated_at')
 local current = f[1]
 if not current then
   local reason = call('GET', KEYS[3])
@@ -95,20 +96,32 @@ if presented == current then
   call('HSET', KEYS[1], 'refresh_hash', new_hash, 'previous_hash', current,
     'expires_at', expires, HISTORY[field],
     sub(old, 1, offset) .. sub(current, 1, FINGERPRINT) .. sub(old, offset + FINGERPRINT + 1),
-    'successor', sealed, 'last_activity', at)
+    'rotated_at', at, 'successor', sealed, 'last_activity', at, 'device', ARGV[13],
+    'last_address', ARGV[12])
   call('PEXPIREAT', KEYS[1], keep)
   -- The common answer alone is a plain string: a table reply costs Redis about 0.8 us.
   return expires
 end
--- The previous token, however late: a lost reply or a sibling tab gets the successor.
+-- Within the grace window after the latest rotation (sessions stored before
+-- `rotated_at` existed count from their last activity).
+local function racing()
+  local rotated = f[10] or call('HGET', KEYS[1], 'last_activity')
+  return now < tonumber(rotated) + tonumber(ARGV[7])
+end
+-- The previous token: a lost reply or a sibling tab gets the successor, recorded as
+-- activity. A bound session honours it however late (only the key's holder can ask);
+-- an unbound one within the grace window only, and later it is a copy: reused.
 if presented == f[2] then
-  local g = call('HMGET', KEYS[1], 'expires_at', 'successor')
-  return {'replayed', g[1], g[2] or ''}
+  if not (bound and bound ~= '') and not racing() then
+    return finish('reused')
+  end
+  local successor = call('HGET', KEYS[1], 'successor')
+  call('HSET', KEYS[1], 'last_activity', at, 'device', ARGV[13], 'last_address', ARGV[12])
+  return {'replayed', f[3], successor or ''}
 end
 -- An earlier token: a late sibling just after a rotation, else theft.
 if slot_of(presented) then
-  local issued_at = tonumber(call('HGET', KEYS[1], 'last_activity'))
-  if now < issued_at + tonumber(ARGV[7]) then
+  if racing() then
     return {'superseded'}
   end
   return finish('reused')

@@ -9,16 +9,22 @@
 //! 1. session gone → its tombstone's reason, else `invalid`;
 //! 2. past the idle or absolute expiry → end (`expired`);
 //! 3. presented = current → rotate, extend to `min(now + idle, absolute)`;
-//! 4. presented = previous → hand back the sealed successor, however late: the
-//!    successor has never been presented (else the presented token would no longer be
-//!    the previous one), so this is a lost reply or a sibling tab, never a reason to end
-//!    the session (GoTrue's "parent of the active token" rule);
+//! 4. presented = previous → hand back the sealed successor: the successor has never
+//!    been presented (else the presented token would no longer be the previous one), so
+//!    this is a lost reply or a sibling tab (GoTrue's "parent of the active token"
+//!    rule). A bound session honours it however late, since only the key's holder can
+//!    ask; an unbound one only within the grace window after the rotation, and later it
+//!    ends the session (`reused`): a copy replaying the previous token each time the
+//!    owner rotates would otherwise never fall behind far enough to be noticed;
 //! 5. presented = an earlier hash, less than the grace window after the latest
 //!    rotation → [`Decision::Superseded`]: a sibling tab's request that arrived late,
 //!    refused, the session kept;
 //! 6. presented = an earlier hash, later than that → end the session (`reused`: theft);
 //! 7. anything else → [`Decision::Unrecognised`]: reject and leave the session alone,
 //!    so someone who saw a session id cannot end it with a made-up token.
+//!
+//! A rotation and a replay both record who was seen ([`seen`]): last activity, address
+//! and device, so a second user of a session shows on the sessions page.
 
 use super::{Millis, SessionRecord};
 use crate::auth::EndReason;
@@ -41,6 +47,10 @@ pub struct Rotation {
     pub grace_ms: Millis,
     /// The DPoP proof that came with the refresh, checked already; `None` without one.
     pub proof: Option<ProofClaim>,
+    /// The caller's network (`ClientInfo::ip`), recorded as the session's last address.
+    pub address: String,
+    /// The caller's device label, recorded as the session's device.
+    pub device: String,
 }
 
 /// What a checked DPoP proof claims, as the store compares and remembers it.
@@ -114,6 +124,14 @@ pub enum RotateOutcome {
     ProofRefused,
 }
 
+/// Records on `record` that its owner (or someone holding its token) was seen by
+/// `rotation`: a rotation and a replay both write this, in every store.
+pub fn seen(record: &mut SessionRecord, rotation: &Rotation) {
+    record.last_activity = rotation.now;
+    record.last_address.clone_from(&rotation.address);
+    record.device.clone_from(&rotation.device);
+}
+
 /// The rule over a live record and the hashes it replaced (`earlier`, any order).
 /// Comparisons are constant-time.
 pub fn decide(record: &SessionRecord, earlier: &[String], rotation: &Rotation) -> Decision {
@@ -132,11 +150,15 @@ pub fn decide(record: &SessionRecord, earlier: &[String], rotation: &Rotation) -
         let expires_at = (rotation.now + rotation.idle_ms).min(record.absolute_expires_at);
         return Decision::Rotate { expires_at };
     }
+    let racing = rotation.now < record.rotated_at + rotation.grace_ms;
     if record.previous_hash.as_deref().is_some_and(same) {
-        return Decision::Replay;
+        return if record.jkt.is_some() || racing {
+            Decision::Replay
+        } else {
+            Decision::End(EndReason::Reused)
+        };
     }
     if earlier.iter().any(|old| same(old)) {
-        let racing = rotation.now < record.last_activity + rotation.grace_ms;
         return if racing {
             Decision::Superseded
         } else {
@@ -182,11 +204,13 @@ mod tests {
             else {
                 panic!("the current token rotates");
             };
-            let replaced = std::mem::replace(&mut self.record.refresh_hash, rotation.new_hash);
+            let replaced =
+                std::mem::replace(&mut self.record.refresh_hash, rotation.new_hash.clone());
             self.earlier.push(replaced.clone());
             self.record.previous_hash = Some(replaced);
-            self.record.last_activity = now;
+            self.record.rotated_at = now;
             self.record.expires_at = expires_at;
+            seen(&mut self.record, &rotation);
         }
     }
 
@@ -199,6 +223,8 @@ mod tests {
             idle_ms: 1_000,
             grace_ms: 30,
             proof: None,
+            address: "192.0.2.1".into(),
+            device: "Firefox on Linux".into(),
         }
     }
 
@@ -225,15 +251,45 @@ mod tests {
     }
 
     #[test]
-    fn the_previous_token_replays_for_the_whole_life_of_the_session() {
+    fn a_bound_session_replays_the_previous_token_for_its_whole_life() {
+        let mut session = Session::new();
+        session.record.jkt = Some("owner".into());
+        session.rotate_with(100, proof_by("owner"));
+        let late = |now| Rotation {
+            proof: proof_by("owner"),
+            ..rotation("h1", now)
+        };
+        for now in [129, 999] {
+            assert_eq!(
+                decide(&session.record, &session.earlier, &late(now)),
+                Decision::Replay
+            );
+        }
+        assert_eq!(
+            decide(&session.record, &session.earlier, &late(1_100)),
+            Decision::End(EndReason::Expired)
+        );
+    }
+
+    #[test]
+    fn an_unbound_session_replays_the_previous_token_within_grace_only() {
         let mut session = Session::new();
         session.rotate(100);
         assert_eq!(session.decide("h1", 129), Decision::Replay);
-        assert_eq!(session.decide("h1", 999), Decision::Replay);
-        assert_eq!(
-            session.decide("h1", 1_100),
-            Decision::End(EndReason::Expired)
-        );
+        assert_eq!(session.decide("h1", 130), Decision::End(EndReason::Reused));
+        // Counted from the rotation, not from the last activity a replay records.
+        session.record.last_activity = 129;
+        assert_eq!(session.decide("h1", 130), Decision::End(EndReason::Reused));
+    }
+
+    #[test]
+    fn rotating_records_who_was_seen() {
+        let mut session = Session::new();
+        session.rotate(100);
+        assert_eq!(session.record.last_activity, 100);
+        assert_eq!(session.record.rotated_at, 100);
+        assert_eq!(session.record.last_address, "192.0.2.1");
+        assert_eq!(session.record.device, "Firefox on Linux");
     }
 
     #[test]
