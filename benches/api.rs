@@ -37,6 +37,8 @@ mod cpu;
 mod free_port;
 #[path = "support/paced.rs"]
 mod paced;
+#[path = "support/proofs.rs"]
+mod proofs;
 #[path = "support/redis_facts.rs"]
 mod redis_facts;
 #[path = "support/wrk.rs"]
@@ -45,6 +47,7 @@ mod wrk;
 use bytes::Bytes;
 use free_port::free_port;
 use paced::{Connection, Step};
+use proofs::DeviceKey;
 use redis_facts::RedisFacts;
 use std::{
     process::{Child, Command, Stdio},
@@ -104,6 +107,16 @@ impl Api {
 
     /// Signs `email` in (again): a new link, then verify. Returns (access, refresh).
     async fn sign_in(&self, email: &str) -> (String, String) {
+        let (pair, _) = self.sign_in_with(email, None).await;
+        (
+            pair["access_token"].as_str().unwrap().to_string(),
+            pair["refresh_token"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// Signs `email` in, with a DPoP proof by `key` when given (a bound session): the
+    /// token pair and the answer's `DPoP-Nonce`.
+    async fn sign_in_with(&self, email: &str, key: Option<&DeviceKey>) -> (Value, Option<String>) {
         let before = self.newest_link(email).await;
         self.post("/api/v1/auth/magic-link", json!({ "email": email }), None)
             .await;
@@ -113,16 +126,39 @@ impl Api {
                 _ => tokio::time::sleep(Duration::from_millis(5)).await,
             }
         };
-        let pair: Value = self
-            .post("/api/v1/auth/verify", json!({ "token": token }), None)
-            .await
-            .json()
-            .await
-            .unwrap();
-        (
-            pair["access_token"].as_str().unwrap().to_string(),
-            pair["refresh_token"].as_str().unwrap().to_string(),
-        )
+        let url = format!("{}/api/v1/auth/verify", self.base);
+        let mut request = self.client.post(&url).json(&json!({ "token": token }));
+        if let Some(key) = key {
+            request = request.header("DPoP", key.proof(&url, None));
+        }
+        let response = request.send().await.expect("request");
+        let nonce = response
+            .headers()
+            .get("dpop-nonce")
+            .and_then(|value| Some(value.to_str().ok()?.to_string()));
+        let pair: Value = response.json().await.unwrap();
+        assert!(pair["refresh_token"].is_string(), "sign-in failed: {pair}");
+        (pair, nonce)
+    }
+
+    /// `count` new people signed in on sessions bound to `key`: their refresh tokens,
+    /// and the server's newest nonce.
+    async fn sign_in_many_bound(
+        &self,
+        label: &str,
+        count: usize,
+        key: &DeviceKey,
+    ) -> (Vec<String>, String) {
+        let mut refreshes = Vec::new();
+        let mut nonce = None;
+        for i in 0..count {
+            let (pair, answered) = self
+                .sign_in_with(&format!("{label}{i}@example.com"), Some(key))
+                .await;
+            refreshes.push(pair["refresh_token"].as_str().unwrap().to_string());
+            nonce = answered.or(nonce);
+        }
+        (refreshes, nonce.expect("verify answers a DPoP-Nonce"))
     }
 
     /// `count` new people, signed in: their (access, refresh) tokens.
@@ -219,8 +255,11 @@ async fn start_app(binary: &str, store: (&str, &str), prefix: &str) -> (Server, 
         Command::new(binary)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("LEPTOS_OUTPUT_NAME", "stay-signed-in")
+            // DPoP proofs name it.
+            .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"))
             .env(store.0, store.1)
             .env("REDIS_KEY_PREFIX", prefix)
+            .env("MAIL_BUDGET", "100000000/1h")
             .env("RATE_LIMIT_IP", "100000000/1m")
             .env("RATE_LIMIT_EMAIL", "100000000/1m")
             .env("RATE_LIMIT_REFRESH_IP", "100000000/1m")
@@ -679,6 +718,8 @@ async fn main() {
 
     let refresh_url = format!("{}/api/v1/auth/refresh", api.base);
     let mut refresh_rounds = Vec::new();
+    // The bound refresh of each round, beside `refresh_rounds`.
+    let mut bound_rounds: Vec<Measured> = Vec::new();
     // Script calls and their time inside Redis, flat out and at half load, all rounds.
     let (mut scripts, mut scripts_half) = (None::<(f64, f64)>, None::<(f64, f64)>);
     let add = |total: &mut Option<(f64, f64)>, (calls, usec): (f64, f64)| {
@@ -724,7 +765,31 @@ async fn main() {
         if let Some(facts) = facts.as_mut() {
             add(&mut scripts_half, facts.script_totals());
         }
+        // Bound sessions: the same rotation plus a DPoP proof checked (ES256) and its
+        // `jti` claimed inside the script. Proofs are signed before the run, enough for
+        // this round's bearer rate, which a bound refresh does not exceed.
+        let key = DeviceKey::new();
+        let (bound_tokens, nonce) = api
+            .sign_in_many_bound(&format!("bench-bound-{round}-"), SESSIONS, &key)
+            .await;
+        let wanted = (refresh.run.rate * PHASE.as_secs_f64() * 1.2) as usize + 1_000;
+        let proofs: Vec<String> = (0..wanted)
+            .map(|_| key.proof(&refresh_url, Some(&nonce)))
+            .collect();
+        let before = cpu::seconds(pid);
+        let run = wrk::run_with_files(
+            &refresh_url,
+            wrk::REFRESH_ROTATING_BOUND,
+            &[&bound_tokens, &proofs],
+            PHASE,
+        );
+        let bound = Measured {
+            cpu_us_per_request: (cpu::seconds(pid) - before) * 1e6 / run.requests.max(1) as f64,
+            run,
+        };
+        print_measured("auth/refresh bound (max)", &bound);
         refresh_rounds.push((refresh, half));
+        bound_rounds.push(bound);
     }
     let session_bytes = facts.as_mut().map(RedisFacts::bytes_per_session);
     let script_alone = facts
@@ -862,6 +927,29 @@ async fn main() {
                 "%"
             ),
             rounds(evalsha_rounds.clone(), "/s").trim_start()
+        );
+    }
+    let bound_rates: Vec<f64> = bound_rounds.iter().map(|b| b.run.rate).collect();
+    println!(
+        "bound refresh flat out        {}  ({} us CPU a request; DPoP proof checked)",
+        rounds(bound_rates.clone(), "/s"),
+        rounds(
+            bound_rounds.iter().map(|b| b.cpu_us_per_request).collect(),
+            "us"
+        )
+        .trim_start()
+    );
+    if !evalsha_rounds.is_empty() {
+        println!(
+            "bound refresh / EVALSHA       {}  (goal >= 10 %)",
+            rounds(
+                bound_rates
+                    .iter()
+                    .zip(&evalsha_rounds)
+                    .map(|(rate, evalsha)| rate / evalsha * 100.0)
+                    .collect(),
+                "%"
+            )
         );
     }
     let refresh_requests: u64 = refresh_rounds.iter().map(|(r, _)| r.run.requests).sum();

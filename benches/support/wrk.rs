@@ -54,18 +54,56 @@ function response(status, headers, body)
 end
 "#;
 
+/// Refreshes of bound sessions: [`REFRESH_ROTATING`], each request also taking the next
+/// DPoP proof from the second file (signed ahead by `support/proofs.rs`, one per
+/// request: a proof is used once). Once they run out, requests go without one and are
+/// refused (counted as failed).
+pub const REFRESH_ROTATING_BOUND: &str = r#"
+local tokens, proofs, next_proof = {}, {}, 0
+function init(args)
+  for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
+  for line in io.lines(args[2]) do proofs[#proofs + 1] = line end
+end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+function request()
+  local token = table.remove(tokens, 1) or "spent"
+  next_proof = next_proof + 1
+  local headers = nil
+  if proofs[next_proof] then headers = { ["DPoP"] = proofs[next_proof] } end
+  return wrk.format(nil, nil, headers, '{"refresh_token":"' .. token .. '"}')
+end
+function response(status, headers, body)
+  local token = body:match('"refresh_token":"([^"]+)"')
+  if token then tokens[#tokens + 1] = token end
+end
+"#;
+
 /// Runs wrk against `url` for `duration` with `script`, passing `tokens` (written to a
 /// file) as the script's argument.
 pub fn run(url: &str, script: &str, tokens: &[String], duration: Duration) -> WrkRun {
+    run_with_files(url, script, &[tokens], duration)
+}
+
+/// Runs wrk against `url` for `duration` with `script`, passing each list of `lines`
+/// (written to a file each) as the script's arguments, in order.
+pub fn run_with_files(url: &str, script: &str, lines: &[&[String]], duration: Duration) -> WrkRun {
     let dir = std::env::temp_dir().join(format!("ssi-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let script_file = dir.join("script.lua");
     std::fs::write(&script_file, script).unwrap();
-    let token_file = dir.join("tokens.txt");
-    let mut file = std::fs::File::create(&token_file).unwrap();
-    for token in tokens {
-        writeln!(file, "{token}").unwrap();
-    }
+    let files: Vec<_> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, lines)| {
+            let path = dir.join(format!("lines-{i}.txt"));
+            let mut file = std::fs::File::create(&path).unwrap();
+            for line in *lines {
+                writeln!(file, "{line}").unwrap();
+            }
+            path
+        })
+        .collect();
     let output = Command::new("wrk")
         .args(["-t1", &format!("-c{}", super::CONNECTIONS)])
         .arg(format!("-d{}s", duration.as_secs()))
@@ -74,7 +112,7 @@ pub fn run(url: &str, script: &str, tokens: &[String], duration: Duration) -> Wr
         .arg(&script_file)
         .arg(url)
         .arg("--")
-        .arg(&token_file)
+        .args(&files)
         .output()
         .expect("wrk (Debian package `wrk`; ./scripts/bench installs it)");
     let text = String::from_utf8_lossy(&output.stdout);

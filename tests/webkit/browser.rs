@@ -333,6 +333,32 @@ impl Browser {
             .await
     }
 
+    /// What became of trying to export the page's stored DPoP private key:
+    /// `"refused: extractable=<bool>"`, `"exported"`, or why there was no key.
+    pub async fn exported_key(&self) -> String {
+        let script = "const done = arguments[arguments.length - 1];
+            const open = indexedDB.open('stay-signed-in');
+            open.onerror = () => done('no database');
+            open.onsuccess = () => {
+              const get = open.result.transaction('keys').objectStore('keys').get('dpop');
+              get.onerror = () => done('no key');
+              get.onsuccess = () => {
+                const pair = get.result;
+                if (!pair) return done('no key');
+                crypto.subtle.exportKey('pkcs8', pair.privateKey).then(
+                  () => done('exported'),
+                  () => done('refused: extractable=' + pair.privateKey.extractable));
+              };
+            };";
+        self.client
+            .execute_async(script, vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// Refresh requests this page has sent since it loaded (resource timing entries).
     pub async fn refreshes(&self) -> u64 {
         self.js("return performance.getEntriesByType('resource')

@@ -1,5 +1,7 @@
 //! What a person on Safari does: sign in, keep working across several real access
-//! lifetimes, reload, open a second tab, sign out in one tab.
+//! lifetimes, reload, open a second tab, sign out in one tab; and what a copy of their
+//! token record is worth in another WebKit (nothing: the session is bound to a key this
+//! browser cannot export).
 
 use crate::browser::{App, Browser, Driver, LIFETIME};
 use std::time::{Duration, Instant};
@@ -114,4 +116,61 @@ async fn a_second_tab_shares_the_session_and_signing_out_in_one_signs_out_both()
         "the first tab's storage is empty"
     );
     browser.client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs WebKitWebDriver, xvfb and the site `cargo leptos build` makes: ./scripts/test runs it"]
+async fn a_copied_token_record_cannot_refresh_and_the_owner_goes_on() {
+    let (app, _driver, owner, email) = signed_in().await;
+    // The key the session is bound to cannot be taken out of this browser.
+    let exported = owner.exported_key().await;
+    assert_eq!(
+        exported, "refused: extractable=false",
+        "the stored private key"
+    );
+
+    // A copy of the record in another WebKit (a profile of its own), its access token
+    // made due at once: the copy cannot refresh and signs itself out.
+    let stolen = owner.stored_tokens().await;
+    let elsewhere = Driver::start();
+    let thief = elsewhere.open(&app.address).await;
+    thief.goto("/login").await;
+    thief.ready().await;
+    thief
+        .client
+        .execute(
+            "localStorage.setItem('stay-signed-in.tokens', JSON.stringify(
+                 Object.assign(arguments[0], { access_expires_at: 0, received_at: 0 })));",
+            vec![stolen],
+        )
+        .await
+        .unwrap();
+    thief.goto("/").await;
+    thief
+        .wait_for(
+            "location.search.includes('reason=invalid')",
+            "the copy signed out as invalid",
+        )
+        .await;
+    assert!(
+        thief.stored_tokens().await.is_null(),
+        "the copy's storage is empty"
+    );
+    thief.client.close().await.unwrap();
+
+    // The owner outlives the access token and keeps working, refreshing as before.
+    let before = owner.stored_tokens().await["refresh_token"].clone();
+    live(LIFETIME + Duration::from_secs(2)).await;
+    owner.add_note("after the copy tried").await;
+    owner.wait_signed_in_as(&email).await;
+    assert_ne!(
+        owner.stored_tokens().await["refresh_token"],
+        before,
+        "the owner refreshed"
+    );
+    assert!(owner
+        .server_notes()
+        .await
+        .contains(&"after the copy tried".to_string()));
+    owner.client.close().await.unwrap();
 }
