@@ -19,6 +19,7 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(catch)]
     async fn dpop_proof(htu: &str, nonce: Option<String>) -> Result<JsValue, JsValue>;
+    fn dpop_key_loaded() -> bool;
 }
 
 thread_local! {
@@ -85,8 +86,10 @@ where
     result
 }
 
-/// Longest wait for the key and a signature (a browser whose IndexedDB never answers
-/// must not hold up sign-in or a refresh).
+/// Longest wait for loading the key (a browser whose IndexedDB never answers must not
+/// hold up sign-in or a refresh). Once this page holds the key, signing is not raced: a
+/// timer would fire first whenever the page's clock jumps (waking from sleep, a test's
+/// fake clock) and turn a good refresh into a failed one.
 const SIGN_TIMEOUT_MS: f64 = 3_000.0;
 
 /// What signing a proof came to.
@@ -107,16 +110,22 @@ async fn sign(path: &str) -> Signed {
     let nonce = LocalStorage::get::<String>(NONCE_KEY).ok();
     let htu = format!("{origin}{path}");
     let signing = dpop_proof(&htu, nonce).boxed_local();
-    let outcome = futures::future::select(signing, sleep(SIGN_TIMEOUT_MS).boxed_local()).await;
-    match outcome {
-        Either::Left((Ok(proof), _)) => proof.as_string().map_or(Signed::NoKey, Signed::Proof),
-        Either::Left((Err(error), _)) => {
+    let signed = if dpop_key_loaded() {
+        signing.await
+    } else {
+        match futures::future::select(signing, sleep(SIGN_TIMEOUT_MS).boxed_local()).await {
+            Either::Left((signed, _)) => signed,
+            Either::Right(_) => {
+                leptos::logging::warn!("the DPoP key did not answer in time");
+                return Signed::TimedOut;
+            }
+        }
+    };
+    match signed {
+        Ok(proof) => proof.as_string().map_or(Signed::NoKey, Signed::Proof),
+        Err(error) => {
             leptos::logging::warn!("no DPoP key here, the session is not bound: {error:?}");
             Signed::NoKey
-        }
-        Either::Right(_) => {
-            leptos::logging::warn!("the DPoP key did not answer in time");
-            Signed::TimedOut
         }
     }
 }

@@ -51,6 +51,14 @@ async function keyPair() {
   return cached;
 }
 
+/**
+ * Whether this page already holds the key: only loading it (IndexedDB) can hang, so only
+ * that is raced against a timeout; signing with a held key is not.
+ */
+export function dpop_key_loaded() {
+  return cached !== null;
+}
+
 /** A DPoP proof for `POST htu`, signed with this origin's key (`nonce` may be null). */
 export async function dpop_proof(htu, nonce) {
   const { pair, jwk } = await keyPair();

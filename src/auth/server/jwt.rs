@@ -6,14 +6,16 @@
 //! `iat` may not lie in the future, the leeway is small and explicit, and oversized
 //! tokens are refused before any decoding.
 //!
-//! Signing and checking is `jsonwebtoken`'s (the project's one JOSE library, which also
-//! checks DPoP proofs), with two things of ours around it: the exact-header pre-check,
-//! and the time rules (`exp`, `nbf`, `iat`), checked against the time the caller passes
-//! in rather than the wall clock `jsonwebtoken` would read.
+//! The cryptography is `jsonwebtoken`'s (`crypto::sign` and `crypto::verify`, HS256 on
+//! aws-lc); the framing around it is ours, because every protected call checks a token
+//! and every refresh signs one: each key's header segment is written once and compared
+//! whole instead of parsed, and the claims are parsed once. `jsonwebtoken::decode` parsed
+//! the header twice and the claims twice (see ARCHITECTURE, "Access tokens"). The tests
+//! check our tokens against `jsonwebtoken::encode` and `decode`, byte for byte.
 
 use super::tokens::{random_id, sha256_hex};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{crypto, Algorithm, DecodingKey, EncodingKey};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -67,14 +69,12 @@ pub enum JwtError {
     FromTheFuture,
 }
 
-/// One key: the header its tokens carry (as `jsonwebtoken` writes it, and as the exact
-/// base64url segment a presented token must start with), and the secret as
-/// `jsonwebtoken` signs and checks with it.
+/// One key: the exact header segment its tokens carry, and its secret as `jsonwebtoken`
+/// signs and checks with it.
 struct Key {
-    header: Header,
-    segment: String,
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    header: String,
+    signing: EncodingKey,
+    checking: DecodingKey,
 }
 
 /// Signs access tokens with the current HMAC key and checks them with it or with one
@@ -84,9 +84,6 @@ pub struct JwtKeys {
     /// The current key (the one that signs) first, then the previous ones.
     keys: Vec<Key>,
     ttl: Duration,
-    /// What `jsonwebtoken` checks: HS256, `iss`, `aud`, and every claim present; the
-    /// time rules are [`check_times`]'s.
-    validation: Validation,
 }
 
 /// The key id of a secret: derived from it, so a new secret gets a new `kid` and servers
@@ -95,37 +92,23 @@ fn key_id(secret: &[u8]) -> String {
     sha256_hex(secret)[..16].to_string()
 }
 
-impl Key {
-    fn new(secret: &[u8]) -> Self {
-        let mut header = Header::new(Algorithm::HS256);
-        header.typ = Some(ACCESS_TOKEN_TYPE.into());
-        header.kid = Some(key_id(secret));
-        let json = serde_json::to_vec(&header).expect("a header of strings serialises");
-        Self {
-            segment: URL_SAFE_NO_PAD.encode(json),
-            header,
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-        }
-    }
+/// The header segment of every access token signed with the key `kid`: base64url of
+/// its JSON, written as `jsonwebtoken` writes it (the order of its fields), so tokens of
+/// earlier builds that signed with it still match.
+fn header_segment(kid: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!(
+        r#"{{"typ":"{ACCESS_TOKEN_TYPE}","alg":"HS256","kid":"{kid}"}}"#
+    ))
 }
 
-/// The time rules, at `now_secs` with [`LEEWAY_SECS`] on each edge: not before `nbf`,
-/// not issued in the future, and expired from `exp + LEEWAY_SECS` on.
-fn check_times(claims: &AccessClaims, now_secs: u64) -> Result<(), JwtError> {
-    if claims
-        .nbf
-        .is_some_and(|nbf| nbf > now_secs.saturating_add(LEEWAY_SECS))
-    {
-        return Err(JwtError::Invalid("not yet valid".into()));
+impl Key {
+    fn new(secret: &[u8]) -> Self {
+        Self {
+            header: header_segment(&key_id(secret)),
+            signing: EncodingKey::from_secret(secret),
+            checking: DecodingKey::from_secret(secret),
+        }
     }
-    if claims.iat > now_secs.saturating_add(LEEWAY_SECS) {
-        return Err(JwtError::FromTheFuture);
-    }
-    if claims.exp.saturating_add(LEEWAY_SECS) <= now_secs {
-        return Err(JwtError::Invalid("expired".into()));
-    }
-    Ok(())
 }
 
 impl JwtKeys {
@@ -136,18 +119,7 @@ impl JwtKeys {
             .chain(previous.iter().map(Vec::as_slice))
             .map(Key::new)
             .collect();
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["iss", "aud", "sub", "exp"]);
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.leeway = 0;
-        Self {
-            keys,
-            ttl,
-            validation,
-        }
+        Self { keys, ttl }
     }
 
     /// A new token for `user_id` in session `sid`, issued at `now_ms` (Unix ms). JWT
@@ -165,8 +137,15 @@ impl JwtKeys {
             nbf: None,
         };
         let key = &self.keys[0];
-        let token = jsonwebtoken::encode(&key.header, &claims, &key.encoding)
-            .expect("HS256 signs claims of strings and numbers");
+        let payload = serde_json::to_vec(&claims).expect("claims of strings and numbers serialise");
+        let mut token = String::with_capacity(key.header.len() + 2 * payload.len() + 48);
+        token.push_str(&key.header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+        let signature = crypto::sign(token.as_bytes(), &key.signing, Algorithm::HS256)
+            .expect("HS256 signs with a secret of any length");
+        token.push('.');
+        token.push_str(&signature);
         (token, claims)
     }
 
@@ -175,20 +154,49 @@ impl JwtKeys {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(JwtError::TooLarge);
         }
-        // Only the exact header this server writes for one of its keys: `alg`, `typ`
-        // and `kid` pinned before anything is decoded.
-        let (segment, _) = token
+        let invalid = |what: &str| JwtError::Invalid(what.into());
+        let (signed, signature) = token
+            .rsplit_once('.')
+            .ok_or_else(|| JwtError::Header("not a JWT".into()))?;
+        let (header, payload) = signed
             .split_once('.')
             .ok_or_else(|| JwtError::Header("not a JWT".into()))?;
         let key = self
             .keys
             .iter()
-            .find(|key| key.segment == segment)
+            .find(|key| key.header == header)
             .ok_or_else(|| JwtError::Header("not ours: alg, typ or kid".into()))?;
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &self.validation)
-            .map_err(|error| JwtError::Invalid(error.to_string()))?
-            .claims;
-        check_times(&claims, now_secs)?;
+        // Constant-time comparison.
+        let genuine = crypto::verify(
+            signature,
+            signed.as_bytes(),
+            &key.checking,
+            Algorithm::HS256,
+        )
+        .map_err(|_| invalid("signature encoding"))?;
+        if !genuine {
+            return Err(invalid("signature"));
+        }
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| invalid("payload encoding"))?;
+        let claims: AccessClaims =
+            serde_json::from_slice(&payload).map_err(|_| invalid("claims"))?;
+        if claims.iss != ISSUER || claims.aud != AUDIENCE {
+            return Err(invalid("issuer or audience"));
+        }
+        if claims
+            .nbf
+            .is_some_and(|nbf| nbf > now_secs.saturating_add(LEEWAY_SECS))
+        {
+            return Err(invalid("not yet valid"));
+        }
+        if claims.iat > now_secs.saturating_add(LEEWAY_SECS) {
+            return Err(JwtError::FromTheFuture);
+        }
+        if claims.exp.saturating_add(LEEWAY_SECS) <= now_secs {
+            return Err(JwtError::Invalid("expired".into()));
+        }
         Ok(claims)
     }
 }
@@ -310,15 +318,13 @@ mod tests {
         let (token, _) = keys.issue("u1", "u1-s1", now() * 1000);
         let payload = token.split('.').nth(1).unwrap();
         let sign = |header: String| {
+            use hmac::{Hmac, Mac};
+            use sha2::Sha256;
             let header = URL_SAFE_NO_PAD.encode(header);
-            let signed = format!("{header}.{payload}");
-            let signature = jsonwebtoken::crypto::sign(
-                signed.as_bytes(),
-                &EncodingKey::from_secret(SECRET),
-                Algorithm::HS256,
-            )
-            .unwrap();
-            format!("{signed}.{signature}")
+            let mut mac = Hmac::<Sha256>::new_from_slice(SECRET).unwrap();
+            mac.update(format!("{header}.{payload}").as_bytes());
+            let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+            format!("{header}.{payload}.{signature}")
         };
         let kid = key_id(SECRET);
         let ours = format!(r#"{{"typ":"at+jwt","alg":"HS256","kid":"{kid}"}}"#);
@@ -341,19 +347,20 @@ mod tests {
     }
 
     #[test]
-    fn the_header_is_written_exactly_as_earlier_builds_wrote_it() {
-        // Tokens in flight across a deploy are checked against this exact segment.
-        let (token, _) = keys().issue("u1", "u1-s1", now() * 1000);
-        let segment = token.split('.').next().unwrap();
-        let kid = key_id(SECRET);
-        assert_eq!(
-            String::from_utf8(URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap(),
-            format!(r#"{{"typ":"at+jwt","alg":"HS256","kid":"{kid}"}}"#)
-        );
+    fn tokens_are_signed_byte_for_byte_as_jsonwebtoken_signs_them() {
+        use jsonwebtoken::{Algorithm, EncodingKey, Header};
+        let (token, claims) = keys().issue("u1", "u1-s1", now() * 1000);
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(ACCESS_TOKEN_TYPE.into());
+        header.kid = Some(key_id(SECRET));
+        let theirs =
+            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(SECRET)).unwrap();
+        assert_eq!(token, theirs);
     }
 
     #[test]
-    fn a_plain_jsonwebtoken_decoder_accepts_our_tokens() {
+    fn jsonwebtoken_accepts_our_tokens() {
+        use jsonwebtoken::{Algorithm, DecodingKey, Validation};
         let (token, claims) = keys().issue("u1", "u1-s1", now() * 1000);
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[AUDIENCE]);
