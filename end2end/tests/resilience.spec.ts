@@ -36,8 +36,7 @@ test("an aborted refresh keeps the person signed in and retries", async ({ page 
   await expect(page.getByTestId("user-email")).toBeVisible();
 
   await page.unroute("**/api/v1/auth/refresh");
-  await page.clock.runFor(60_000);
-  await expect(page.getByTestId("reconnecting")).toBeHidden();
+  await reconnectsWithin(page, 60_000);
   expect((await storedTokens(page))!.refresh_token).not.toBe(before!.refresh_token);
   await addNote(page, "after the network came back");
 });
