@@ -11,8 +11,8 @@
 //!   bench's own (`support/paced.rs`);
 //! - these phases three times over ([`ROUNDS`]), the goals reading the medians;
 //! - with `BASELINE_BIN` (an older build's server, which `./scripts/bench` builds from
-//!   `BASELINE`): that build's `me` flat out in every round, in turns with this one's,
-//!   for the ratio of their CPU a request ([`Baseline`]);
+//!   `BASELINE`): that build's `me` and refresh flat out in every round, in turns with
+//!   this one's, for the ratio of their CPU a request ([`Baseline`]);
 //! - with one Redis: the rotate script's time inside Redis (`INFO commandstats`: during
 //!   the refresh runs, and alone under `redis-benchmark`), memory
 //!   per session (`MEMORY USAGE`), throughput with 1k, 100k and 1M sessions stored, and
@@ -215,6 +215,23 @@ impl Baseline {
             &url,
             wrk::POST_WITH_BEARERS,
             &self.accesses,
+            PHASE,
+        )
+    }
+
+    /// The baseline's refresh flat out, on sessions of its own signed in for `round`
+    /// (a flat-out run rotates its tokens away).
+    async fn measure_refresh(&self, round: usize) -> Measured {
+        let (_, refreshes) = self
+            .api
+            .sign_in_many(&format!("baseline-{round}-"), SESSIONS)
+            .await;
+        let url = format!("{}/api/v1/auth/refresh", self.api.base);
+        measure(
+            self.server.0.id(),
+            &url,
+            wrk::REFRESH_ROTATING,
+            &refreshes,
             PHASE,
         )
     }
@@ -720,6 +737,8 @@ async fn main() {
     let mut refresh_rounds = Vec::new();
     // The bound refresh of each round, beside `refresh_rounds`.
     let mut bound_rounds: Vec<Measured> = Vec::new();
+    // The baseline's refresh of each round, beside `refresh_rounds`.
+    let mut baseline_refresh_rounds: Vec<Measured> = Vec::new();
     // Script calls and their time inside Redis, flat out and at half load, all rounds.
     let (mut scripts, mut scripts_half) = (None::<(f64, f64)>, None::<(f64, f64)>);
     let add = |total: &mut Option<(f64, f64)>, (calls, usec): (f64, f64)| {
@@ -743,10 +762,25 @@ async fn main() {
             evalsha_rounds.push(facts.evalsha_rate(&store.1));
             facts.reset_stats();
         }
+        // This build and the baseline take turns at going first, as for `me`.
+        let baseline_first = round % 2 == 0;
+        if let Some(baseline) = baseline.as_ref().filter(|_| baseline_first) {
+            let run = baseline.measure_refresh(round).await;
+            print_measured("auth/refresh baseline (max)", &run);
+            baseline_refresh_rounds.push(run);
+            if let Some(facts) = facts.as_mut() {
+                facts.reset_stats();
+            }
+        }
         let refresh = measure(pid, &refresh_url, wrk::REFRESH_ROTATING, &refreshes, PHASE);
         print_measured("auth/refresh (max)", &refresh);
         if let Some(facts) = facts.as_mut() {
             add(&mut scripts, facts.script_totals());
+        }
+        if let Some(baseline) = baseline.as_ref().filter(|_| !baseline_first) {
+            let run = baseline.measure_refresh(round).await;
+            print_measured("auth/refresh baseline (max)", &run);
+            baseline_refresh_rounds.push(run);
         }
         let (_, fresh) = api
             .sign_in_many(&format!("bench-half-{round}-"), CONNECTIONS)
@@ -861,6 +895,19 @@ async fn main() {
             )
         );
         println!(
+            "me CPU, this / baseline       {}  (goal <= 110 % of the commit before a change)",
+            rounds(
+                baseline_rounds
+                    .iter()
+                    .zip(&me_rounds)
+                    .map(|(base, (_, me, _, _))| {
+                        me.cpu_us_per_request / base.cpu_us_per_request * 100.0
+                    })
+                    .collect(),
+                "%"
+            )
+        );
+        println!(
             "me flat out, this / baseline  {}  (wrk and Redis share the cores, so less than the CPU ratio)",
             rounds(
                 baseline_rounds
@@ -927,6 +974,30 @@ async fn main() {
                 "%"
             ),
             rounds(evalsha_rounds.clone(), "/s").trim_start()
+        );
+    }
+    if let Some(baseline) = &baseline {
+        println!(
+            "refresh CPU, this / baseline  {}  (goal <= 110 % of the commit before a change; \
+             measured in turns with {}, baseline {:.1} us)",
+            rounds(
+                baseline_refresh_rounds
+                    .iter()
+                    .zip(&refresh_rounds)
+                    .map(
+                        |(base, (this, _))| this.cpu_us_per_request / base.cpu_us_per_request
+                            * 100.0
+                    )
+                    .collect(),
+                "%"
+            ),
+            baseline.label,
+            median(
+                baseline_refresh_rounds
+                    .iter()
+                    .map(|base| base.cpu_us_per_request)
+                    .collect()
+            )
         );
     }
     let bound_rates: Vec<f64> = bound_rounds.iter().map(|b| b.run.rate).collect();
