@@ -139,9 +139,9 @@ pub async fn link_account(token: String) -> Result<LinkOwner, AuthError> {
 pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
     let client = ssr::client_info()?;
     let proof = ssr::dpop_proof()?;
-    ssr::service()
-        .verify(&token, &client, proof.as_deref())
-        .await
+    let service = ssr::service();
+    let pair = service.verify(&token, &client, proof.as_deref()).await?;
+    Ok(with_dpop_nonce(&service, pair))
 }
 
 /// `POST /api/v1/auth/refresh {refresh_token}`: rotates the refresh token and extends
@@ -150,9 +150,20 @@ pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
 pub async fn refresh(refresh_token: String) -> Result<TokenPair, AuthError> {
     let client = ssr::client_info()?;
     let proof = ssr::dpop_proof()?;
-    ssr::service()
+    let service = ssr::service();
+    let pair = service
         .refresh(&refresh_token, &client, proof.as_deref())
-        .await
+        .await?;
+    Ok(with_dpop_nonce(&service, pair))
+}
+
+/// `pair` with the server's current DPoP nonce, for the client's next proof.
+#[cfg(feature = "ssr")]
+fn with_dpop_nonce(service: &crate::auth::server::AuthService, pair: TokenPair) -> TokenPair {
+    TokenPair {
+        dpop_nonce: Some(service.dpop_nonce()),
+        ..pair
+    }
 }
 
 /// `POST /api/v1/auth/logout {refresh_token}`: ends that session. Idempotent.

@@ -1,6 +1,6 @@
 //! The server-fn client of `verify`, `refresh` and `logout`: in the browser it attaches
-//! the DPoP proof signed for the call (`client/dpop.rs`) and keeps the answer's
-//! `DPoP-Nonce` for the next one; otherwise it is the default browser client.
+//! the DPoP proof signed for the call (`client/dpop.rs`); otherwise it is the default
+//! browser client.
 
 use leptos::server_fn::{
     client::{browser::BrowserClient, Client},
@@ -28,19 +28,7 @@ where
         if let Some(proof) = crate::auth::client::dpop::take_pending() {
             req.headers().append("DPoP", &proof);
         }
-        let sent = <BrowserClient as Client<E, IS, OS>>::send(req);
-        async move {
-            let response = sent.await?;
-            #[cfg(feature = "hydrate")]
-            if let Some(nonce) = response
-                .generate_headers()
-                .get("dpop-nonce")
-                .and_then(|value| value.to_str().ok())
-            {
-                crate::auth::client::dpop::remember_nonce(nonce);
-            }
-            Ok(response)
-        }
+        <BrowserClient as Client<E, IS, OS>>::send(req)
     }
 
     fn open_websocket(

@@ -96,10 +96,14 @@ pub enum AuthError {
     /// An unexpected server fault (500); details are in the server log only.
     #[error("internal error")]
     Internal,
-    /// The DPoP proof is not fresh enough (400, RFC 9449 §8): sign it again with the
-    /// nonce of the answer's `DPoP-Nonce` header, once. Nothing was used or changed.
+    /// The DPoP proof is not fresh enough (400, RFC 9449 §8): sign it again with this
+    /// nonce (also in the answer's `DPoP-Nonce` header), once. Nothing was used or
+    /// changed.
     #[error("use the DPoP nonce")]
-    UseDpopNonce,
+    UseDpopNonce {
+        /// The server's current nonce, for the proof's `nonce` claim.
+        nonce: String,
+    },
     /// The session is bound to a key and the call came without a valid proof by it, or
     /// the proof itself is invalid (400): nothing ended. Only the key's holder can
     /// refresh or sign out a bound session.
@@ -126,6 +130,8 @@ struct WireError {
     retry_after: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nonce: Option<String>,
 }
 
 impl From<AuthError> for WireError {
@@ -152,7 +158,10 @@ impl From<AuthError> for WireError {
                 ..code("bad_request")
             },
             AuthError::Internal => code("internal"),
-            AuthError::UseDpopNonce => code("use_dpop_nonce"),
+            AuthError::UseDpopNonce { nonce } => WireError {
+                nonce: Some(nonce),
+                ..code("use_dpop_nonce")
+            },
             AuthError::InvalidDpopProof => code("invalid_dpop_proof"),
             AuthError::Network { message } => WireError {
                 message: Some(message),
@@ -171,7 +180,9 @@ impl From<WireError> for AuthError {
             ("refresh_superseded", _, _) => AuthError::RefreshSuperseded,
             ("rate_limited", _, Some(retry_after)) => AuthError::RateLimited { retry_after },
             ("unavailable", _, _) => AuthError::Unavailable,
-            ("use_dpop_nonce", _, _) => AuthError::UseDpopNonce,
+            ("use_dpop_nonce", _, _) => AuthError::UseDpopNonce {
+                nonce: wire.nonce.unwrap_or_default(),
+            },
             ("invalid_dpop_proof", _, _) => AuthError::InvalidDpopProof,
             ("bad_request", _, _) => AuthError::BadRequest {
                 message: wire.message.unwrap_or_default(),
@@ -195,7 +206,7 @@ impl AuthError {
             AuthError::Unavailable => 503,
             AuthError::BadRequest { .. }
             | AuthError::LinkInvalid
-            | AuthError::UseDpopNonce
+            | AuthError::UseDpopNonce { .. }
             | AuthError::InvalidDpopProof => 400,
             AuthError::Internal => 500,
             AuthError::Network { .. } => 502,
@@ -215,7 +226,7 @@ impl AuthError {
             self,
             AuthError::RateLimited { .. }
                 | AuthError::RefreshSuperseded
-                | AuthError::UseDpopNonce
+                | AuthError::UseDpopNonce { .. }
                 | AuthError::Unavailable
                 | AuthError::Internal
                 | AuthError::Network { .. }
@@ -292,7 +303,9 @@ mod tests {
             AuthError::Unavailable,
             AuthError::bad_request("nope"),
             AuthError::Internal,
-            AuthError::UseDpopNonce,
+            AuthError::UseDpopNonce {
+                nonce: "n0nce".into(),
+            },
             AuthError::InvalidDpopProof,
             AuthError::Network {
                 message: "offline".into(),

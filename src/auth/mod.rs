@@ -1,10 +1,9 @@
 //! Authentication: the types both sides share, the server functions that connect them,
-//! and one folder per side (`server/` runs only in the ssr build, `client/` only in the
-//! browser).
+//! and one folder per side (`server/` runs only in the ssr build, `client/` in the
+//! browser, its pure rules in every build).
 
 pub mod api;
 mod bearer;
-#[cfg(feature = "hydrate")]
 pub mod client;
 mod dpop_client;
 #[cfg(feature = "ssr")]
@@ -32,6 +31,12 @@ pub struct TokenPair {
     pub expires_in: u64,
     /// Seconds until the session (and so the refresh token) expires if not refreshed.
     pub refresh_expires_in: u64,
+    /// The server's current DPoP nonce (the `DPoP-Nonce` header's value), for the next
+    /// proof's `nonce` claim: a client whose clock is off signs with it rather than
+    /// being asked for it. In the body because the browser's server-fn client cannot
+    /// read answer headers cheaply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_nonce: Option<String>,
 }
 
 impl std::fmt::Debug for TokenPair {

@@ -217,7 +217,14 @@ async fn a_device_clock_ten_minutes_off_signs_in_after_one_nonce_round() {
             .to_str()
             .unwrap()
             .to_string();
-        assert_error(refused, 400, json!({ "error": "use_dpop_nonce" })).await;
+        // The nonce comes in the header (RFC 9449 §8) and in the body, for clients that
+        // cannot read the header (the browser's server-fn client).
+        assert_error(
+            refused,
+            400,
+            json!({ "error": "use_dpop_nonce", "nonce": nonce }),
+        )
+        .await;
         // The link was not used: the retry with the server's nonce signs in.
         let retry = key.proof(&app, "auth/verify", json!({ "iat": iat, "nonce": nonce }));
         let signed_in =
@@ -244,6 +251,33 @@ async fn every_answer_of_the_proof_endpoints_carries_a_nonce() {
     }
     let me = app.post("me", json!({})).await;
     assert!(me.headers().get("dpop-nonce").is_none());
+}
+
+#[tokio::test]
+async fn sign_in_and_refresh_hand_out_the_nonce_in_the_body_too() {
+    // The browser's server-fn client reads the body, not the headers: a device whose
+    // clock is off signs its next proof with this nonce instead of being asked.
+    let app = spawn_app().await;
+    let key = DeviceKey::new();
+    let email = email();
+    assert_eq!(app.request_link(&email).await.status(), 200);
+    let token = app.link_token(&email).await;
+    let proof = key.proof(&app, "auth/verify", json!({}));
+    let verified =
+        post_with_proof(&app, "auth/verify", Some(&proof), json!({ "token": token })).await;
+    let header = verified.headers()["dpop-nonce"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let pair: Value = verified.json().await.unwrap();
+    assert_eq!(pair["dpop_nonce"], header.as_str());
+    let refreshed = refresh_with(&app, Some(&key), pair["refresh_token"].as_str().unwrap()).await;
+    let header = refreshed.headers()["dpop-nonce"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let pair: Value = refreshed.json().await.unwrap();
+    assert_eq!(pair["dpop_nonce"], header.as_str());
 }
 
 #[tokio::test]

@@ -185,7 +185,9 @@ fn every_server_error() -> Vec<AuthError> {
         AuthError::Unavailable,
         AuthError::bad_request("x"),
         AuthError::Internal,
-        AuthError::UseDpopNonce,
+        AuthError::UseDpopNonce {
+            nonce: "n0nce".into(),
+        },
         AuthError::InvalidDpopProof,
     ];
     for error in &all {
@@ -198,7 +200,7 @@ fn every_server_error() -> Vec<AuthError> {
             | AuthError::Unavailable
             | AuthError::BadRequest { .. }
             | AuthError::Internal
-            | AuthError::UseDpopNonce
+            | AuthError::UseDpopNonce { .. }
             | AuthError::InvalidDpopProof => {}
             AuthError::Network { .. } => unreachable!("never sent by the server"),
         }

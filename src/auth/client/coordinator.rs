@@ -17,8 +17,10 @@
 //! - Every request has a timeout ([`REFRESH_TIMEOUT_MS`]); a stalled one is aborted.
 
 use super::{
-    browser_lock, dpop, signals,
-    timing::{backoff_ms, now, sleep},
+    browser_lock, dpop,
+    refresh_policy::{preemptive_delay, RefreshPolicy},
+    signals,
+    timing::{now, random, sleep},
     token_store::{self, StoredTokens},
 };
 use crate::auth::{api, dpop_paths, AuthError, EndReason};
@@ -26,12 +28,10 @@ use futures::{channel::oneshot, future::Either, FutureExt};
 use leptos::prelude::{set_timeout_with_handle, TimeoutHandle};
 use std::{
     cell::{Cell, RefCell},
-    collections::VecDeque,
     time::Duration,
 };
 
-/// Upper bound on refresh requests a tab sends per minute of steady failure.
-pub const MAX_REFRESHES_PER_MINUTE: usize = 6;
+pub use super::refresh_policy::MAX_REFRESHES_PER_MINUTE;
 /// A refresh request that has not answered by then is aborted (and retried later).
 pub const REFRESH_TIMEOUT_MS: f64 = 10_000.0;
 
@@ -43,14 +43,8 @@ thread_local! {
     static TIMER: Cell<Option<TimeoutHandle>> = const { Cell::new(None) };
     /// The refresh token the timer was armed for.
     static SCHEDULED_FOR: RefCell<Option<String>> = const { RefCell::new(None) };
-    static SENT: RefCell<VecDeque<f64>> = const { RefCell::new(VecDeque::new()) };
-    static FAILURES: Cell<u32> = const { Cell::new(0) };
-    /// No attempt before this (backoff after a failure); skipped by [`retry_now`].
-    static BACKOFF_UNTIL: Cell<f64> = const { Cell::new(0.0) };
-    /// No attempt before this (the server's `Retry-After`); always honoured.
-    static RETRY_AFTER_UNTIL: Cell<f64> = const { Cell::new(0.0) };
-    /// Set by [`retry_now`]: the next attempt ignores backoff and budget.
-    static URGENT: Cell<bool> = const { Cell::new(false) };
+    /// Backoff, budget, `Retry-After` and urgency: the rules, time passed in.
+    static POLICY: RefCell<RefreshPolicy> = RefCell::new(RefreshPolicy::default());
     /// Wakes an attempt that waits for backoff or budget.
     static WAKERS: RefCell<Vec<oneshot::Sender<()>>> = const { RefCell::new(Vec::new()) };
 }
@@ -112,18 +106,21 @@ pub fn refresh_if_due() {
     let Some(tokens) = token_store::load() else {
         return;
     };
-    if tokens.needs_refresh(now()) || FAILURES.get() > 0 {
+    if tokens.needs_refresh(now()) || with_policy(|policy| policy.retry_pending()) {
         leptos::task::spawn_local(async {
             let _ = refresh().await;
         });
     }
 }
 
+fn with_policy<T>(use_it: impl FnOnce(&mut RefreshPolicy) -> T) -> T {
+    POLICY.with(|policy| use_it(&mut policy.borrow_mut()))
+}
+
 /// The browser is back online or the tab became visible: whatever backoff or budget
 /// say, the next attempt goes now (the server's `Retry-After` still holds).
 pub fn retry_now() {
-    URGENT.set(true);
-    BACKOFF_UNTIL.set(0.0);
+    with_policy(RefreshPolicy::make_urgent);
     for waker in WAKERS.with(|wakers| std::mem::take(&mut *wakers.borrow_mut())) {
         let _ = waker.send(());
     }
@@ -141,9 +138,7 @@ pub fn adopt(tokens: &StoredTokens) {
 
 /// Clears the retry state (a working pair arrived, or the session is over).
 fn forget_failures() {
-    FAILURES.set(0);
-    BACKOFF_UNTIL.set(0.0);
-    URGENT.set(false);
+    with_policy(RefreshPolicy::forget_failures);
 }
 
 async fn run_refresh() -> Result<StoredTokens, AuthError> {
@@ -175,7 +170,7 @@ async fn attempt() -> Result<StoredTokens, AuthError> {
 
 /// One refresh request under the timeout, and the compare-and-set store of its answer.
 async fn send(current: StoredTokens) -> Result<StoredTokens, AuthError> {
-    SENT.with(|sent| sent.borrow_mut().push_back(now()));
+    with_policy(|policy| policy.sent(now()));
     let token = current.refresh_token.clone();
     let request = dpop::with_proof(dpop_paths::REFRESH, dpop::WhenKeyIsSlow::Retry, move || {
         api::refresh(token.clone())
@@ -192,13 +187,16 @@ async fn send(current: StoredTokens) -> Result<StoredTokens, AuthError> {
     match result {
         // Compare-and-set: store the new pair only over the record it replaces, so a
         // sign-out (or another tab's newer pair) during the request is never undone.
-        Ok(pair) => match token_store::load() {
-            Some(stored) if stored.refresh_token == current.refresh_token => {
-                Ok(token_store::save(StoredTokens::from_pair(&pair)))
+        Ok(pair) => {
+            dpop::remember_nonce_of(&pair);
+            match token_store::load() {
+                Some(stored) if stored.refresh_token == current.refresh_token => {
+                    Ok(token_store::save(StoredTokens::from_pair(&pair, now())))
+                }
+                Some(newer) => Ok(newer),
+                None => Err(AuthError::Unauthorized),
             }
-            Some(newer) => Ok(newer),
-            None => Err(AuthError::Unauthorized),
-        },
+        }
         // The session is bound to a key this browser does not hold (a copied record, or
         // storage cleared): it can never be refreshed here, so it is over here.
         Err(AuthError::InvalidDpopProof) => Err(AuthError::SessionEnded {
@@ -218,15 +216,12 @@ async fn send(current: StoredTokens) -> Result<StoredTokens, AuthError> {
 /// Waits for the server's `Retry-After`, then (unless [`retry_now`] made this attempt
 /// urgent) for the backoff and the per-minute budget.
 async fn wait_until_allowed() {
-    let hard = RETRY_AFTER_UNTIL.get() - now();
+    let hard = with_policy(|policy| policy.retry_after_wait(now()));
     if hard > 0.0 {
         sleep(hard).await;
     }
     loop {
-        if URGENT.replace(false) {
-            return;
-        }
-        let wait = (BACKOFF_UNTIL.get() - now()).max(budget_wait());
+        let wait = with_policy(|policy| policy.wait(now()));
         if wait <= 0.0 {
             return;
         }
@@ -236,44 +231,23 @@ async fn wait_until_allowed() {
     }
 }
 
-/// How long until this tab may send again under [`MAX_REFRESHES_PER_MINUTE`].
-fn budget_wait() -> f64 {
-    SENT.with(|sent| {
-        let mut sent = sent.borrow_mut();
-        let window_start = now() - 60_000.0;
-        while sent.front().is_some_and(|t| *t < window_start) {
-            sent.pop_front();
-        }
-        if sent.len() < MAX_REFRESHES_PER_MINUTE {
-            return 0.0;
-        }
-        sent.front().map_or(0.0, |t| t + 60_000.0 - now())
-    })
-}
-
-/// Arms the preemptive timer for `tokens` (replacing any earlier one) at the due time
-/// moved earlier by up to a tenth of the margin, so tabs holding the same pair spread
-/// out and the first one's new pair reaches the others before they fire.
+/// Arms the preemptive timer for `tokens` (replacing any earlier one), jittered so tabs
+/// holding the same pair spread out.
 fn schedule(tokens: &StoredTokens) {
-    let spread = (tokens.margin_ms() / 10.0).min(15_000.0);
-    let due = tokens.refresh_due_at() - spread * js_sys::Math::random();
     SCHEDULED_FOR.with(|scheduled| *scheduled.borrow_mut() = Some(tokens.refresh_token.clone()));
-    arm_timer((due - now()).max(0.0));
+    arm_timer(preemptive_delay(tokens, now(), random()));
 }
 
 /// Arms a retry after a transient failure: jittered exponential backoff, and never
 /// before the server's `Retry-After`.
 fn schedule_retry(error: &AuthError) {
-    let failures = FAILURES.get().saturating_add(1);
-    FAILURES.set(failures);
-    let mut delay = backoff_ms(failures);
-    if let AuthError::RateLimited { retry_after } = error {
-        let retry_after_ms = *retry_after as f64 * 1000.0;
-        RETRY_AFTER_UNTIL.set(now() + retry_after_ms);
-        delay = delay.max(retry_after_ms);
-    }
-    BACKOFF_UNTIL.set(now() + delay);
-    arm_timer(delay);
+    let retry_after = match error {
+        AuthError::RateLimited { retry_after } => Some(*retry_after),
+        _ => None,
+    };
+    arm_timer(with_policy(|policy| {
+        policy.failed(retry_after, now(), random())
+    }));
 }
 
 /// Cancels the timer and any pending retry (sign-out, session over).
@@ -310,7 +284,7 @@ fn on_timer() {
     };
     let same_pair = SCHEDULED_FOR
         .with(|scheduled| scheduled.borrow().as_deref() == Some(tokens.refresh_token.as_str()));
-    if same_pair || FAILURES.get() > 0 || tokens.needs_refresh(now()) {
+    if same_pair || with_policy(|policy| policy.retry_pending()) || tokens.needs_refresh(now()) {
         leptos::task::spawn_local(async {
             let _ = refresh().await;
         });

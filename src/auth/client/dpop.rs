@@ -4,13 +4,15 @@
 //! refresh or sign out. Where the browser cannot keep a key, calls go without a proof
 //! and the session is unbound (as before this existed).
 //!
-//! A proof is signed before its call and left in [`PENDING`] for [`DpopClient`], the
-//! server-fn client of those three functions, which attaches it and reads the answer's
-//! `DPoP-Nonce`. [`with_proof`] signs again once when the server asks for its nonce
-//! (`use_dpop_nonce`: the device clock is off).
+//! A proof is signed before its call and left in [`PENDING`] for `DpopClient`, the
+//! server-fn client of those three functions, which attaches it. [`with_proof`] signs
+//! again once when the server asks for its nonce (`use_dpop_nonce`: the device clock is
+//! off), taking the nonce from the answer's body: reading the `DPoP-Nonce` header
+//! through server_fn's response type would build an `http::HeaderMap`, 6 KB more of
+//! bundle.
 
 use super::timing::sleep;
-use crate::auth::AuthError;
+use crate::auth::{AuthError, TokenPair};
 use gloo_storage::{LocalStorage, Storage};
 use std::{cell::RefCell, future::Future};
 use wasm_bindgen::prelude::*;
@@ -56,7 +58,8 @@ where
     Fut: Future<Output = Result<T, AuthError>>,
 {
     let mut result = send_signed(path, slow, &call).await;
-    if matches!(result, Err(AuthError::UseDpopNonce)) {
+    if let Err(AuthError::UseDpopNonce { nonce }) = &result {
+        remember_nonce(nonce);
         result = send_signed(path, slow, &call).await;
     }
     result
@@ -70,6 +73,15 @@ async fn send_signed<T, Fut>(
 where
     Fut: Future<Output = Result<T, AuthError>>,
 {
+    leave_proof(path, slow).await?;
+    let result = call().await;
+    PENDING.with(|pending| pending.borrow_mut().take());
+    result
+}
+
+/// Signs a proof for `path` and leaves it in [`PENDING`] (none without a key). Not
+/// generic, so the three calls share one copy of it in the bundle.
+async fn leave_proof(path: &str, slow: WhenKeyIsSlow) -> Result<(), AuthError> {
     let proof = match sign(path).await {
         Signed::Proof(proof) => Some(proof),
         Signed::NoKey => None,
@@ -81,9 +93,7 @@ where
         }
     };
     PENDING.with(|pending| *pending.borrow_mut() = proof);
-    let result = call().await;
-    PENDING.with(|pending| pending.borrow_mut().take());
-    result
+    Ok(())
 }
 
 /// Longest wait for loading the key (a browser whose IndexedDB never answers must not
@@ -135,8 +145,15 @@ pub fn take_pending() -> Option<String> {
     PENDING.with(|pending| pending.borrow_mut().take())
 }
 
+/// Keeps the nonce a pair came with for the next proof.
+pub fn remember_nonce_of(pair: &TokenPair) {
+    if let Some(nonce) = &pair.dpop_nonce {
+        remember_nonce(nonce);
+    }
+}
+
 /// Keeps the server's nonce for the next proof (where storage refuses, the next proof
 /// goes without one and the server asks again).
-pub fn remember_nonce(nonce: &str) {
+fn remember_nonce(nonce: &str) {
     let _ = LocalStorage::set(NONCE_KEY, nonce);
 }

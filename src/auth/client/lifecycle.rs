@@ -4,6 +4,7 @@
 
 use super::{
     coordinator, dpop, pending_sign_out, reconnect, signals, tab_channel,
+    timing::now,
     token_store::{self, Announcement, Record, StoredTokens, TOKENS_KEY},
 };
 use crate::auth::{api, dpop_paths, state::AuthState, AuthError, EndReason, TokenPair};
@@ -47,15 +48,20 @@ pub fn start(state: AuthState) {
 /// `PUBLIC_URL`, which the proof must name), signs in unbound rather than not at all.
 pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
     let verify = || api::verify(token.clone());
-    match dpop::with_proof(dpop_paths::VERIFY, dpop::WhenKeyIsSlow::GoBare, verify).await {
-        Err(AuthError::InvalidDpopProof) => verify().await,
-        other => other,
+    let result =
+        match dpop::with_proof(dpop_paths::VERIFY, dpop::WhenKeyIsSlow::GoBare, verify).await {
+            Err(AuthError::InvalidDpopProof) => verify().await,
+            other => other,
+        };
+    if let Ok(pair) = &result {
+        dpop::remember_nonce_of(pair);
     }
+    result
 }
 
 /// Stores a pair from sign-in and marks the tab signed in.
 pub fn signed_in(pair: &TokenPair) {
-    let tokens = token_store::save(StoredTokens::from_pair(pair));
+    let tokens = token_store::save(StoredTokens::from_pair(pair, now()));
     coordinator::adopt(&tokens);
 }
 

@@ -1,6 +1,11 @@
-//! Browser side of staying signed in (hydrate build only). Dependencies point one way:
-//! `lifecycle` → `call` → `coordinator` → `browser_lock`/`signals` → `token_store` →
-//! `tab_channel`.
+//! Browser side of staying signed in. Dependencies point one way: `lifecycle` → `call`
+//! → `coordinator` → `browser_lock`/`signals` → `token_store` → `tab_channel`.
+//!
+//! Its rules are plain values compiled in every build, so native `cargo test` covers
+//! them: [`stored_tokens`] (the record and its due time, from the time the pair
+//! arrived) and [`refresh_policy`] (jitter, backoff, budget, `Retry-After`, urgency,
+//! time and randomness passed in). Everything else talks to the browser and is in the
+//! hydrate build only.
 //!
 //! - [`token_store`]: the token pair in one localStorage record;
 //! - [`signals`]: the only writer of the page's auth signals, and `observe`, the one
@@ -16,17 +21,33 @@
 //! - [`pending_sign_out`]: a sign-out the server has not confirmed, retried until it is;
 //! - [`lifecycle`]: start-up, sign-in/out, and keeping tabs in sync.
 
+pub mod refresh_policy;
+pub mod stored_tokens;
+
+#[cfg(feature = "hydrate")]
 pub mod browser_lock;
+#[cfg(feature = "hydrate")]
 pub mod call;
+#[cfg(feature = "hydrate")]
 pub mod coordinator;
+#[cfg(feature = "hydrate")]
 pub mod dpop;
+#[cfg(feature = "hydrate")]
 pub mod lifecycle;
+#[cfg(feature = "hydrate")]
 pub mod pending_sign_out;
+#[cfg(feature = "hydrate")]
 pub mod probe;
+#[cfg(feature = "hydrate")]
 pub mod reconnect;
+#[cfg(feature = "hydrate")]
 pub mod signals;
+#[cfg(feature = "hydrate")]
 pub mod tab_channel;
+#[cfg(feature = "hydrate")]
 pub mod timing;
+#[cfg(feature = "hydrate")]
 pub mod token_store;
 
+#[cfg(feature = "hydrate")]
 pub use call::authed;

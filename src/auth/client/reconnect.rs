@@ -7,7 +7,7 @@
 //! reloads the page's data ever more slowly, not every second. Coming back online or
 //! becoming visible probes at once ([`probe_now`]).
 
-use super::{signals, timing::backoff_ms};
+use super::{refresh_policy::backoff_ms, signals, timing::random};
 use crate::auth::api;
 use leptos::prelude::{set_timeout_with_handle, TimeoutHandle};
 use std::{cell::Cell, time::Duration};
@@ -44,7 +44,7 @@ pub fn probe_now() {
 fn schedule() {
     let attempts = ATTEMPTS.get().saturating_add(1);
     ATTEMPTS.set(attempts);
-    let delay = backoff_ms(attempts);
+    let delay = backoff_ms(attempts, random());
     let timer = set_timeout_with_handle(
         || {
             TIMER.set(None);

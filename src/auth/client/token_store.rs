@@ -10,8 +10,9 @@
 //! wins over an older one its own read of storage returns: a stale read (WebKit bug
 //! 225344) can never send an old refresh token.
 
-use super::{tab_channel, timing::now};
-use crate::auth::{EndReason, TokenPair};
+pub use super::stored_tokens::StoredTokens;
+use super::tab_channel;
+use crate::auth::EndReason;
 use gloo_storage::{LocalStorage, Storage};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -28,68 +29,6 @@ thread_local! {
 pub const TOKENS_KEY: &str = "stay-signed-in.tokens";
 /// localStorage key of the reason the last session ended (read by other tabs).
 pub const ENDED_KEY: &str = "stay-signed-in.ended";
-
-/// Largest preemptive-refresh margin (at the default 30-minute lifetime).
-const MAX_MARGIN_MS: f64 = 5.0 * 60.0 * 1000.0;
-
-/// What the browser keeps between page loads.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredTokens {
-    /// Bearer token for protected calls.
-    pub access_token: String,
-    /// Buys the next pair (rotated by every refresh).
-    pub refresh_token: String,
-    /// Local time the pair arrived (ms).
-    pub received_at: f64,
-    /// Local time the access token expires (ms).
-    pub access_expires_at: f64,
-    /// Local time the session ends unless refreshed (ms).
-    pub session_expires_at: f64,
-    /// Position of this pair among the pairs this browser has stored: one more than the
-    /// newest this tab knew when it stored it. Orders pairs without trusting the clock
-    /// (which may jump back) or a read of storage (which may be stale).
-    #[serde(default)]
-    pub serial: u64,
-}
-
-impl std::fmt::Debug for StoredTokens {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredTokens")
-            .field("access_expires_at", &self.access_expires_at)
-            .finish_non_exhaustive()
-    }
-}
-
-impl StoredTokens {
-    /// The record for a pair received now.
-    pub fn from_pair(pair: &TokenPair) -> Self {
-        let received_at = now();
-        Self {
-            access_token: pair.access_token.clone(),
-            refresh_token: pair.refresh_token.clone(),
-            received_at,
-            access_expires_at: received_at + pair.expires_in as f64 * 1000.0,
-            session_expires_at: received_at + pair.refresh_expires_in as f64 * 1000.0,
-            serial: 0,
-        }
-    }
-
-    /// How early to refresh: 5 minutes at a 30-minute lifetime, a sixth of shorter
-    /// lifetimes (so a short test lifetime never makes a refresh loop).
-    pub fn margin_ms(&self) -> f64 {
-        ((self.access_expires_at - self.received_at) / 6.0).clamp(0.0, MAX_MARGIN_MS)
-    }
-
-    /// When the preemptive refresh is due.
-    pub fn refresh_due_at(&self) -> f64 {
-        self.access_expires_at - self.margin_ms()
-    }
-
-    /// True inside the margin (or past expiry).
-    pub fn needs_refresh(&self, at: f64) -> bool {
-        at >= self.refresh_due_at()
-    }
-}
 
 /// What a tab tells the others when it changes the record (the same news the
 /// `storage` event brings, with the value inside, so the receiver need not read storage).

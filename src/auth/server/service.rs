@@ -146,6 +146,7 @@ impl Issued {
             token_type: "bearer".into(),
             expires_in: self.access_expires_at.saturating_sub(now) / 1000,
             refresh_expires_in: self.session_expires_at.saturating_sub(now) / 1000,
+            dpop_nonce: None,
         }
     }
 }
@@ -242,7 +243,9 @@ impl AuthService {
         };
         match dpop::check_proof(proof, expected, &self.nonces) {
             Ok(proof) => Ok(Some(proof)),
-            Err(ProofError::UseNonce) => Err(AuthError::UseDpopNonce),
+            Err(ProofError::UseNonce) => Err(AuthError::UseDpopNonce {
+                nonce: self.dpop_nonce(),
+            }),
             Err(error) => {
                 counters::dpop_refused();
                 tracing::debug!(%error, "DPoP proof refused");
