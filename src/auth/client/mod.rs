@@ -24,30 +24,30 @@
 pub mod refresh_policy;
 pub mod stored_tokens;
 
-#[cfg(feature = "hydrate")]
-pub mod browser_lock;
-#[cfg(feature = "hydrate")]
-pub mod call;
-#[cfg(feature = "hydrate")]
-pub mod coordinator;
-#[cfg(feature = "hydrate")]
-pub mod dpop;
-#[cfg(feature = "hydrate")]
-pub mod lifecycle;
-#[cfg(feature = "hydrate")]
-pub mod pending_sign_out;
-#[cfg(feature = "hydrate")]
-pub mod probe;
-#[cfg(feature = "hydrate")]
-pub mod reconnect;
-#[cfg(feature = "hydrate")]
-pub mod signals;
-#[cfg(feature = "hydrate")]
-pub mod tab_channel;
-#[cfg(feature = "hydrate")]
-pub mod timing;
-#[cfg(feature = "hydrate")]
-pub mod token_store;
+/// Declares the modules that talk to the browser, each in the hydrate build only.
+macro_rules! browser_modules {
+    ($($module:ident),* $(,)?) => {
+        $(
+            #[cfg(feature = "hydrate")]
+            pub mod $module;
+        )*
+    };
+}
+
+browser_modules!(
+    browser_lock,
+    call,
+    coordinator,
+    dpop,
+    lifecycle,
+    pending_sign_out,
+    probe,
+    reconnect,
+    signals,
+    tab_channel,
+    timing,
+    token_store,
+);
 
 #[cfg(feature = "hydrate")]
 pub use call::authed;
