@@ -116,8 +116,18 @@ start_redis_cluster() {
 
 # Stops the cluster start_redis_cluster "$1" started (no-op if none).
 stop_redis_cluster() {
-  local pidfile
+  local pidfile pid pids=()
   for pidfile in "$1"/cluster-*/redis.pid; do
-    if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; fi
+    [ -f "$pidfile" ] || continue
+    pid="$(cat "$pidfile")"
+    if kill "$pid" 2>/dev/null; then pids+=("$pid"); fi
+  done
+  # A node writes its files while it shuts down: wait for it, so the caller's rm -rf of
+  # the directory does not race it ("Directory not empty" failed a test run).
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
   done
 }
