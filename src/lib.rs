@@ -21,6 +21,10 @@ pub mod http;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // Panic messages in the console while developing. The release bundle leaves the hook
+    // out: with it, every panic message and the Debug output behind each `unwrap` in the
+    // dependencies stay in the wasm (ARCHITECTURE, "Bundle size").
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
 }

@@ -4,4 +4,5 @@ pub mod format;
 pub mod guard;
 pub mod header;
 pub mod notes;
+pub mod server_status;
 pub mod session_panel;

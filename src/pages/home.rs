@@ -7,7 +7,9 @@ use crate::{
         api,
         state::{use_auth, AuthStatus},
     },
-    components::{guard::Checking, notes::Notes, session_panel::SessionPanel},
+    components::{
+        guard::Checking, notes::Notes, server_status::server_status, session_panel::SessionPanel,
+    },
 };
 use leptos::{
     either::{Either, EitherOf3},
@@ -60,16 +62,15 @@ fn Landing() -> impl IntoView {
 /// Calls the public status function after hydration: proof the browser↔server path works.
 #[component]
 fn ServerCheck() -> impl IntoView {
-    let status = LocalResource::new(api::status);
+    let status = server_status();
     view! {
         <p class="server-status" data-testid="server-status" aria-live="polite">
-            <Suspense fallback=|| "Checking the server…">
-                {move || status.get().map(|result| match result {
-                    Ok(s) if s.store_ok => format!("Server connected · session store: {}", s.store),
-                    Ok(s) => format!("Server connected · session store {} unavailable", s.store),
-                    Err(_) => "Server unreachable".to_string(),
-                })}
-            </Suspense>
+            {move || match status.get() {
+                None => "Checking the server…".to_string(),
+                Some(Ok(s)) if s.store_ok => format!("Server connected · session store: {}", s.store),
+                Some(Ok(s)) => format!("Server connected · session store {} unavailable", s.store),
+                Some(Err(_)) => "Server unreachable".to_string(),
+            }}
         </p>
     }
 }

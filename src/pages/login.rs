@@ -7,7 +7,7 @@
 
 use crate::{
     auth::{api, AuthError, EndReason},
-    components::guard::safe_next,
+    components::{guard::safe_next, server_status::server_status},
     nav::use_location,
 };
 use leptos::{either::Either, html, prelude::*, task::spawn_local};
@@ -19,10 +19,7 @@ pub const NEXT_KEY: &str = "stay-signed-in.next";
 fn remember_next(next: &str) {
     #[cfg(feature = "hydrate")]
     {
-        use gloo_storage::{LocalStorage, Storage};
-        if crate::auth::client::token_store::storage_available() {
-            let _ = LocalStorage::set(NEXT_KEY, next);
-        }
+        crate::auth::client::local_storage::set(NEXT_KEY, next);
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = next;
@@ -114,7 +111,7 @@ pub fn LoginPage() -> impl IntoView {
             }
         });
     };
-    let dev_outbox = LocalResource::new(api::status);
+    let dev_outbox = server_status();
     view! {
         <section class="card narrow">
             {move || reason().map(|reason| view! {

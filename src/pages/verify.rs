@@ -12,12 +12,9 @@ use leptos::{either::Either, prelude::*, task::spawn_local};
 fn take_next() -> String {
     #[cfg(feature = "hydrate")]
     {
-        use gloo_storage::{LocalStorage, Storage};
-        if !crate::auth::client::token_store::storage_available() {
-            return safe_next(None);
-        }
-        let next = LocalStorage::get::<String>(NEXT_KEY).ok();
-        LocalStorage::delete(NEXT_KEY);
+        use crate::auth::client::local_storage;
+        let next = local_storage::get::<String>(NEXT_KEY);
+        local_storage::remove(NEXT_KEY);
         safe_next(next)
     }
     #[cfg(not(feature = "hydrate"))]

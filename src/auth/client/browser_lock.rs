@@ -6,7 +6,7 @@
 
 use super::timing::{now, sleep};
 use futures::channel::oneshot;
-use gloo_storage::{LocalStorage, Storage};
+use super::local_storage;
 use serde::{Deserialize, Serialize};
 use std::{cell::RefCell, future::Future, rc::Rc};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
@@ -90,7 +90,7 @@ async fn with_lease<T, Fut: Future<Output = T>>(work: impl FnOnce() -> Fut) -> T
     if !super::token_store::storage_available() {
         return work().await;
     }
-    while let Ok(lease) = LocalStorage::get::<Lease>(LEASE_KEY) {
+    while let Some(lease) = local_storage::get::<Lease>(LEASE_KEY) {
         let mine = TAB_ID.with(|id| *id == lease.tab);
         if mine || lease.until <= now() {
             break;
@@ -101,10 +101,10 @@ async fn with_lease<T, Fut: Future<Output = T>>(work: impl FnOnce() -> Fut) -> T
         tab: TAB_ID.with(Clone::clone),
         until: now() + LEASE_MS,
     };
-    let _ = LocalStorage::set(LEASE_KEY, lease);
+    local_storage::set(LEASE_KEY, &lease);
     let result = work().await;
-    if LocalStorage::get::<Lease>(LEASE_KEY).is_ok_and(|held| TAB_ID.with(|id| *id == held.tab)) {
-        LocalStorage::delete(LEASE_KEY);
+    if local_storage::get::<Lease>(LEASE_KEY).is_some_and(|held| TAB_ID.with(|id| *id == held.tab)) {
+        local_storage::remove(LEASE_KEY);
     }
     result
 }

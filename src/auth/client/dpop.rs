@@ -13,7 +13,7 @@
 
 use super::timing::sleep;
 use crate::auth::{AuthError, TokenPair};
-use gloo_storage::{LocalStorage, Storage};
+use super::local_storage;
 use std::{cell::RefCell, future::Future};
 use wasm_bindgen::prelude::*;
 
@@ -117,7 +117,7 @@ async fn sign(path: &str) -> Signed {
     let Some(origin) = web_sys::window().and_then(|window| window.location().origin().ok()) else {
         return Signed::NoKey;
     };
-    let nonce = LocalStorage::get::<String>(NONCE_KEY).ok();
+    let nonce = local_storage::get::<String>(NONCE_KEY);
     let htu = format!("{origin}{path}");
     let signing = dpop_proof(&htu, nonce).boxed_local();
     let signed = if dpop_key_loaded() {
@@ -155,5 +155,5 @@ pub fn remember_nonce_of(pair: &TokenPair) {
 /// Keeps the server's nonce for the next proof (where storage refuses, the next proof
 /// goes without one and the server asks again).
 fn remember_nonce(nonce: &str) {
-    let _ = LocalStorage::set(NONCE_KEY, nonce);
+    local_storage::set(NONCE_KEY, nonce);
 }

@@ -7,6 +7,7 @@
 //! time and randomness passed in). Everything else talks to the browser and is in the
 //! hydrate build only.
 //!
+//! - [`local_storage`]: JSON values in localStorage, without panics where it is blocked;
 //! - [`token_store`]: the token pair in one localStorage record;
 //! - [`signals`]: the only writer of the page's auth signals, and `observe`, the one
 //!   mapping from an answer to what the page shows;
@@ -40,6 +41,7 @@ browser_modules!(
     coordinator,
     dpop,
     lifecycle,
+    local_storage,
     pending_sign_out,
     probe,
     reconnect,

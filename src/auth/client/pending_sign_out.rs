@@ -6,7 +6,7 @@
 
 use super::{dpop, signals};
 use crate::auth::{api, dpop_paths};
-use gloo_storage::{LocalStorage, Storage};
+use super::local_storage;
 use std::cell::Cell;
 
 /// localStorage key of the refresh token whose sign-out the server has not confirmed.
@@ -20,14 +20,14 @@ thread_local! {
 /// Signs out `refresh_token` on the server; if the server cannot be reached (or asks to
 /// wait), keeps it to try again.
 pub async fn sign_out(refresh_token: String) {
-    let _ = LocalStorage::set(PENDING_KEY, &refresh_token);
+    local_storage::set(PENDING_KEY, &refresh_token);
     finish().await;
 }
 
 /// Tries the kept sign-out once more; drops it once the server answered anything but
 /// a transient failure (ended, already over, or a token it does not know).
 pub async fn finish() {
-    let Ok(refresh_token) = LocalStorage::get::<String>(PENDING_KEY) else {
+    let Some(refresh_token) = local_storage::get::<String>(PENDING_KEY) else {
         return;
     };
     if RUNNING.replace(true) {
@@ -43,8 +43,8 @@ pub async fn finish() {
         }
         _ => {
             // Only the token this attempt sent: a newer pending one stays.
-            if LocalStorage::get::<String>(PENDING_KEY).ok().as_ref() == Some(&refresh_token) {
-                LocalStorage::delete(PENDING_KEY);
+            if local_storage::get::<String>(PENDING_KEY).as_ref() == Some(&refresh_token) {
+                local_storage::remove(PENDING_KEY);
             }
             signals::show_sign_out_pending(false);
         }

@@ -13,7 +13,7 @@
 pub use super::stored_tokens::StoredTokens;
 use super::tab_channel;
 use crate::auth::EndReason;
-use gloo_storage::{LocalStorage, Storage};
+use super::local_storage;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 
@@ -32,8 +32,12 @@ pub const ENDED_KEY: &str = "stay-signed-in.ended";
 
 /// What a tab tells the others when it changes the record (the same news the
 /// `storage` event brings, with the value inside, so the receiver need not read storage).
+///
+/// On the channel it is `{"kind": "tokens", "tokens": …}` or `{"kind": "signed_out",
+/// "reason": …}`. It is read through the flat [`AnnouncementFields`] rather than serde's
+/// internally tagged enums, whose buffering code costs the bundle several kilobytes.
 #[derive(Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "AnnouncementFields")]
 pub enum Announcement {
     /// A new pair: a sign-in or a refresh.
     Tokens {
@@ -45,6 +49,28 @@ pub enum Announcement {
         /// Why the session ended, if the server ended it.
         reason: Option<String>,
     },
+}
+
+/// Every field an [`Announcement`] may carry, read in one pass.
+#[derive(Deserialize)]
+pub struct AnnouncementFields {
+    kind: String,
+    tokens: Option<StoredTokens>,
+    reason: Option<String>,
+}
+
+impl TryFrom<AnnouncementFields> for Announcement {
+    type Error = String;
+
+    fn try_from(fields: AnnouncementFields) -> Result<Self, String> {
+        match (fields.kind.as_str(), fields.tokens) {
+            ("tokens", Some(tokens)) => Ok(Announcement::Tokens { tokens }),
+            ("signed_out", _) => Ok(Announcement::SignedOut {
+                reason: fields.reason,
+            }),
+            (kind, _) => Err(format!("not an announcement: {kind}")),
+        }
+    }
 }
 
 /// What the token record holds.
@@ -78,7 +104,7 @@ fn read_storage() -> Record {
     if !storage_available() {
         return Record::Empty;
     }
-    match LocalStorage::raw().get_item(TOKENS_KEY) {
+    match local_storage::get_raw(TOKENS_KEY) {
         Ok(Some(raw)) => match serde_json::from_str(&raw) {
             Ok(tokens) => Record::Tokens(tokens),
             Err(_) => Record::Unreadable,
@@ -108,21 +134,19 @@ pub fn save(mut tokens: StoredTokens) -> StoredTokens {
         IN_MEMORY.with(|kept| kept.borrow_mut().replace(tokens.clone()));
         return tokens;
     }
-    match LocalStorage::set(TOKENS_KEY, &tokens) {
-        Ok(()) => IN_MEMORY.with(|kept| kept.borrow_mut().take()),
-        Err(error) => {
-            leptos::logging::warn!("storage refused the tokens; keeping them in this tab: {error}");
-            IN_MEMORY.with(|kept| kept.borrow_mut().replace(tokens.clone()))
-        }
-    };
-    LocalStorage::delete(ENDED_KEY);
+    if local_storage::set(TOKENS_KEY, &tokens) {
+        IN_MEMORY.with(|kept| kept.borrow_mut().take());
+    } else {
+        leptos::logging::warn!("storage refused the tokens; keeping them in this tab");
+        IN_MEMORY.with(|kept| kept.borrow_mut().replace(tokens.clone()));
+    }
+    local_storage::remove(ENDED_KEY);
     tokens
 }
 
-/// Whether this page may use localStorage at all (a blocked one throws on access, and
-/// gloo-storage would turn that into a panic).
+/// Whether this page may use localStorage at all.
 pub fn storage_available() -> bool {
-    web_sys::window().is_some_and(|window| matches!(window.local_storage(), Ok(Some(_))))
+    local_storage::available()
 }
 
 /// True while storage refuses the pair and only this tab holds it.
@@ -162,17 +186,17 @@ pub fn clear(reason: Option<EndReason>) {
         return;
     }
     if let Some(reason) = reason {
-        let _ = LocalStorage::set(ENDED_KEY, reason.code());
+        local_storage::set(ENDED_KEY, reason.code());
     } else {
-        LocalStorage::delete(ENDED_KEY);
+        local_storage::remove(ENDED_KEY);
     }
-    LocalStorage::delete(TOKENS_KEY);
+    local_storage::remove(TOKENS_KEY);
 }
 
 /// Drops the recorded end reason once it has been shown.
 pub fn forget_end_reason() {
     if storage_available() {
-        LocalStorage::delete(ENDED_KEY);
+        local_storage::remove(ENDED_KEY);
     }
 }
 
@@ -181,9 +205,7 @@ pub fn ended_reason() -> Option<EndReason> {
     if !storage_available() {
         return None;
     }
-    LocalStorage::get::<String>(ENDED_KEY)
-        .ok()
-        .and_then(|code| EndReason::from_code(&code))
+    local_storage::get::<String>(ENDED_KEY).and_then(|code| EndReason::from_code(&code))
 }
 
 /// The access token the bearer client attaches.
