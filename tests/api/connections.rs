@@ -1,6 +1,7 @@
-//! Connections that send nothing, through the real listener (no proxy in front): a few
-//! hundred of them do not slow anyone else down, and a connection that does not finish
-//! its request's headers within `HEADER_READ_TIMEOUT` is closed instead of held forever.
+//! Connections through the real listener (no proxy in front): a burst of them is served
+//! whichever thread takes each one; a few hundred that send nothing do not slow anyone
+//! else down, and a connection that does not finish its request's headers within
+//! `HEADER_READ_TIMEOUT` is closed instead of held forever.
 
 use crate::helpers::*;
 use std::time::{Duration, Instant};
@@ -11,6 +12,39 @@ use tokio::{
 
 /// Half a request: headers that never end (a slowloris client).
 const UNFINISHED: &[u8] = b"POST /api/v1/status HTTP/1.1\r\nHost: app\r\n";
+
+/// Two requests in one write: the first keeps the connection open, the second closes it.
+const TWO_REQUESTS: &[u8] = b"POST /api/v1/status HTTP/1.1\r\nHost: app\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}\
+POST /api/v1/status HTTP/1.1\r\nHost: app\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+
+#[tokio::test]
+async fn a_burst_of_connections_is_served_whichever_thread_takes_each() {
+    // Most of these are accepted by one thread and handed to the others to serve.
+    let app = spawn_app_with(AppOptions::default().with("SERVER_THREADS", "4")).await;
+    let address = app.address.trim_start_matches("http://").to_string();
+    let mut connections = Vec::new();
+    for _ in 0..24 {
+        connections.push(TcpStream::connect(&address).await.unwrap());
+    }
+    for connection in &mut connections {
+        connection.write_all(TWO_REQUESTS).await.unwrap();
+    }
+    for (n, mut connection) in connections.into_iter().enumerate() {
+        let mut answer = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(10), connection.read_to_end(&mut answer));
+        assert!(read.await.is_ok(), "connection {n} got no full answer");
+        let answers = String::from_utf8_lossy(&answer)
+            .matches("HTTP/1.1 200 OK")
+            .count();
+        assert_eq!(
+            answers,
+            2,
+            "connection {n}: {}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+}
 
 #[tokio::test]
 async fn three_hundred_idle_connections_do_not_delay_a_normal_request() {
