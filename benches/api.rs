@@ -33,27 +33,22 @@
 use serde_json::{json, Value};
 #[path = "support/cpu.rs"]
 mod cpu;
-#[path = "../tests/support/free_port.rs"]
-mod free_port;
 #[path = "support/paced.rs"]
 mod paced;
-#[path = "support/proofs.rs"]
-mod proofs;
 #[path = "support/redis_facts.rs"]
 mod redis_facts;
 #[path = "support/wrk.rs"]
 mod wrk;
 
 use bytes::Bytes;
-use free_port::free_port;
 use paced::{Connection, Step};
-use proofs::DeviceKey;
 use redis_facts::RedisFacts;
 use std::{
     process::{Child, Command, Stdio},
     sync::Arc,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
+use test_support::{device_key::DeviceKey, free_port::free_port};
 
 const CONNECTIONS: usize = 32;
 const PHASE: Duration = Duration::from_secs(8);

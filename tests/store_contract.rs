@@ -4,14 +4,6 @@
 //! key prefix, and a Redis of the test's own that speaks only TLS (`rediss://`).
 #![cfg(feature = "ssr")]
 
-#[path = "support/free_port.rs"]
-mod free_port;
-#[path = "support/redis_server.rs"]
-#[allow(dead_code)]
-mod redis_server;
-#[path = "support/test_ca.rs"]
-mod test_ca;
-
 use stay_signed_in::auth::{
     server::{
         session_id::SessionId,
@@ -30,7 +22,7 @@ const HOUR: u64 = 3_600_000;
 const T0: u64 = 1_800_000_000_000;
 
 fn random_hex() -> String {
-    stay_signed_in::auth::server::tokens::random_id()
+    stay_signed_in::auth::server::crypto::random_id()
 }
 
 fn memory_store() -> Store {
@@ -54,7 +46,7 @@ fn cluster_store() -> Store {
 }
 
 /// A store on `server`, a Redis that speaks only TLS (`rediss://`), trusting the test CA.
-fn tls_store(server: &redis_server::RedisServer) -> Store {
+fn tls_store(server: &test_support::redis_server::RedisServer) -> Store {
     let ca = std::fs::read(server.ca_file()).unwrap();
     let prefix = format!("test-{}", random_hex());
     Arc::new(RedisStore::new(&server.url(), &prefix, Some(&ca)).unwrap())
@@ -946,7 +938,7 @@ macro_rules! contract {
         mod tls {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                let server = super::redis_server::RedisServer::start_tls();
+                let server = test_support::redis_server::RedisServer::start_tls();
                 super::$name(super::tls_store(&server)).await
             })*
         }
@@ -986,9 +978,9 @@ contract!(
 /// same store works again (with its data) once Redis is back, without a new store.
 mod redis_outage {
     use super::*;
-    use redis_server::RedisServer;
     use stay_signed_in::auth::server::store::StoreError;
     use std::time::{Duration, Instant};
+    use test_support::redis_server::RedisServer;
 
     async fn ping_recovers(store: &Store) {
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -1168,7 +1160,7 @@ mod redis_key_expiry {
 /// but for the one their first rotation overwrites (ARCHITECTURE, "Compact sessions").
 mod redis_older_layout {
     use super::*;
-    use stay_signed_in::auth::server::tokens::from_hex;
+    use stay_signed_in::auth::server::crypto::from_hex;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_session_in_the_older_layout_rotates_and_recognises_earlier_tokens() {

@@ -2,9 +2,10 @@
 //! would sign people out) and the readiness probe says 503 while the liveness probe
 //! says 200; when Redis is back everything works without a restart.
 
-use crate::{helpers::*, redis_server::RedisServer};
+use crate::helpers::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
+use test_support::redis_server::RedisServer;
 
 #[tokio::test]
 async fn redis_outage_is_503_and_recovery_needs_no_restart() {

@@ -3,58 +3,15 @@
 //! `p256`, as the browser's WebCrypto signs them.
 
 use crate::helpers::*;
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
-use p256::{ecdsa::SigningKey, pkcs8::EncodePrivateKey};
 use reqwest::Response;
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
+use test_support::device_key::DeviceKey;
 
-/// A device's P-256 key.
-struct DeviceKey {
-    encoding: EncodingKey,
-    jwk: Value,
-}
-
-impl DeviceKey {
-    fn new() -> Self {
-        let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).unwrap();
-        let signing = SigningKey::from_bytes(&seed.into()).unwrap();
-        let point = signing.verifying_key().to_encoded_point(false);
-        Self {
-            encoding: EncodingKey::from_ec_der(signing.to_pkcs8_der().unwrap().as_bytes()),
-            jwk: json!({
-                "kty": "EC",
-                "crv": "P-256",
-                "x": URL_SAFE_NO_PAD.encode(point.x().unwrap()),
-                "y": URL_SAFE_NO_PAD.encode(point.y().unwrap()),
-            }),
-        }
-    }
-
-    /// A fresh proof for `POST <app>/api/v1/<endpoint>`, with `extra` claims laid over.
-    fn proof(&self, app: &TestApp, endpoint: &str, extra: Value) -> String {
-        let mut header = Header::new(Algorithm::ES256);
-        header.typ = Some("dpop+jwt".into());
-        header.jwk = Some(serde_json::from_value(self.jwk.clone()).unwrap());
-        let mut claims = json!({
-            "htm": "POST",
-            "htu": app.url(&format!("/api/v1/{endpoint}")),
-            "iat": SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs(),
-            "jti": uuid_like(),
-        });
-        for (key, value) in extra.as_object().unwrap() {
-            claims[key] = value.clone();
-        }
-        encode(&header, &claims, &self.encoding).unwrap()
-    }
-}
-
-fn uuid_like() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).unwrap();
-    URL_SAFE_NO_PAD.encode(bytes)
+/// A fresh proof by `key` for `POST <app>/api/v1/<endpoint>`, with `extra` claims laid
+/// over the usual ones.
+fn proof_for(key: &DeviceKey, app: &TestApp, endpoint: &str, extra: Value) -> String {
+    key.proof_with(&app.url(&format!("/api/v1/{endpoint}")), extra)
 }
 
 async fn post_with_proof(
@@ -77,7 +34,7 @@ async fn bound_sign_in(app: &TestApp, key: &DeviceKey) -> Pair {
     let email = email();
     assert_eq!(app.request_link(&email).await.status(), 200);
     let token = app.link_token(&email).await;
-    let proof = key.proof(app, "auth/verify", json!({}));
+    let proof = proof_for(key, app, "auth/verify", json!({}));
     let response =
         post_with_proof(app, "auth/verify", Some(&proof), json!({ "token": token })).await;
     assert_eq!(response.status(), 200);
@@ -85,7 +42,7 @@ async fn bound_sign_in(app: &TestApp, key: &DeviceKey) -> Pair {
 }
 
 async fn refresh_with(app: &TestApp, key: Option<&DeviceKey>, refresh_token: &str) -> Response {
-    let proof = key.map(|key| key.proof(app, "auth/refresh", json!({})));
+    let proof = key.map(|key| proof_for(key, app, "auth/refresh", json!({})));
     post_with_proof(
         app,
         "auth/refresh",
@@ -150,7 +107,7 @@ async fn a_proof_is_used_once() {
     let app = spawn_app().await;
     let owner = DeviceKey::new();
     let pair = bound_sign_in(&app, &owner).await;
-    let proof = owner.proof(&app, "auth/refresh", json!({}));
+    let proof = proof_for(&owner, &app, "auth/refresh", json!({}));
     let body = json!({ "refresh_token": pair.refresh });
     let first = post_with_proof(&app, "auth/refresh", Some(&proof), body.clone()).await;
     assert_eq!(first.status(), 200);
@@ -168,14 +125,15 @@ async fn a_proof_is_for_one_endpoint_of_this_public_url() {
         app.url("/api/v1/auth/logout"),
         "https://evil.example/api/v1/auth/refresh".to_string(),
     ] {
-        let proof = owner.proof(&app, "auth/refresh", json!({ "htu": htu }));
+        let proof = proof_for(&owner, &app, "auth/refresh", json!({ "htu": htu }));
         assert_proof_refused(
             post_with_proof(&app, "auth/refresh", Some(&proof), body.clone()).await,
         )
         .await;
     }
     // The Host header is the client's to choose; the URL comes from PUBLIC_URL.
-    let proof = owner.proof(
+    let proof = proof_for(
+        &owner,
         &app,
         "auth/refresh",
         json!({ "htu": "http://evil.example/api/v1/auth/refresh" }),
@@ -210,7 +168,7 @@ async fn a_device_clock_ten_minutes_off_signs_in_after_one_nonce_round() {
         .as_secs();
     for skew in [-600i64, 600] {
         let iat = (now as i64 + skew) as u64;
-        let stale = key.proof(&app, "auth/verify", json!({ "iat": iat }));
+        let stale = proof_for(&key, &app, "auth/verify", json!({ "iat": iat }));
         let refused =
             post_with_proof(&app, "auth/verify", Some(&stale), json!({ "token": token })).await;
         let nonce = refused.headers()["dpop-nonce"]
@@ -226,7 +184,12 @@ async fn a_device_clock_ten_minutes_off_signs_in_after_one_nonce_round() {
         )
         .await;
         // The link was not used: the retry with the server's nonce signs in.
-        let retry = key.proof(&app, "auth/verify", json!({ "iat": iat, "nonce": nonce }));
+        let retry = proof_for(
+            &key,
+            &app,
+            "auth/verify",
+            json!({ "iat": iat, "nonce": nonce }),
+        );
         let signed_in =
             post_with_proof(&app, "auth/verify", Some(&retry), json!({ "token": token })).await;
         if skew < 0 {
@@ -262,7 +225,7 @@ async fn sign_in_and_refresh_hand_out_the_nonce_in_the_body_too() {
     let email = email();
     assert_eq!(app.request_link(&email).await.status(), 200);
     let token = app.link_token(&email).await;
-    let proof = key.proof(&app, "auth/verify", json!({}));
+    let proof = proof_for(&key, &app, "auth/verify", json!({}));
     let verified =
         post_with_proof(&app, "auth/verify", Some(&proof), json!({ "token": token })).await;
     let header = verified.headers()["dpop-nonce"]
@@ -286,7 +249,7 @@ async fn a_bound_session_is_signed_out_only_by_its_key() {
     let owner = DeviceKey::new();
     let pair = bound_sign_in(&app, &owner).await;
     let logout = |key: Option<&DeviceKey>| {
-        let proof = key.map(|key| key.proof(&app, "auth/logout", json!({})));
+        let proof = key.map(|key| proof_for(key, &app, "auth/logout", json!({})));
         let body = json!({ "refresh_token": pair.refresh });
         let app = &app;
         async move { post_with_proof(app, "auth/logout", proof.as_deref(), body).await }

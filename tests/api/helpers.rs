@@ -4,7 +4,6 @@
 //! bind-then-release race); [`spawn_process_with`] starts the real binary for the tests
 //! about startup, restarts and the log.
 
-use crate::{free_port::free_port, server_process::server_command};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use stay_signed_in::{config::Config, http::Application};
@@ -14,6 +13,7 @@ use std::{
     sync::Once,
     time::{Duration, Instant},
 };
+use test_support::{free_port::free_port, server_process::server_command};
 
 /// A secret shared by servers that must accept each other's tokens.
 pub const SHARED_SECRET: &str = "test-secret-Hq7Zr2Vm9Lx4Kw8Nb3Jt6Pd1Fs5Gc0Yb2e7Tm";
@@ -93,7 +93,7 @@ pub fn default_store() -> (String, String) {
 
 /// A fresh key prefix, so tests never see each other's data or counters.
 pub fn unique_prefix() -> String {
-    format!("api-{}", stay_signed_in::auth::server::tokens::random_id())
+    format!("api-{}", stay_signed_in::auth::server::crypto::random_id())
 }
 
 /// A server on the test Redis with its own key prefix and generous rate limits.
@@ -369,7 +369,7 @@ async fn json_of(request: reqwest::RequestBuilder) -> Value {
 pub fn email() -> String {
     format!(
         "{}@example.com",
-        stay_signed_in::auth::server::tokens::random_id()
+        stay_signed_in::auth::server::crypto::random_id()
     )
 }
 

@@ -3,18 +3,6 @@
 //! test's own `redis-server`).
 #![cfg(feature = "ssr")]
 
-#[path = "../support/free_port.rs"]
-mod free_port;
-#[path = "../support/mail_server.rs"]
-mod mail_server;
-#[path = "../support/redis_server.rs"]
-#[allow(dead_code)]
-mod redis_server;
-#[path = "../support/server_process.rs"]
-mod server_process;
-#[path = "../support/test_ca.rs"]
-mod test_ca;
-
 mod helpers;
 
 mod abuse;

@@ -1,7 +1,8 @@
 //! `GET /metrics` on its own listener: what the auth system did, counted.
 
-use crate::{free_port::free_port, helpers::*};
+use crate::helpers::*;
 use std::time::{Duration, Instant};
+use test_support::free_port::free_port;
 
 /// The value of the sample `name` whose labels include every pair of `labels`.
 pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
@@ -101,7 +102,7 @@ async fn the_metrics_listener_counts_refresh_outcomes_sign_ins_links_and_answers
 
 #[tokio::test]
 async fn store_failures_are_counted() {
-    let redis = crate::redis_server::RedisServer::start();
+    let redis = test_support::redis_server::RedisServer::start();
     let metrics_port = free_port();
     let app = spawn_process_with(
         AppOptions::default()

@@ -1,7 +1,8 @@
 //! `rediss://`: the server talks TLS to a Redis that speaks nothing else, trusting a
 //! private CA given as `REDIS_CA_FILE` or, like any system CA, through `SSL_CERT_FILE`.
 
-use crate::{helpers::*, redis_server::RedisServer};
+use crate::helpers::*;
+use test_support::redis_server::RedisServer;
 
 #[tokio::test]
 async fn sessions_live_in_a_redis_reached_over_tls() {

@@ -6,11 +6,14 @@
 
 use crate::{
     helpers::*,
-    mail_server::{MailServer, Tls, PASSWORD, USER},
     metrics::{sample, scrape},
 };
 use serde_json::Value;
 use std::time::{Duration, Instant};
+use test_support::{
+    free_port::free_port,
+    mail_server::{MailServer, Tls, PASSWORD, USER},
+};
 
 const FROM: &str = "signin@example.com";
 
@@ -32,7 +35,7 @@ fn mailing_options(smtp_url: &str, metrics_port: u16) -> AppOptions {
 /// received: envelope, TLS and login, headers, both parts; then the link signs in.
 async fn a_link_arrives_and_signs_in(tls: Tls) {
     let server = MailServer::start(tls, Duration::ZERO);
-    let app = spawn_mailing_app(&server.url(PASSWORD), crate::free_port::free_port()).await;
+    let app = spawn_mailing_app(&server.url(PASSWORD), free_port()).await;
     // Local parts are case-sensitive: the address is delivered as typed.
     let email = format!("Real.Person.{}", email());
     assert_eq!(app.request_link(&email).await.status(), 200);
@@ -104,7 +107,7 @@ async fn over_smtps_with_a_login_the_link_arrives_and_signs_in() {
 /// Requests a link that cannot be delivered through `smtp_url`: the answer is the usual
 /// `ok`, the failure is logged (without the link) and counted.
 async fn an_undeliverable_link_is_logged_and_counted(smtp_url: &str, cause: &str) {
-    let metrics_port = crate::free_port::free_port();
+    let metrics_port = free_port();
     let app = spawn_mailing_app(smtp_url, metrics_port).await;
     let response = app.request_link(&email()).await;
     assert_eq!(response.status(), 200);
@@ -141,7 +144,7 @@ async fn a_refused_login_is_logged_and_counted_and_the_person_sees_ok() {
 
 #[tokio::test]
 async fn an_unreachable_mail_server_is_logged_and_counted_and_the_person_sees_ok() {
-    let nobody = crate::free_port::free_port();
+    let nobody = free_port();
     let url = format!("smtps://{USER}:{PASSWORD}@127.0.0.1:{nobody}");
     an_undeliverable_link_is_logged_and_counted(&url, "Connection refused").await;
 }
@@ -151,7 +154,7 @@ async fn an_unreachable_mail_server_is_logged_and_counted_and_the_person_sees_ok
 #[tokio::test]
 async fn links_requested_on_every_server_thread_just_before_shutdown_are_delivered() {
     let server = MailServer::start(Tls::StartTls, Duration::from_secs(2));
-    let options = mailing_options(&server.url(PASSWORD), crate::free_port::free_port());
+    let options = mailing_options(&server.url(PASSWORD), free_port());
     let mut app = spawn_process_with(options.with("SERVER_THREADS", "4")).await;
     let mut emails: Vec<String> = (0..8).map(|_| email()).collect();
     for email in &emails {
@@ -183,7 +186,7 @@ async fn links_requested_on_every_server_thread_just_before_shutdown_are_deliver
 #[tokio::test]
 async fn a_link_requested_just_before_shutdown_is_still_delivered() {
     let server = MailServer::start(Tls::StartTls, Duration::from_secs(2));
-    let mut app = spawn_mailing_app(&server.url(PASSWORD), crate::free_port::free_port()).await;
+    let mut app = spawn_mailing_app(&server.url(PASSWORD), free_port()).await;
     let email = email();
     assert_eq!(app.request_link(&email).await.status(), 200);
     // SIGTERM while the mail server has not even said hello yet.

@@ -1,8 +1,9 @@
 //! Configuration is checked at start: bad values stop the server with a message that
 //! names the variable; production refuses weak secrets and never logs links.
 
-use crate::{helpers::*, redis_server::RedisServer};
+use crate::helpers::*;
 use std::process::Command;
+use test_support::redis_server::RedisServer;
 
 /// Starts the server binary with `env`: whether it started (a server still running
 /// after 10 s has, and is stopped), and what it wrote to stderr.

@@ -4,7 +4,7 @@ use crate::helpers::*;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
-use stay_signed_in::auth::server::{jwt, tokens::sha256_hex};
+use stay_signed_in::auth::server::{crypto::sha256_hex, jwt};
 
 fn now() -> u64 {
     jsonwebtoken::get_current_timestamp()

@@ -1,6 +1,5 @@
 //! A WebKit browser on a display of its own, and the steps a person takes in it.
 
-use crate::{free_port::free_port, server_process::server_command};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
@@ -10,6 +9,7 @@ use std::{
     process::{Child, Command},
     time::{Duration, Instant},
 };
+use test_support::{free_port::free_port, server_process::server_command};
 
 /// The access lifetime of the app these scenarios run against (`ACCESS_TOKEN_TTL`).
 pub const LIFETIME: Duration = Duration::from_secs(12);
@@ -39,7 +39,7 @@ impl App {
         let address = format!("http://127.0.0.1:{port}");
         let prefix = format!(
             "webkit-{}",
-            stay_signed_in::auth::server::tokens::random_id()
+            stay_signed_in::auth::server::crypto::random_id()
         );
         let server = std::env::var("WEBKIT_SERVER_BIN").expect(
             "WEBKIT_SERVER_BIN: a server binary `cargo leptos build` made (./scripts/test sets it)",

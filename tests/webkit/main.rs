@@ -11,10 +11,5 @@
 //! both, copies the server aside and runs them with `--ignored`.
 #![cfg(feature = "ssr")]
 
-#[path = "../support/free_port.rs"]
-mod free_port;
-#[path = "../support/server_process.rs"]
-mod server_process;
-
 mod browser;
 mod scenarios;

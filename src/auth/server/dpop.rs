@@ -15,7 +15,7 @@
 //! the server's time. Anything else is [`ProofError::UseNonce`]: the answer carries a
 //! fresh `DPoP-Nonce` and the client signs again once (§8).
 
-use super::tokens::sha256_hex;
+use super::crypto::sha256_hex;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{

@@ -1,7 +1,7 @@
 //! Email addresses that have been checked: once an [`Email`] exists it is valid and
 //! normalised, and it knows the digest that keys its links and user record.
 
-use super::tokens::sha256_hex;
+use super::crypto::sha256_hex;
 
 /// A validated email address: normalised (trimmed, lower-case) for lookups, keys and
 /// limits, and kept as typed for delivery (local parts are case-sensitive by the

@@ -13,7 +13,7 @@
 //! the header twice and the claims twice (see ARCHITECTURE, "Access tokens"). The tests
 //! check our tokens against `jsonwebtoken::encode` and `decode`, byte for byte.
 
-use super::tokens::{random_id, sha256_hex};
+use super::crypto::{random_id, sha256_hex};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use jsonwebtoken::{crypto, Algorithm, DecodingKey, EncodingKey};
 use serde::{Deserialize, Serialize};

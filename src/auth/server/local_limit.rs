@@ -8,7 +8,7 @@
 //! when the window moves on, all counts start over, so memory holds at most the clients
 //! of one window.
 
-use super::store::{Millis, RateCount};
+use super::store::{FixedWindow, Millis, RateCount};
 use std::{collections::HashMap, sync::Mutex};
 
 /// Counts hits per subject in the current window.
@@ -26,28 +26,24 @@ struct Window {
 impl LocalRateLimiter {
     /// Counts one hit of `subject` in the `window_ms` window containing `now`.
     pub fn hit(&self, subject: &str, window_ms: Millis, now: Millis) -> RateCount {
-        let window_ms = window_ms.max(1);
-        let index = now / window_ms;
+        let window = FixedWindow::containing(now, window_ms);
         // A poisoned lock only means another request panicked mid-count: keep counting.
-        let mut window = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        if window.index != index {
-            window.index = index;
-            window.counts.clear();
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if current.index != window.index {
+            current.index = window.index;
+            current.counts.clear();
         }
-        let count = match window.counts.get_mut(subject) {
+        let count = match current.counts.get_mut(subject) {
             Some(count) => {
                 *count += 1;
                 *count
             }
             None => {
-                window.counts.insert(subject.to_string(), 1);
+                current.counts.insert(subject.to_string(), 1);
                 1
             }
         };
-        RateCount {
-            count,
-            reset_in_ms: (index + 1) * window_ms - now,
-        }
+        window.count(count, now)
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod context;
 pub mod counters;
+pub mod crypto;
 pub mod device;
 pub mod dpop;
 pub mod email;

@@ -5,6 +5,7 @@
 use super::{
     clock::Clock,
     counters,
+    crypto::{random_id, sha256_hex},
     device::device_label,
     dpop::{self, NonceKey, Proof, ProofError},
     email::Email,
@@ -17,7 +18,7 @@ use super::{
         MagicLinkRecord, Millis, ProofClaim, RateCount, RotateOutcome, Rotation, SessionRecord,
         SessionStore, UserRecord,
     },
-    tokens::{random_id, sha256_hex, MagicLinkToken, RefreshToken},
+    tokens::{MagicLinkToken, RefreshToken},
 };
 use crate::{
     auth::{

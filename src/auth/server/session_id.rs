@@ -2,7 +2,7 @@
 //! (`<session id>.<secret>`) names its owner's Cluster slot and keys without an index.
 //! This type is the only code that builds or reads that format.
 
-use super::tokens::random_id;
+use super::crypto::random_id;
 use std::fmt;
 
 /// A well-formed session id; once one exists, its user id can be read without checks.

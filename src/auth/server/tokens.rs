@@ -1,10 +1,14 @@
-//! Opaque secrets (refresh tokens, magic-link tokens) and the few primitives around
-//! them: OS randomness, SHA-256 hashing for storage, and sealing the successor pair.
+//! Opaque secrets (refresh tokens, magic-link tokens): their formats, their digests for
+//! storage, and sealing the successor pair. The primitives underneath are in
+//! [`super::crypto`].
 //!
 //! Token types are newtypes with a redacted `Debug` and no `Serialize`: they leave the
 //! server only inside a [`crate::auth::TokenPair`] or an email.
 
-use super::session_id::SessionId;
+use super::{
+    crypto::{random_bytes, sha256_hex},
+    session_id::SessionId,
+};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chacha20poly1305::{
     aead::{Aead, KeyInit},
@@ -14,48 +18,6 @@ use sha2::{Digest, Sha256};
 
 /// Bytes of OS randomness in every secret (256 bits).
 pub const SECRET_BYTES: usize = 32;
-
-/// Fills a fresh array from the OS random source.
-pub fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    // The OS source failing is not recoverable for an auth server; abort loudly.
-    getrandom::fill(&mut bytes).expect("the OS random source must be available");
-    bytes
-}
-
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0x0f)] as char);
-    }
-    out
-}
-
-/// The bytes of lower- or upper-case hex; `None` for anything else.
-pub fn from_hex(text: &str) -> Option<Vec<u8>> {
-    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(2) {
-        return None;
-    }
-    bytes
-        .chunks(2)
-        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
-        .collect()
-}
-
-/// A random hex id of 128 bits (user ids, JWT ids, note ids).
-pub fn random_id() -> String {
-    hex(&random_bytes::<16>())
-}
-
-/// SHA-256 of `data`, as hex: the only form in which secrets are stored.
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
-}
 
 fn new_secret() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<SECRET_BYTES>())
@@ -251,15 +213,6 @@ mod tests {
             .open_successor(&sealed)
             .is_none());
         assert!(token.open_successor(b"garbage").is_none());
-    }
-
-    #[test]
-    fn hex_round_trips() {
-        let bytes = random_bytes::<32>();
-        assert_eq!(from_hex(&hex(&bytes)).unwrap(), bytes);
-        assert_eq!(from_hex("00FFab").unwrap(), [0, 255, 0xab]);
-        assert!(from_hex("abc").is_none());
-        assert!(from_hex("zz").is_none());
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use super::{
     oldest_first,
     rotation::{self, Decision},
-    MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord, SessionStore,
-    StoreError, UserRecord, HISTORY_LEN, MAX_NOTES, TOMBSTONE_MS,
+    FixedWindow, MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord,
+    SessionStore, StoreError, UserRecord, HISTORY_LEN, MAX_NOTES, TOMBSTONE_MS,
 };
 use crate::auth::{
     server::{dpop::PROOF_LIFETIME_MS, session_id::SessionId},
@@ -331,19 +331,14 @@ impl SessionStore for MemoryStore {
         window_ms: Millis,
         now: Millis,
     ) -> Result<RateCount, StoreError> {
-        // Windows are aligned to multiples of `window_ms`, like the Redis store's.
-        let window_ms = window_ms.max(1);
-        let window_end = (now / window_ms + 1) * window_ms;
+        let window = FixedWindow::containing(now, window_ms);
         let mut inner = self.lock();
         let entry = inner.rates.entry(key.to_string()).or_insert((0, 0));
-        if entry.1 != window_end {
-            *entry = (0, window_end);
+        if entry.1 != window.end {
+            *entry = (0, window.end);
         }
         entry.0 += 1;
-        Ok(RateCount {
-            count: entry.0,
-            reset_in_ms: window_end - now,
-        })
+        Ok(window.count(entry.0, now))
     }
 
     async fn add_note(&self, user_id: &str, note: &Note) -> Result<(), StoreError> {

@@ -146,6 +146,37 @@ pub struct RateCount {
     pub reset_in_ms: Millis,
 }
 
+/// A window of a fixed-window rate limit: windows are aligned to multiples of their
+/// length, so every instance and every store agrees on where one starts and ends. The
+/// one place this arithmetic is written (in-process limits, the memory store, Redis).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FixedWindow {
+    /// Which window since the epoch (`now / length`): part of the counter's key.
+    pub index: u64,
+    /// When it ends (ms).
+    pub end: Millis,
+}
+
+impl FixedWindow {
+    /// The window of `length_ms` (at least 1 ms) that contains `now`.
+    pub fn containing(now: Millis, length_ms: Millis) -> Self {
+        let length_ms = length_ms.max(1);
+        let index = now / length_ms;
+        Self {
+            index,
+            end: (index + 1) * length_ms,
+        }
+    }
+
+    /// `count` requests so far in this window, seen at `now`.
+    pub fn count(self, count: u64, now: Millis) -> RateCount {
+        RateCount {
+            count,
+            reset_in_ms: self.end - now,
+        }
+    }
+}
+
 /// Why a store call failed; never "not found" (that is an `Option`/outcome). The cause
 /// is kept as the error's source and logged once, where the error becomes an API
 /// answer (`auth/server/failure.rs`).
@@ -301,4 +332,34 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// The user's notes, oldest first.
     async fn list_notes(&self, user_id: &str) -> Result<Vec<Note>, StoreError>;
+}
+
+#[cfg(test)]
+mod fixed_window_tests {
+    use super::{FixedWindow, RateCount};
+
+    #[test]
+    fn windows_are_aligned_to_their_length() {
+        let window = FixedWindow::containing(125_000, 60_000);
+        assert_eq!(
+            window,
+            FixedWindow {
+                index: 2,
+                end: 180_000
+            }
+        );
+        assert_eq!(
+            window.count(3, 125_000),
+            RateCount {
+                count: 3,
+                reset_in_ms: 55_000
+            }
+        );
+        assert_eq!(FixedWindow::containing(180_000, 60_000).index, 3);
+        assert_eq!(
+            FixedWindow::containing(5, 0).end,
+            6,
+            "a zero length counts as 1 ms"
+        );
+    }
 }

@@ -19,15 +19,15 @@
 
 use super::{
     breaker::{Breaker, CircuitOpen},
-    oldest_first, MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord,
-    SessionStore, StoreError, UserRecord, HISTORY_LEN, LINK_NETWORKS, MAX_NOTES, TOMBSTONE_MS,
-    USER_TTL_MS,
+    oldest_first, FixedWindow, MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation,
+    SessionRecord, SessionStore, StoreError, UserRecord, HISTORY_LEN, LINK_NETWORKS, MAX_NOTES,
+    TOMBSTONE_MS, USER_TTL_MS,
 };
 use crate::auth::{
     server::{
+        crypto::{from_hex, hex},
         dpop::PROOF_LIFETIME_MS,
         session_id::SessionId,
-        tokens::{from_hex, hex},
     },
     EndReason, Note,
 };
@@ -785,18 +785,13 @@ impl SessionStore for RedisStore {
         window_ms: Millis,
         now: Millis,
     ) -> Result<RateCount, StoreError> {
-        let window_ms = window_ms.max(1);
-        let window = now / window_ms;
-        let window_end = (window + 1) * window_ms;
-        let mut invocation = RATE_LIMIT.key(self.keys.rate(key, window));
-        invocation.arg(ms(window_end + 1000));
+        let window = FixedWindow::containing(now, window_ms);
+        let mut invocation = RATE_LIMIT.key(self.keys.rate(key, window.index));
+        invocation.arg(ms(window.end + 1000));
         let count: u64 = self
             .run(|mut c| async move { invocation.invoke_async(&mut c).await })
             .await?;
-        Ok(RateCount {
-            count,
-            reset_in_ms: window_end - now,
-        })
+        Ok(window.count(count, now))
     }
 
     async fn add_note(&self, user_id: &str, note: &Note) -> Result<(), StoreError> {

@@ -1,4 +1,4 @@
-//! A real SMTP server for the tests: `aiosmtpd` (tests/support/smtp_server.py) with
+//! A real SMTP server for the tests: `aiosmtpd` (`smtp_server.py` beside this crate) with
 //! STARTTLS or SMTPS, AUTH, and a certificate from the test CA (`test_ca.rs`). Each
 //! accepted message arrives parsed (envelope, headers, MIME parts) as JSON.
 //!
@@ -42,7 +42,7 @@ impl MailServer {
         let port = free_port();
         let mut command = Command::new(python());
         command
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py"))
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("smtp_server.py"))
             .args([
                 "--port",
                 &port.to_string(),
@@ -124,7 +124,8 @@ fn python() -> PathBuf {
     if let Some(python) = std::env::var_os("TEST_PYTHON") {
         return python.into();
     }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py/bin/python");
+    // The venv `./scripts/test` makes in the app's target directory.
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/py/bin/python");
     if venv.exists() {
         venv
     } else {

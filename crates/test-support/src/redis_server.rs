@@ -2,7 +2,7 @@
 //! yes`) so it can be stopped and started again with its data, optionally speaking only
 //! TLS. Killed on drop.
 
-use super::free_port::free_port;
+use crate::free_port::free_port;
 use std::{
     path::{Path, PathBuf},
     process::{Command, Stdio},

@@ -12,7 +12,7 @@ use std::{
 pub fn certificates() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("test-ca-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("ssi-test-ca-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let openssl = |args: &[&str]| {
             let output = Command::new("openssl")

@@ -1,4 +1,4 @@
-//! The one free-port helper of the Rust tests and benches, for servers that must be told
+//! Free ports for the Rust tests and benches, for servers that must be told
 //! a port before they start (redis-server, the server binary). In-process apps bind
 //! port 0 themselves instead.
 
