@@ -19,14 +19,12 @@ pub use super::dpop_client::DpopClient;
 /// half of authentication lives here, not in the service).
 #[cfg(feature = "ssr")]
 mod ssr {
-    pub use crate::auth::server::{
-        AuthContext, AuthService, Authenticated, ClientAddr, ClientInfo,
-    };
+    pub use crate::auth::server::{AuthContext, AuthService, Authenticated, ClientInfo};
     use crate::auth::{
-        server::{failure, jwt::MAX_TOKEN_BYTES},
+        server::{caller, failure},
         AuthError,
     };
-    use http::{header, request::Parts, HeaderMap};
+    use http::request::Parts;
     use leptos::prelude::*;
     use std::sync::Arc;
 
@@ -46,57 +44,21 @@ mod ssr {
         with_context::<Parts, _>(read).ok_or_else(|| failure::internal("request parts missing"))
     }
 
-    /// Client address (resolved by the HTTP layer) and User-Agent of the request.
+    /// The caller of this request: its address and User-Agent.
     pub fn client_info() -> Result<ClientInfo, AuthError> {
-        with_parts(|parts| {
-            let client = parts
-                .extensions
-                .get::<ClientAddr>()
-                .map(|ClientAddr(ip)| *ip);
-            let user_agent = parts
-                .headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok());
-            ClientInfo::new(client, user_agent)
-        })
+        with_parts(ClientInfo::from_parts)
     }
 
-    /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive,
-    /// header capped at [`MAX_TOKEN_BYTES`]); anything else is 401 `unauthorized`.
-    pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
-        let header = headers
-            .get(header::AUTHORIZATION)
-            .ok_or(AuthError::Unauthorized)?;
-        if header.len() > MAX_TOKEN_BYTES {
-            return Err(AuthError::Unauthorized);
-        }
-        let header = header.to_str().map_err(|_| AuthError::Unauthorized)?;
-        header
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .ok_or(AuthError::Unauthorized)
-    }
-
-    /// The request's DPoP proof (RFC 9449 §4.1: one `DPoP` header at most; two are
-    /// read as none that can be right, an invalid proof).
+    /// The request's DPoP proof, if it has one.
     pub fn dpop_proof() -> Result<Option<String>, AuthError> {
         with_parts(|parts| {
-            let mut values = parts.headers.get_all("dpop").iter();
-            match (values.next(), values.next()) {
-                (None, _) => Ok(None),
-                (Some(value), None) => value
-                    .to_str()
-                    .map(|proof| Some(proof.to_owned()))
-                    .map_err(|_| AuthError::InvalidDpopProof),
-                (Some(_), Some(_)) => Err(AuthError::InvalidDpopProof),
-            }
+            caller::dpop_proof(&parts.headers).map(|proof| proof.map(str::to_owned))
         })?
     }
 
     /// The authenticated caller, or 401 `unauthorized`.
     pub async fn authenticate() -> Result<(Arc<AuthService>, Authenticated), AuthError> {
-        let token = with_parts(|parts| bearer_token(&parts.headers).map(str::to_owned))??;
+        let token = with_parts(|parts| caller::bearer_token(&parts.headers).map(str::to_owned))??;
         let service = service();
         let authenticated = service.authenticate(&token).await?;
         Ok((service, authenticated))

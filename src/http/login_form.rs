@@ -5,18 +5,10 @@
 
 use super::AppState;
 use crate::{
-    auth::{
-        server::{ClientAddr, ClientInfo},
-        AuthError,
-    },
+    auth::{server::ClientInfo, AuthError},
     components::guard::{safe_next, urlencode},
 };
-use axum::{
-    extract::State,
-    http::{header, HeaderMap},
-    response::Redirect,
-    Extension, Form,
-};
+use axum::{extract::State, response::Redirect, Form};
 use serde::Deserialize;
 
 /// The fields of the sign-in form.
@@ -31,14 +23,9 @@ pub struct SignInForm {
 /// Requests the link, then 303 to `/login?sent=1` (or `?error=…`), keeping `next`.
 pub async fn submit(
     State(state): State<AppState>,
-    client: Option<Extension<ClientAddr>>,
-    headers: HeaderMap,
+    client: ClientInfo,
     Form(form): Form<SignInForm>,
 ) -> Redirect {
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
-    let client = ClientInfo::new(client.map(|Extension(ClientAddr(ip))| ip), user_agent);
     let outcome = match state.auth.service.request_link(&form.email, &client).await {
         Ok(()) => "sent=1".to_string(),
         Err(AuthError::BadRequest { .. }) => "error=email".to_string(),

@@ -1,6 +1,7 @@
 //! Server side of authentication (ssr build only): tokens, sessions, the store, links
 //! and mail. `AuthService` holds the rules; everything else is a part it uses.
 
+pub mod caller;
 pub mod clock;
 pub mod context;
 pub mod counters;
@@ -17,7 +18,8 @@ pub mod session_id;
 pub mod store;
 pub mod tokens;
 
+pub use caller::{ClientAddr, ClientInfo};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::AuthContext;
-pub use service::{AuthService, Authenticated, ClientAddr, ClientInfo};
+pub use service::{AuthService, Authenticated};
 pub use session_id::SessionId;

@@ -3,6 +3,7 @@
 //! service's [`Clock`], so every rule here is tested by moving a clock.
 
 use super::{
+    caller::ClientInfo,
     clock::Clock,
     counters,
     crypto::{random_id, sha256_hex},
@@ -40,74 +41,6 @@ pub const MAX_PENDING_MAILS: usize = 256;
 
 /// Longest note accepted, in characters.
 pub const MAX_NOTE_CHARS: usize = 500;
-
-/// The client's address as the HTTP layer resolved it (the TCP peer, or what trusted
-/// proxies forwarded), left in the request's extensions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientAddr(pub std::net::IpAddr);
-
-/// Who is calling, as far as rate limits and device labels care.
-#[derive(Clone, Debug, Default)]
-pub struct ClientInfo {
-    /// What per-address limits count: the client's IPv4 address, or its IPv6 /64 (one
-    /// subscriber usually holds a whole /64, so counting /128s would let one person
-    /// rotate through fresh buckets).
-    pub ip: String,
-    /// Raw User-Agent (only its label is stored).
-    pub user_agent: String,
-}
-
-/// Longest User-Agent looked at (the label needs far less).
-const MAX_USER_AGENT_CHARS: usize = 512;
-
-impl ClientInfo {
-    /// From what the HTTP side read: the client's address (see `http/client_ip.rs`) and
-    /// the `User-Agent` header.
-    pub fn new(ip: Option<std::net::IpAddr>, user_agent: Option<&str>) -> Self {
-        Self {
-            ip: ip.map(limit_subject).unwrap_or_default(),
-            user_agent: user_agent
-                .unwrap_or_default()
-                .chars()
-                .take(MAX_USER_AGENT_CHARS)
-                .collect(),
-        }
-    }
-}
-
-impl ClientInfo {
-    /// The networks a link request counts in, finest first, each with how many
-    /// `RATE_LIMIT_EMAIL` allowances it gets: an IPv4 address (1); an IPv6 /64 (1), its
-    /// /56 (2) and its /48 (4).
-    pub fn networks(&self) -> Vec<(String, u64)> {
-        let Some(v6) = self
-            .ip
-            .strip_suffix("/64")
-            .and_then(|network| network.parse::<std::net::Ipv6Addr>().ok())
-        else {
-            return vec![(self.ip.clone(), 1)];
-        };
-        [(64, 1), (56, 2), (48, 4)]
-            .into_iter()
-            .map(|(prefix, allowances)| {
-                let mask = !((1u128 << (128 - prefix)) - 1);
-                let network = std::net::Ipv6Addr::from(u128::from(v6) & mask);
-                (format!("{network}/{prefix}"), allowances)
-            })
-            .collect()
-    }
-}
-
-/// The per-address rate-limit subject of `ip`: IPv4 as is, IPv6 by its /64.
-fn limit_subject(ip: std::net::IpAddr) -> String {
-    match ip.to_canonical() {
-        std::net::IpAddr::V4(v4) => v4.to_string(),
-        std::net::IpAddr::V6(v6) => {
-            let network = u128::from(v6) & !((1u128 << 64) - 1);
-            format!("{}/64", std::net::Ipv6Addr::from(network))
-        }
-    }
-}
 
 /// 429 with `retry_after` once `count` is over `limit` (counted as `scope`).
 fn over_limit(scope: &'static str, count: RateCount, limit: RateLimit) -> Result<(), AuthError> {
