@@ -5,7 +5,7 @@ use super::{
     oldest_first,
     rotation::{self, Decision},
     FixedWindow, MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord,
-    SessionStore, StoreError, UserRecord, HISTORY_LEN, MAX_NOTES, TOMBSTONE_MS,
+    SessionStore, StoreError, UserRecord, MAX_NOTES, TOMBSTONE_MS,
 };
 use crate::auth::{
     server::{dpop::PROOF_LIFETIME_MS, session_id::SessionId},
@@ -41,24 +41,17 @@ struct StoredSession {
     record: SessionRecord,
     /// The token issued by the last rotation, sealed under the previous one.
     sealed_successor: Vec<u8>,
-    /// Hashes this session replaced, oldest first, at most [`HISTORY_LEN`].
+    /// Hashes this session replaced, oldest first, at most [`HISTORY_LEN`](super::HISTORY_LEN).
     earlier: Vec<String>,
     /// DPoP proofs used on this session (digest of the `jti`, remembered until).
     used_proofs: HashMap<String, Millis>,
 }
 
 impl StoredSession {
-    /// Applies [`Decision::Rotate`]: the presented (current) hash becomes previous.
+    /// Applies [`Decision::Rotate`] ([`rotation::apply`]) and keeps the sealed successor.
     fn rotate(&mut self, rotation: &Rotation, expires_at: Millis) {
-        let replaced = std::mem::replace(&mut self.record.refresh_hash, rotation.new_hash.clone());
-        self.earlier.push(replaced.clone());
-        let excess = self.earlier.len().saturating_sub(HISTORY_LEN);
-        self.earlier.drain(..excess);
-        self.record.previous_hash = Some(replaced);
-        self.record.rotated_at = rotation.now;
-        self.record.expires_at = expires_at;
+        rotation::apply(&mut self.record, &mut self.earlier, rotation, expires_at);
         self.sealed_successor = rotation.sealed_successor.clone();
-        rotation::seen(&mut self.record, rotation);
     }
 
     /// Claims a proof's `jti` for `PROOF_LIFETIME_MS`; false when it was used before.
@@ -370,6 +363,7 @@ fn matching_link<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::server::store::HISTORY_LEN;
 
     #[test]
     fn a_session_remembers_at_most_history_len_earlier_hashes() {

@@ -26,7 +26,7 @@
 //! A rotation and a replay both record who was seen ([`seen`]): last activity, address
 //! and device, so a second user of a session shows on the sessions page.
 
-use super::{Millis, SessionRecord};
+use super::{Millis, SessionRecord, HISTORY_LEN};
 use crate::auth::EndReason;
 
 /// Everything one refresh needs, prepared before the single atomic store step.
@@ -132,6 +132,26 @@ pub fn seen(record: &mut SessionRecord, rotation: &Rotation) {
     record.device.clone_from(&rotation.device);
 }
 
+/// Applies [`Decision::Rotate`] to a record and the hashes it replaced (`earlier`,
+/// oldest first, kept to [`HISTORY_LEN`]): the presented (current) hash becomes the
+/// previous one, the new hash current, and the caller is recorded as seen. The memory
+/// store and the rule's tests both rotate with this; `rotation.lua` is its twin.
+pub fn apply(
+    record: &mut SessionRecord,
+    earlier: &mut Vec<String>,
+    rotation: &Rotation,
+    expires_at: Millis,
+) {
+    let replaced = std::mem::replace(&mut record.refresh_hash, rotation.new_hash.clone());
+    earlier.push(replaced.clone());
+    let excess = earlier.len().saturating_sub(HISTORY_LEN);
+    earlier.drain(..excess);
+    record.previous_hash = Some(replaced);
+    record.rotated_at = rotation.now;
+    record.expires_at = expires_at;
+    seen(record, rotation);
+}
+
 /// The rule over a live record and the hashes it replaced (`earlier`, any order).
 /// Comparisons are constant-time.
 pub fn decide(record: &SessionRecord, earlier: &[String], rotation: &Rotation) -> Decision {
@@ -173,7 +193,7 @@ mod tests {
     use super::*;
     use crate::auth::server::store::sample_session;
 
-    /// A record plus the hashes it replaced, rotated the way both stores do.
+    /// A record plus the hashes it replaced, rotated as the memory store does.
     struct Session {
         record: SessionRecord,
         earlier: Vec<String>,
@@ -204,13 +224,7 @@ mod tests {
             else {
                 panic!("the current token rotates");
             };
-            let replaced =
-                std::mem::replace(&mut self.record.refresh_hash, rotation.new_hash.clone());
-            self.earlier.push(replaced.clone());
-            self.record.previous_hash = Some(replaced);
-            self.record.rotated_at = now;
-            self.record.expires_at = expires_at;
-            seen(&mut self.record, &rotation);
+            apply(&mut self.record, &mut self.earlier, &rotation, expires_at);
         }
     }
 
