@@ -1,7 +1,9 @@
 //! One contract, four stores: every test body below runs against the in-memory store,
 //! a real Redis (`REDIS_URL`) and a real three-master Redis Cluster
 //! (`REDIS_CLUSTER_NODES`), both started by `./scripts/test`, each Redis test in its own
-//! key prefix, and a Redis of the test's own that speaks only TLS (`rediss://`).
+//! key prefix, and a Redis of the test's own that speaks only TLS (`rediss://`). Without
+//! `REDIS_URL` (or the Cluster's nodes) a plain `cargo test` runs the memory store's and
+//! skips the rest, naming each.
 #![cfg(feature = "ssr")]
 
 use stay_signed_in::auth::{
@@ -15,6 +17,8 @@ use stay_signed_in::auth::{
     EndReason, Note,
 };
 use std::sync::Arc;
+use test_support::redis::skipped;
+use test_support_macros::redis_test;
 
 type Store = Arc<dyn SessionStore>;
 
@@ -929,15 +933,29 @@ macro_rules! contract {
         }
         mod redis {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::redis_store()).await })*
+            async fn $name() {
+                if super::skipped(concat!("redis::", stringify!($name)), "REDIS_URL") {
+                    return;
+                }
+                super::$name(super::redis_store()).await
+            })*
         }
         mod cluster {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::cluster_store()).await })*
+            async fn $name() {
+                if super::skipped(concat!("cluster::", stringify!($name)), "REDIS_CLUSTER_NODES") {
+                    return;
+                }
+                super::$name(super::cluster_store()).await
+            })*
         }
         mod tls {
+            // A Redis of the test's own: run where the test Redis is (it needs redis-server).
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
+                if super::skipped(concat!("tls::", stringify!($name)), "REDIS_URL") {
+                    return;
+                }
                 let server = test_support::redis_server::RedisServer::start_tls();
                 super::$name(super::tls_store(&server)).await
             })*
@@ -993,7 +1011,7 @@ mod redis_outage {
         }
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[redis_test(flavor = "multi_thread", worker_threads = 2)]
     async fn stopped_redis_is_unavailable_then_recovers_with_data() {
         let redis = RedisServer::start();
         let store: Store = Arc::new(RedisStore::new(&redis.url(), "outage", None).unwrap());
@@ -1018,7 +1036,7 @@ mod redis_outage {
     /// One thread, so every call uses the same connection, as on a server thread that
     /// served nobody while Redis restarted. Its first call afterwards must work: failing
     /// it would answer a person 503 although Redis is back.
-    #[tokio::test]
+    #[redis_test]
     async fn a_connection_idle_through_a_restart_serves_the_first_call_after_it() {
         let redis = RedisServer::start();
         let store: Store = Arc::new(RedisStore::new(&redis.url(), "idle", None).unwrap());
@@ -1037,7 +1055,7 @@ mod redis_outage {
         drop(redis);
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[redis_test(flavor = "multi_thread", worker_threads = 2)]
     async fn hung_redis_times_out_instead_of_hanging() {
         let redis = RedisServer::start();
         let store: Store = Arc::new(RedisStore::new(&redis.url(), "hung", None).unwrap());
@@ -1053,7 +1071,7 @@ mod redis_outage {
         ping_recovers(&store).await;
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[redis_test(flavor = "multi_thread", worker_threads = 2)]
     async fn store_created_while_redis_is_down_connects_later() {
         let redis = RedisServer::start();
         redis.stop();
@@ -1103,7 +1121,7 @@ mod redis_key_expiry {
     use super::*;
     use stay_signed_in::auth::server::store::TOMBSTONE_MS;
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[redis_test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_session_key_lives_a_tombstone_past_every_extension() {
         let RawSession {
             store,
@@ -1162,7 +1180,7 @@ mod redis_older_layout {
     use super::*;
     use stay_signed_in::auth::server::crypto::from_hex;
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[redis_test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_session_in_the_older_layout_rotates_and_recognises_earlier_tokens() {
         let RawSession {
             store,

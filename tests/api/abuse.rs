@@ -1,7 +1,7 @@
 use crate::helpers::*;
 use serde_json::{json, Value};
 
-#[tokio::test]
+#[redis_test]
 async fn link_requests_are_limited_per_email() {
     let app = spawn_app_with(AppOptions::default().with("RATE_LIMIT_EMAIL", "2/15m")).await;
     let email = email();
@@ -26,7 +26,7 @@ async fn link_requests_are_limited_per_email() {
     );
 }
 
-#[tokio::test]
+#[redis_test]
 async fn link_and_verify_requests_are_limited_per_client_ip() {
     let app = spawn_app_with(AppOptions::default().with("RATE_LIMIT_IP", "3/15m")).await;
     for _ in 0..3 {
@@ -39,7 +39,7 @@ async fn link_and_verify_requests_are_limited_per_client_ip() {
     assert_eq!(app.verify("bogus").await.status(), 429);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn known_and_unknown_addresses_get_the_same_answer() {
     let app = spawn_app().await;
     let known = email();
@@ -52,7 +52,7 @@ async fn known_and_unknown_addresses_get_the_same_answer() {
     assert_eq!(a, json!({ "ok": true }));
 }
 
-#[tokio::test]
+#[redis_test]
 async fn protected_calls_are_limited_per_session_and_the_429_ends_nothing() {
     let app = spawn_app_with(AppOptions::default().with("RATE_LIMIT_SESSION", "3/15m")).await;
     let email = email();

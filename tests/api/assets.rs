@@ -44,7 +44,7 @@ fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
         .map(|value| value.to_str().unwrap())
 }
 
-#[tokio::test]
+#[redis_test]
 async fn files_are_compressed_and_cached_by_their_names() {
     let root = site_root();
     let app =
@@ -78,7 +78,7 @@ async fn files_are_compressed_and_cached_by_their_names() {
     );
 }
 
-#[tokio::test]
+#[redis_test]
 async fn api_answers_are_never_compressed() {
     let app = spawn_app().await;
     let pair = app.sign_in(&email()).await;

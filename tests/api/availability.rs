@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use test_support::redis_server::RedisServer;
 
-#[tokio::test]
+#[redis_test]
 async fn redis_outage_is_503_and_recovery_needs_no_restart() {
     let redis = RedisServer::start();
     // Several server threads, each with a Redis connection of its own; the test's
@@ -62,7 +62,7 @@ async fn redis_outage_is_503_and_recovery_needs_no_restart() {
     assert_eq!(health.status(), 200);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[redis_test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_redis_answers_a_burst_at_once_and_recovers_by_itself() {
     let redis = RedisServer::start();
     // The real binary, so the burst's sockets are split between two processes.
@@ -98,7 +98,7 @@ async fn a_hung_redis_answers_a_burst_at_once_and_recovers_by_itself() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[redis_test(flavor = "multi_thread", worker_threads = 2)]
 async fn beyond_max_concurrent_requests_the_answer_is_an_immediate_503_not_a_queue() {
     let redis = RedisServer::start();
     let app = spawn_app_with(

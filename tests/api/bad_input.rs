@@ -13,7 +13,7 @@ async fn raw_post(app: &TestApp, endpoint: &str, body: &'static str) -> reqwest:
         .unwrap()
 }
 
-#[tokio::test]
+#[redis_test]
 async fn malformed_bodies_are_bad_requests() {
     let app = spawn_app().await;
     for (endpoint, body) in [
@@ -40,7 +40,7 @@ async fn malformed_bodies_are_bad_requests() {
     }
 }
 
-#[tokio::test]
+#[redis_test]
 async fn no_body_is_an_empty_object_and_whitespace_may_surround_one() {
     let app = spawn_app().await;
     for body in ["", " \r\n\t{}\n"] {
@@ -49,7 +49,7 @@ async fn no_body_is_an_empty_object_and_whitespace_may_surround_one() {
     }
 }
 
-#[tokio::test]
+#[redis_test]
 async fn invalid_emails_are_explained() {
     let app = spawn_app().await;
     for email in ["", "nobody", "a@b", "x@@example.com"] {
@@ -60,7 +60,7 @@ async fn invalid_emails_are_explained() {
     }
 }
 
-#[tokio::test]
+#[redis_test]
 async fn calls_without_arguments_need_no_body() {
     let app = spawn_app().await;
     let pair = app.sign_in(&email()).await;
@@ -75,7 +75,7 @@ async fn calls_without_arguments_need_no_body() {
     assert_eq!(response.headers()["cache-control"], "no-store");
 }
 
-#[tokio::test]
+#[redis_test]
 async fn notes_are_validated() {
     let app = spawn_app().await;
     let pair = app.sign_in(&email()).await;
@@ -100,7 +100,7 @@ async fn notes_are_validated() {
     assert_eq!(response.status(), 200);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn huge_bodies_are_refused() {
     let app = spawn_app().await;
     let response = app

@@ -55,7 +55,7 @@ fn move_slot(slot: &str, from: u16, to: u16, ports: &[u16]) {
     }
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_person_stays_signed_in_while_their_slot_moves_to_another_master() {
     let ports = cluster_ports();
     let app = spawn_app_with(AppOptions::default().with("REDIS_URL", "").with(

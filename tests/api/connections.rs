@@ -17,7 +17,7 @@ const UNFINISHED: &[u8] = b"POST /api/v1/status HTTP/1.1\r\nHost: app\r\n";
 const TWO_REQUESTS: &[u8] = b"POST /api/v1/status HTTP/1.1\r\nHost: app\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}\
 POST /api/v1/status HTTP/1.1\r\nHost: app\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
 
-#[tokio::test]
+#[redis_test]
 async fn a_burst_of_connections_is_served_whichever_thread_takes_each() {
     // Most of these are accepted by one thread and handed to the others to serve.
     let app = spawn_app_with(AppOptions::default().with("SERVER_THREADS", "4")).await;
@@ -46,7 +46,7 @@ async fn a_burst_of_connections_is_served_whichever_thread_takes_each() {
     }
 }
 
-#[tokio::test]
+#[redis_test]
 async fn three_hundred_idle_connections_do_not_delay_a_normal_request() {
     let app = spawn_app().await;
     let address = app.address.trim_start_matches("http://").to_string();
@@ -69,7 +69,7 @@ async fn three_hundred_idle_connections_do_not_delay_a_normal_request() {
     );
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_connection_that_sends_no_complete_request_is_closed() {
     let app = spawn_app_with(AppOptions::default().with("HEADER_READ_TIMEOUT", "1s")).await;
     let address = app.address.trim_start_matches("http://").to_string();

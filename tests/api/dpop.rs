@@ -56,7 +56,7 @@ async fn assert_proof_refused(response: Response) {
     assert_error(response, 400, json!({ "error": "invalid_dpop_proof" })).await;
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_copied_refresh_token_without_the_key_cannot_refresh_and_ends_nothing() {
     let app = spawn_app().await;
     let owner = DeviceKey::new();
@@ -86,7 +86,7 @@ async fn a_copied_refresh_token_without_the_key_cannot_refresh_and_ends_nothing(
     assert_eq!(sessions[0]["bound"], true);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_bound_sessions_lost_reply_is_honoured_after_the_grace_window() {
     // Only the key's holder can present the previous token with a proof: however late,
     // it is a lost reply, never a copy (the grace window is 1 ms here).
@@ -102,7 +102,7 @@ async fn a_bound_sessions_lost_reply_is_honoured_after_the_grace_window() {
     assert_eq!(app.me(&retried.access).await.status(), 200);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_proof_is_used_once() {
     let app = spawn_app().await;
     let owner = DeviceKey::new();
@@ -115,7 +115,7 @@ async fn a_proof_is_used_once() {
     assert_proof_refused(post_with_proof(&app, "auth/refresh", Some(&proof), body).await).await;
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_proof_is_for_one_endpoint_of_this_public_url() {
     let app = spawn_app().await;
     let owner = DeviceKey::new();
@@ -155,7 +155,7 @@ async fn a_proof_is_for_one_endpoint_of_this_public_url() {
     );
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_device_clock_ten_minutes_off_signs_in_after_one_nonce_round() {
     let app = spawn_app().await;
     let key = DeviceKey::new();
@@ -201,7 +201,7 @@ async fn a_device_clock_ten_minutes_off_signs_in_after_one_nonce_round() {
     }
 }
 
-#[tokio::test]
+#[redis_test]
 async fn every_answer_of_the_proof_endpoints_carries_a_nonce() {
     let app = spawn_app().await;
     for endpoint in ["auth/verify", "auth/refresh", "auth/logout"] {
@@ -216,7 +216,7 @@ async fn every_answer_of_the_proof_endpoints_carries_a_nonce() {
     assert!(me.headers().get("dpop-nonce").is_none());
 }
 
-#[tokio::test]
+#[redis_test]
 async fn sign_in_and_refresh_hand_out_the_nonce_in_the_body_too() {
     // The browser's server-fn client reads the body, not the headers: a device whose
     // clock is off signs its next proof with this nonce instead of being asked.
@@ -243,7 +243,7 @@ async fn sign_in_and_refresh_hand_out_the_nonce_in_the_body_too() {
     assert_eq!(pair["dpop_nonce"], header.as_str());
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_bound_session_is_signed_out_only_by_its_key() {
     let app = spawn_app().await;
     let owner = DeviceKey::new();
@@ -265,7 +265,7 @@ async fn a_bound_session_is_signed_out_only_by_its_key() {
     .await;
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_session_signed_in_without_a_proof_stays_unbound() {
     let app = spawn_app().await;
     let pair = app.sign_in(&email()).await;

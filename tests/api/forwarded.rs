@@ -54,7 +54,7 @@ async fn behind_proxy() -> TestApp {
     .await
 }
 
-#[tokio::test]
+#[redis_test]
 async fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
     let app = behind_proxy().await;
     for _ in 0..2 {
@@ -65,7 +65,7 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
     assert_eq!(link_via(&app, "203.0.113.2", &email()).await, 200);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn forged_entries_left_of_the_proxys_own_are_ignored() {
     let app = behind_proxy().await;
     for forged in ["1.1.1.1", "2.2.2.2"] {
@@ -75,7 +75,7 @@ async fn forged_entries_left_of_the_proxys_own_are_ignored() {
     assert_eq!(link_via(&app, "3.3.3.3, 203.0.113.7", &email()).await, 429);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn without_trusted_proxies_a_forged_header_changes_nothing() {
     let app = spawn_app_with(AppOptions::default().with("RATE_LIMIT_IP", "2/15m")).await;
     for client in ["203.0.113.1", "203.0.113.2"] {
@@ -84,7 +84,7 @@ async fn without_trusted_proxies_a_forged_header_changes_nothing() {
     assert_eq!(link_via(&app, "203.0.113.3", &email()).await, 429);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn ipv6_clients_count_per_64() {
     let app = behind_proxy().await;
     for client in ["2001:db8:1:2::1", "2001:db8:1:2:ffff::9"] {
@@ -94,7 +94,7 @@ async fn ipv6_clients_count_per_64() {
     assert_eq!(link_via(&app, "2001:db8:1:3::1", &email()).await, 200);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn links_requested_from_elsewhere_do_not_lock_the_owner_out() {
     let app = spawn_app_with(
         AppOptions::default()
@@ -112,7 +112,7 @@ async fn links_requested_from_elsewhere_do_not_lock_the_owner_out() {
     assert_eq!(app.outbox(&victim).await.len(), 3);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn refresh_is_limited_per_client_without_ending_the_session() {
     let app = spawn_app_with(
         AppOptions::default()
@@ -155,7 +155,7 @@ async fn outbox_status(app: &TestApp, header: &str, value: &str) -> u16 {
         .as_u16()
 }
 
-#[tokio::test]
+#[redis_test]
 async fn the_dev_outbox_answers_this_machine_only_never_a_forwarded_client() {
     let email = email();
     for trusted in ["", "127.0.0.1/8"] {
@@ -185,7 +185,7 @@ async fn the_dev_outbox_answers_this_machine_only_never_a_forwarded_client() {
     }
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_flood_from_four_networks_leaves_the_owner_a_link_that_works() {
     let app = spawn_app_with(
         AppOptions::default()

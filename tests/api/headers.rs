@@ -24,7 +24,7 @@ fn assert_common_headers(response: &Response) {
     assert!(header(response, "content-security-policy").contains("frame-ancestors 'none'"));
 }
 
-#[tokio::test]
+#[redis_test]
 async fn pages_allow_only_their_own_nonce_scripts() {
     let app = spawn_app().await;
     let mut nonces = Vec::new();
@@ -69,7 +69,7 @@ async fn pages_allow_only_their_own_nonce_scripts() {
     assert_eq!(nonces.len(), 4, "a nonce is never reused");
 }
 
-#[tokio::test]
+#[redis_test]
 async fn api_answers_are_locked_down() {
     let app = spawn_app().await;
     let response = app.post("status", serde_json::json!({})).await;
@@ -84,7 +84,7 @@ async fn api_answers_are_locked_down() {
         .is_none());
 }
 
-#[tokio::test]
+#[redis_test]
 async fn https_sites_ask_for_https_only() {
     let app =
         spawn_process_with(AppOptions::default().with("PUBLIC_URL", "https://app.example.com"))

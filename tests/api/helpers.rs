@@ -14,6 +14,8 @@ use std::{
     time::{Duration, Instant},
 };
 use test_support::{free_port::free_port, server_process::server_command};
+/// Every test here needs the test Redis: without one, plain `cargo test` skips them.
+pub use test_support_macros::redis_test;
 
 /// A secret shared by servers that must accept each other's tokens.
 pub const SHARED_SECRET: &str = "test-secret-Hq7Zr2Vm9Lx4Kw8Nb3Jt6Pd1Fs5Gc0Yb2e7Tm";

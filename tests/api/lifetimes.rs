@@ -4,7 +4,7 @@ use crate::helpers::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-#[tokio::test]
+#[redis_test]
 async fn expired_links_do_not_sign_in() {
     let app = spawn_app_with(AppOptions::default().with("MAGIC_LINK_TTL", "1ms")).await;
     let email = email();
@@ -18,7 +18,7 @@ async fn expired_links_do_not_sign_in() {
     .await;
 }
 
-#[tokio::test]
+#[redis_test]
 async fn configured_access_lifetime_is_reported() {
     let app = spawn_app_with(AppOptions::default().with("ACCESS_TOKEN_TTL", "90s")).await;
     let pair = app.sign_in(&email()).await;
@@ -26,7 +26,7 @@ async fn configured_access_lifetime_is_reported() {
     assert!((85..=90).contains(&expires_in), "{expires_in}");
 }
 
-#[tokio::test]
+#[redis_test]
 async fn an_idle_session_expires() {
     let app = spawn_app_with(
         AppOptions::default()
@@ -48,7 +48,7 @@ async fn an_idle_session_expires() {
     assert_session_ended(app.refresh(&pair.refresh).await, "expired").await;
 }
 
-#[tokio::test]
+#[redis_test]
 async fn the_absolute_cap_bounds_the_session() {
     let app = spawn_app_with(
         AppOptions::default()

@@ -27,7 +27,7 @@ pub async fn scrape(app: &TestApp, port: u16) -> String {
     response.text().await.unwrap()
 }
 
-#[tokio::test]
+#[redis_test]
 async fn the_metrics_listener_counts_refresh_outcomes_sign_ins_links_and_answers() {
     let metrics_port = free_port();
     let app = spawn_process_with(
@@ -100,7 +100,7 @@ async fn the_metrics_listener_counts_refresh_outcomes_sign_ins_links_and_answers
     assert_eq!(public.status(), 404);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn store_failures_are_counted() {
     let redis = test_support::redis_server::RedisServer::start();
     let metrics_port = free_port();

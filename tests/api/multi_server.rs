@@ -3,12 +3,12 @@
 use crate::helpers::*;
 use serde_json::{json, Value};
 
-#[tokio::test]
+#[redis_test]
 async fn sign_in_on_one_refresh_on_the_other_logout_anywhere() {
     two_servers_behave_as_one(AppOptions::default()).await;
 }
 
-#[tokio::test]
+#[redis_test]
 async fn two_servers_on_a_redis_cluster_behave_as_one() {
     let nodes = std::env::var("REDIS_CLUSTER_NODES")
         .expect("REDIS_CLUSTER_NODES must name a Redis Cluster (./scripts/test starts one)");
@@ -69,7 +69,7 @@ async fn two_servers_behave_as_one(store: AppOptions) {
     assert_session_ended(first.refresh(&phone.refresh).await, "revoked").await;
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_restarted_server_keeps_everyone_signed_in() {
     // Development-style: no JWT_SECRET, so the new process signs with a new key.
     let options = AppOptions::default()
@@ -96,7 +96,7 @@ async fn a_restarted_server_keeps_everyone_signed_in() {
 const OLD_SECRET: &str = "h4Rt9Vq2Lx7Mb1Nc8Zp3Kw6Js0Fd5Gy2eT8Ux3Wv6Ya1Zb4";
 const NEW_SECRET: &str = "Qe8Wn3Ty6Ui1Op4As7Df0Gh2Jk5Lz9Xc4vB7Nm2Mq5Rs8Tu1";
 
-#[tokio::test]
+#[redis_test]
 async fn rotating_the_jwt_secret_across_two_servers_answers_no_401() {
     let prefix = unique_prefix();
     let server = |secret: &str, also: &str| {

@@ -134,7 +134,7 @@ async fn conforms(
     answer
 }
 
-#[tokio::test]
+#[redis_test]
 async fn the_document_is_served_as_openapi_3_1() {
     let app = spawn_app().await;
     let doc = document(&app).await;
@@ -149,7 +149,7 @@ async fn the_document_is_served_as_openapi_3_1() {
     );
 }
 
-#[tokio::test]
+#[redis_test]
 async fn the_document_lists_exactly_the_servers_endpoints() {
     let app = spawn_app().await;
     let doc = document(&app).await;
@@ -208,7 +208,7 @@ fn every_server_error() -> Vec<AuthError> {
     all
 }
 
-#[tokio::test]
+#[redis_test]
 async fn every_error_the_server_sends_is_documented_with_its_status() {
     let app = spawn_app().await;
     let doc = document(&app).await;
@@ -226,7 +226,7 @@ async fn every_error_the_server_sends_is_documented_with_its_status() {
     }
 }
 
-#[tokio::test]
+#[redis_test]
 async fn real_answers_match_the_document() {
     let app = spawn_app().await;
     let doc = document(&app).await;

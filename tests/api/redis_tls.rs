@@ -4,7 +4,7 @@
 use crate::helpers::*;
 use test_support::redis_server::RedisServer;
 
-#[tokio::test]
+#[redis_test]
 async fn sessions_live_in_a_redis_reached_over_tls() {
     let redis = RedisServer::start_tls();
     let ca = redis.ca_file();
@@ -24,7 +24,7 @@ async fn sessions_live_in_a_redis_reached_over_tls() {
     }
 }
 
-#[tokio::test]
+#[redis_test]
 async fn an_untrusted_redis_certificate_is_refused() {
     let redis = RedisServer::start_tls();
     let app = spawn_process_with(AppOptions::default().with("REDIS_URL", &redis.url())).await;

@@ -1,7 +1,7 @@
 use crate::helpers::*;
 use serde_json::{json, Value};
 
-#[tokio::test]
+#[redis_test]
 async fn logout_ends_the_session_at_once() {
     let app = spawn_app().await;
     let pair = app.sign_in(&email()).await;
@@ -30,7 +30,7 @@ async fn logout_ends_the_session_at_once() {
     assert_eq!(garbage.status(), 200);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn logout_all_ends_every_session_of_the_user() {
     let app = spawn_app().await;
     let email = email();
@@ -48,7 +48,7 @@ async fn logout_all_ends_every_session_of_the_user() {
     assert_eq!(app.me(&stranger.access).await.status(), 200);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn revoke_ends_one_own_session_only() {
     let app = spawn_app().await;
     let email = email();
@@ -87,7 +87,7 @@ async fn revoke_ends_one_own_session_only() {
     assert_eq!(app.me(&laptop.access).await.status(), 200);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_rejected_call_changes_nothing() {
     let app = spawn_app().await;
     let pair = app.sign_in(&email()).await;
@@ -103,7 +103,7 @@ async fn a_rejected_call_changes_nothing() {
     assert_eq!(notes, json!([]));
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_sign_in_beyond_the_cap_ends_the_least_recently_active_session() {
     let app = spawn_app_with(AppOptions::default().with("MAX_SESSIONS_PER_USER", "2")).await;
     let email = email();
@@ -121,7 +121,7 @@ async fn a_sign_in_beyond_the_cap_ends_the_least_recently_active_session() {
     assert_eq!(sessions.as_array().unwrap().len(), 2, "{sessions}");
 }
 
-#[tokio::test]
+#[redis_test]
 async fn sessions_are_listed_a_page_at_a_time() {
     let app = spawn_app().await;
     let email = email();

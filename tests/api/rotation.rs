@@ -1,7 +1,7 @@
 use crate::helpers::*;
 use serde_json::{json, Value};
 
-#[tokio::test]
+#[redis_test]
 async fn every_refresh_rotates_and_the_new_pair_works() {
     let app = spawn_app().await;
     let first = app.sign_in(&email()).await;
@@ -17,7 +17,7 @@ async fn every_refresh_rotates_and_the_new_pair_works() {
     assert_ne!(third.refresh, second.refresh);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn refresh_updates_last_activity() {
     let app = spawn_app().await;
     let pair = app.sign_in(&email()).await;
@@ -30,7 +30,7 @@ async fn refresh_updates_last_activity() {
     assert!(after["session"]["expires_at"].as_u64() >= before["session"]["expires_at"].as_u64());
 }
 
-#[tokio::test]
+#[redis_test]
 async fn the_previous_token_returns_the_same_successor_with_a_working_access_token() {
     let app = spawn_app().await;
     let first = app.sign_in(&email()).await;
@@ -43,7 +43,7 @@ async fn the_previous_token_returns_the_same_successor_with_a_working_access_tok
     assert_eq!(app.me(&b.access).await.status(), 200);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn twenty_concurrent_refreshes_share_one_rotation() {
     let app = spawn_app().await;
     let first = app.sign_in(&email()).await;
@@ -62,7 +62,7 @@ async fn twenty_concurrent_refreshes_share_one_rotation() {
     assert_eq!(next.status(), 200);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn an_unbound_lost_reply_retried_within_the_grace_window_gets_the_successor() {
     let app = spawn_app().await;
     let first = app.sign_in(&email()).await;
@@ -77,7 +77,7 @@ async fn an_unbound_lost_reply_retried_within_the_grace_window_gets_the_successo
     assert_eq!(app.me(&next.access).await.status(), 200);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn an_unbound_sessions_previous_token_after_the_grace_window_ends_it() {
     // A session signed in without a proof has no key to tell its owner from a copy: the
     // previous token is a lost reply only within the grace window (1 ms here).
@@ -89,7 +89,7 @@ async fn an_unbound_sessions_previous_token_after_the_grace_window_ends_it() {
     assert_eq!(app.me(&second.access).await.status(), 401);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_replay_of_the_previous_token_shows_who_used_the_session() {
     let app = spawn_app_with(AppOptions::default().with("TRUSTED_PROXIES", "127.0.0.1")).await;
     let first = app.sign_in(&email()).await;
@@ -114,7 +114,7 @@ async fn a_replay_of_the_previous_token_shows_who_used_the_session() {
     assert_eq!(session["last_address"], "198.51.100.23", "{session}");
 }
 
-#[tokio::test]
+#[redis_test]
 async fn the_previous_token_after_its_successor_was_used_ends_the_session() {
     let app = spawn_app_with(AppOptions::default().with("REFRESH_REUSE_GRACE", "1ms")).await;
     let first = app.sign_in(&email()).await;
@@ -133,7 +133,7 @@ async fn the_previous_token_after_its_successor_was_used_ends_the_session() {
     .await;
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_token_two_rotations_old_right_after_a_rotation_is_refused_without_harm() {
     let app = spawn_app().await;
     let first = app.sign_in(&email()).await;

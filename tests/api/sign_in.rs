@@ -1,7 +1,7 @@
 use crate::helpers::*;
 use serde_json::{json, Value};
 
-#[tokio::test]
+#[redis_test]
 async fn magic_link_sign_in_returns_a_token_pair_and_opens_the_api() {
     let app = spawn_app().await;
     let email = email();
@@ -25,7 +25,7 @@ async fn magic_link_sign_in_returns_a_token_pair_and_opens_the_api() {
     assert_eq!(notes[0]["text"], "hello");
 }
 
-#[tokio::test]
+#[redis_test]
 async fn the_same_person_gets_the_same_user_on_every_sign_in() {
     let app = spawn_app().await;
     let email = email();
@@ -44,7 +44,7 @@ async fn the_same_person_gets_the_same_user_on_every_sign_in() {
     assert_eq!(sessions.as_array().unwrap().len(), 2);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_link_works_once() {
     let app = spawn_app().await;
     let email = email();
@@ -59,7 +59,7 @@ async fn a_link_works_once() {
     .await;
 }
 
-#[tokio::test]
+#[redis_test]
 async fn two_concurrent_redemptions_make_exactly_one_session() {
     let app = spawn_app().await;
     let email = email();
@@ -71,7 +71,7 @@ async fn two_concurrent_redemptions_make_exactly_one_session() {
     assert_eq!(statuses, [200, 400]);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_newer_link_supersedes_older_ones() {
     let app = spawn_app().await;
     let email = email();
@@ -89,7 +89,7 @@ async fn a_newer_link_supersedes_older_ones() {
     assert_eq!(app.verify(&newer).await.status(), 200);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn opening_the_link_does_not_consume_it() {
     let app = spawn_app().await;
     let email = email();
@@ -107,7 +107,7 @@ async fn opening_the_link_does_not_consume_it() {
     assert_eq!(app.verify(&token).await.status(), 200);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn the_outbox_link_points_at_the_public_url() {
     let app = spawn_app().await;
     let email = email();
@@ -121,7 +121,7 @@ async fn the_outbox_link_points_at_the_public_url() {
     );
 }
 
-#[tokio::test]
+#[redis_test]
 async fn health_names_the_store() {
     let app = spawn_app().await;
     let health: Value = app.get_json("/healthz").await;
@@ -133,7 +133,7 @@ async fn health_names_the_store() {
     assert!(memory.log().contains("will not survive a restart"));
 }
 
-#[tokio::test]
+#[redis_test]
 async fn the_memory_store_serves_the_same_flow() {
     let app = spawn_app_with(AppOptions::default().with("REDIS_URL", "")).await;
     let pair = app.sign_in(&email()).await;
@@ -142,7 +142,7 @@ async fn the_memory_store_serves_the_same_flow() {
     assert_ne!(next["refresh_token"], pair.refresh.as_str());
 }
 
-#[tokio::test]
+#[redis_test]
 async fn pages_render_and_unknown_pages_are_404() {
     let app = spawn_app().await;
     let home = app.client.get(app.url("/")).send().await.unwrap();
@@ -156,7 +156,7 @@ async fn pages_render_and_unknown_pages_are_404() {
     assert_eq!(missing.status(), 404);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_link_names_its_account_without_being_used() {
     let app = spawn_app().await;
     let email = email();

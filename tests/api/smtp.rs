@@ -94,12 +94,12 @@ async fn a_link_arrives_and_signs_in(tls: Tls) {
     assert!(!app.log().contains(&token), "the token reached the log");
 }
 
-#[tokio::test]
+#[redis_test]
 async fn over_starttls_with_a_login_the_link_arrives_and_signs_in() {
     a_link_arrives_and_signs_in(Tls::StartTls).await;
 }
 
-#[tokio::test]
+#[redis_test]
 async fn over_smtps_with_a_login_the_link_arrives_and_signs_in() {
     a_link_arrives_and_signs_in(Tls::Smtps).await;
 }
@@ -135,14 +135,14 @@ async fn an_undeliverable_link_is_logged_and_counted(smtp_url: &str, cause: &str
     assert!(!log.contains("token="), "a link reached the log:\n{log}");
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_refused_login_is_logged_and_counted_and_the_person_sees_ok() {
     let server = MailServer::start(Tls::StartTls, Duration::ZERO);
     an_undeliverable_link_is_logged_and_counted(&server.url("wrong-password"), "535").await;
     assert!(server.next_message(Duration::ZERO).is_none());
 }
 
-#[tokio::test]
+#[redis_test]
 async fn an_unreachable_mail_server_is_logged_and_counted_and_the_person_sees_ok() {
     let nobody = free_port();
     let url = format!("smtps://{USER}:{PASSWORD}@127.0.0.1:{nobody}");
@@ -151,7 +151,7 @@ async fn an_unreachable_mail_server_is_logged_and_counted_and_the_person_sees_ok
 
 /// Every server thread runs the mails its requests started on a runtime of its own, so
 /// each must wait for them before it ends, not only the main one.
-#[tokio::test]
+#[redis_test]
 async fn links_requested_on_every_server_thread_just_before_shutdown_are_delivered() {
     let server = MailServer::start(Tls::StartTls, Duration::from_secs(2));
     let options = mailing_options(&server.url(PASSWORD), free_port());
@@ -183,7 +183,7 @@ async fn links_requested_on_every_server_thread_just_before_shutdown_are_deliver
     assert_eq!(delivered, emails);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_link_requested_just_before_shutdown_is_still_delivered() {
     let server = MailServer::start(Tls::StartTls, Duration::from_secs(2));
     let mut app = spawn_mailing_app(&server.url(PASSWORD), free_port()).await;
@@ -198,7 +198,7 @@ async fn a_link_requested_just_before_shutdown_is_still_delivered() {
     assert_eq!(message["rcpt_tos"][0], email.as_str());
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_hung_mail_server_fills_a_bounded_queue_then_links_are_refused() {
     use stay_signed_in::auth::server::service::MAX_PENDING_MAILS;
     // A mail server that takes connections and never says a word: every delivery waits.

@@ -105,7 +105,7 @@ fn production_refuses_to_start_naming_the_variable_and_the_fix() {
     }
 }
 
-#[tokio::test]
+#[redis_test]
 async fn production_refuses_a_redis_that_does_not_write_every_change_to_disk() {
     let redis = RedisServer::start();
     redis.set_config("appendonly", "no");
@@ -140,7 +140,7 @@ async fn production_refuses_a_redis_that_does_not_write_every_change_to_disk() {
     assert_eq!(app.request_link(&email()).await.status(), 200);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn production_has_no_outbox_and_logs_no_links() {
     let app = spawn_process_with(AppOptions::default().production()).await;
     assert_eq!(app.request_link(&email()).await.status(), 200);
@@ -151,13 +151,13 @@ async fn production_has_no_outbox_and_logs_no_links() {
     assert!(!log.contains(SHARED_SECRET));
 }
 
-#[tokio::test]
+#[redis_test]
 async fn development_says_its_secret_is_random() {
     let app = spawn_process_with(AppOptions::default().with("JWT_SECRET", "")).await;
     assert!(app.log().contains("random secret"), "{}", app.log());
 }
 
-#[tokio::test]
+#[redis_test]
 async fn json_logs_have_one_object_per_line_with_the_request_and_no_secrets() {
     let app = spawn_process_with(
         AppOptions::default()

@@ -36,7 +36,7 @@ fn b64(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
 }
 
-#[tokio::test]
+#[redis_test]
 async fn forged_and_malformed_access_tokens_are_unauthorized() {
     let app = spawn_app().await;
     let pair = app.sign_in(&email()).await;
@@ -195,7 +195,7 @@ async fn forged_and_malformed_access_tokens_are_unauthorized() {
     }
 }
 
-#[tokio::test]
+#[redis_test]
 async fn missing_or_odd_authorization_headers_are_unauthorized() {
     let app = spawn_app().await;
     let pair = app.sign_in(&email()).await;
@@ -224,7 +224,7 @@ async fn missing_or_odd_authorization_headers_are_unauthorized() {
     );
 }
 
-#[tokio::test]
+#[redis_test]
 async fn an_access_token_is_not_a_refresh_token() {
     let app = spawn_app().await;
     let pair = app.sign_in(&email()).await;
@@ -233,7 +233,7 @@ async fn an_access_token_is_not_a_refresh_token() {
     assert_eq!(app.refresh(&pair.refresh).await.status(), 200);
 }
 
-#[tokio::test]
+#[redis_test]
 async fn a_guessed_refresh_token_cannot_end_someone_elses_session() {
     let app = spawn_app().await;
     let pair = app.sign_in(&email()).await;

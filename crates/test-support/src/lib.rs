@@ -6,6 +6,7 @@
 pub mod device_key;
 pub mod free_port;
 pub mod mail_server;
+pub mod redis;
 pub mod redis_server;
 pub mod server_process;
 pub mod test_ca;

@@ -24,6 +24,7 @@ use jsonwebtoken::{
 };
 use serde::Deserialize;
 use sha2::Sha256;
+use std::sync::Mutex;
 
 /// The request header that carries a proof.
 pub const DPOP_HEADER: &str = "DPoP";
@@ -220,9 +221,12 @@ fn verify_signature(proof: &str, key: &DecodingKey) -> Result<ProofClaims, Proof
 
 /// Issues and checks the server's DPoP nonces: an HMAC of the time window under a key
 /// derived from `JWT_SECRET`, so nothing is stored and every instance agrees.
-#[derive(Clone)]
+///
+/// The current window's nonce is computed once and kept: every verify and refresh hands
+/// it out, and most proofs carry it.
 pub struct NonceKey {
     mac: Hmac<Sha256>,
+    current: Mutex<Option<(u64, String)>>,
 }
 
 /// Bytes of the tag a nonce carries (128 bits).
@@ -237,21 +241,31 @@ impl NonceKey {
         let key = derive.finalize().into_bytes();
         Self {
             mac: Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes a key of any length"),
+            current: Mutex::new(None),
         }
     }
 
     /// The nonce to hand out at `now`.
     pub fn issue(&self, now: Millis) -> String {
-        self.nonce_of(now / NONCE_WINDOW_MS)
+        let window = now / NONCE_WINDOW_MS;
+        // A poisoned lock only means a panic elsewhere mid-update: recompute.
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        match &*current {
+            Some((kept, nonce)) if *kept == window => nonce.clone(),
+            _ => {
+                let nonce = self.nonce_of(window);
+                *current = Some((window, nonce.clone()));
+                nonce
+            }
+        }
     }
 
     /// Whether `nonce` was issued in the current or the previous window.
     pub fn accepts(&self, nonce: &str, now: Millis) -> bool {
         use subtle::ConstantTimeEq;
         let window = now / NONCE_WINDOW_MS;
-        [window, window.saturating_sub(1)]
-            .iter()
-            .any(|w| bool::from(self.nonce_of(*w).as_bytes().ct_eq(nonce.as_bytes())))
+        let same = |issued: String| bool::from(issued.as_bytes().ct_eq(nonce.as_bytes()));
+        same(self.issue(now)) || (window > 0 && same(self.nonce_of(window - 1)))
     }
 
     fn nonce_of(&self, window: u64) -> String {
