@@ -5,10 +5,7 @@
 //! Token types are newtypes with a redacted `Debug` and no `Serialize`: they leave the
 //! server only inside a [`crate::auth::TokenPair`] or an email.
 
-use super::{
-    crypto::{random_bytes, sha256_hex},
-    session_id::SessionId,
-};
+use super::{crypto::random_bytes, session_id::SessionId};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chacha20poly1305::{
     aead::{Aead, KeyInit},
@@ -18,6 +15,44 @@ use sha2::{Digest, Sha256};
 
 /// Bytes of OS randomness in every secret (256 bits).
 pub const SECRET_BYTES: usize = 32;
+
+/// The SHA-256 digest of a token's secret: the only form in which a token is stored or
+/// compared. Each store encodes it once, its own way (raw bytes in Redis' session
+/// hashes, hex in its link records). Equality is constant-time.
+#[derive(Clone, Copy)]
+pub struct TokenHash([u8; 32]);
+
+impl TokenHash {
+    /// The digest of `secret`.
+    pub fn of(secret: &[u8]) -> Self {
+        Self(Sha256::digest(secret).into())
+    }
+
+    /// The digest's bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// A digest read back from storage; `None` unless it is 32 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        bytes.try_into().ok().map(Self)
+    }
+}
+
+impl PartialEq for TokenHash {
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.0.ct_eq(&other.0))
+    }
+}
+
+impl Eq for TokenHash {}
+
+impl std::fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TokenHash({}…)", super::crypto::hex(&self.0[..4]))
+    }
+}
 
 fn new_secret() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<SECRET_BYTES>())
@@ -62,8 +97,8 @@ impl RefreshToken {
     }
 
     /// What the store keeps.
-    pub fn hash(&self) -> String {
-        sha256_hex(self.secret.as_bytes())
+    pub fn hash(&self) -> TokenHash {
+        TokenHash::of(self.secret.as_bytes())
     }
 
     /// The string handed to the client.
@@ -156,8 +191,8 @@ impl MagicLinkToken {
     }
 
     /// What the store keeps.
-    pub fn hash(&self) -> String {
-        sha256_hex(self.secret.as_bytes())
+    pub fn hash(&self) -> TokenHash {
+        TokenHash::of(self.secret.as_bytes())
     }
 
     /// The string put into the link.

@@ -108,7 +108,6 @@ impl AuthService {
         client: &ClientInfo,
         proof: Option<&str>,
     ) -> Result<(), AuthError> {
-        use subtle::ConstantTimeEq;
         self.limit_refreshes(client)?;
         let proof = self.check_dpop(proof, dpop_paths::LOGOUT)?;
         let Some(token) = RefreshToken::parse(raw_token) else {
@@ -119,9 +118,8 @@ impl AuthService {
             return Ok(());
         };
         let hash = token.hash();
-        let owns = std::iter::once(&session.refresh_hash)
-            .chain(session.previous_hash.as_ref())
-            .any(|known| bool::from(known.as_bytes().ct_eq(hash.as_bytes())));
+        // `TokenHash` compares in constant time.
+        let owns = session.refresh_hash == hash || session.previous_hash == Some(hash);
         let by_its_key = match &session.jkt {
             None => true,
             Some(bound) => proof.is_some_and(|proof| proof.jkt == *bound),

@@ -8,7 +8,7 @@ use super::{
     SessionStore, StoreError, UserRecord, MAX_NOTES, TOMBSTONE_MS,
 };
 use crate::auth::{
-    server::{dpop::PROOF_LIFETIME_MS, session_id::SessionId},
+    server::{dpop::PROOF_LIFETIME_MS, session_id::SessionId, tokens::TokenHash},
     EndReason, Note,
 };
 use async_trait::async_trait;
@@ -42,7 +42,7 @@ struct StoredSession {
     /// The token issued by the last rotation, sealed under the previous one.
     sealed_successor: Vec<u8>,
     /// Hashes this session replaced, oldest first, at most [`HISTORY_LEN`](super::HISTORY_LEN).
-    earlier: Vec<String>,
+    earlier: Vec<TokenHash>,
     /// DPoP proofs used on this session (digest of the `jti`, remembered until).
     used_proofs: HashMap<String, Millis>,
 }
@@ -295,7 +295,7 @@ impl SessionStore for MemoryStore {
     async fn peek_magic_link(
         &self,
         email_key: &str,
-        secret_hash: &str,
+        secret_hash: &TokenHash,
         now: Millis,
     ) -> Result<Option<String>, StoreError> {
         let inner = self.lock();
@@ -307,7 +307,7 @@ impl SessionStore for MemoryStore {
     async fn redeem_magic_link(
         &self,
         email_key: &str,
-        secret_hash: &str,
+        secret_hash: &TokenHash,
         now: Millis,
     ) -> Result<Option<String>, StoreError> {
         let mut inner = self.lock();
@@ -348,16 +348,13 @@ impl SessionStore for MemoryStore {
     }
 }
 
-/// The link among `links` whose secret hashes to `secret_hash` (compared in constant
-/// time).
+/// The link among `links` whose secret hashes to `secret_hash` (`TokenHash` compares
+/// in constant time).
 fn matching_link<'a>(
     links: Option<&'a Vec<MagicLinkRecord>>,
-    secret_hash: &str,
+    secret_hash: &TokenHash,
 ) -> Option<&'a MagicLinkRecord> {
-    use subtle::ConstantTimeEq;
-    links?
-        .iter()
-        .find(|link| bool::from(link.secret_hash.as_bytes().ct_eq(secret_hash.as_bytes())))
+    links?.iter().find(|link| link.secret_hash == *secret_hash)
 }
 
 #[cfg(test)]
@@ -375,8 +372,8 @@ mod tests {
         };
         for i in 1..=(HISTORY_LEN as u64 + 10) {
             let rotation = Rotation {
-                presented_hash: session.record.refresh_hash.clone(),
-                new_hash: format!("h{i}"),
+                presented_hash: session.record.refresh_hash,
+                new_hash: TokenHash::of(format!("h{i}").as_bytes()),
                 sealed_successor: format!("s{i}").into_bytes(),
                 now: i,
                 idle_ms: 1_000,
@@ -388,7 +385,8 @@ mod tests {
             session.rotate(&rotation, 1_000);
         }
         assert_eq!(session.earlier.len(), HISTORY_LEN);
-        assert_eq!(session.earlier.last().map(String::as_str), Some("h41"));
-        assert_eq!(session.record.previous_hash.as_deref(), Some("h41"));
+        let h41 = TokenHash::of(b"h41");
+        assert_eq!(session.earlier.last(), Some(&h41));
+        assert_eq!(session.record.previous_hash, Some(h41));
     }
 }

@@ -15,7 +15,7 @@ pub use self::memory::MemoryStore;
 pub use self::redis::RedisStore;
 pub use self::rotation::{ProofClaim, RotateOutcome, Rotation};
 
-use super::session_id::SessionId;
+use super::{session_id::SessionId, tokens::TokenHash};
 use crate::auth::{EndReason, Note};
 use async_trait::async_trait;
 
@@ -71,10 +71,10 @@ pub struct SessionRecord {
     pub expires_at: Millis,
     /// Absolute cap.
     pub absolute_expires_at: Millis,
-    /// SHA-256 (hex) of the current refresh token's secret.
-    pub refresh_hash: String,
-    /// Hash of the token the current one replaced; `None` until the first refresh.
-    pub previous_hash: Option<String>,
+    /// Digest of the current refresh token's secret.
+    pub refresh_hash: TokenHash,
+    /// Digest of the token the current one replaced; `None` until the first refresh.
+    pub previous_hash: Option<TokenHash>,
     /// Thumbprint of the key the session is bound to (DPoP, set at sign-in); `None`
     /// for a session signed in without a proof.
     pub jkt: Option<String>,
@@ -105,7 +105,7 @@ pub(crate) fn sample_session(absolute_expires_at: Millis) -> SessionRecord {
         rotated_at: 0,
         expires_at: 1_000,
         absolute_expires_at,
-        refresh_hash: "h1".into(),
+        refresh_hash: TokenHash::of(b"h1"),
         previous_hash: None,
         jkt: None,
     }
@@ -126,8 +126,8 @@ pub struct MagicLinkRecord {
     pub email_key: String,
     /// The network the link was requested from (an IPv4 address or an IPv6 /64).
     pub network: String,
-    /// SHA-256 (hex) of the link's secret.
-    pub secret_hash: String,
+    /// Digest of the link's secret.
+    pub secret_hash: TokenHash,
     /// The address, to create or find the user on redemption.
     pub email: String,
     /// After this the link is dead.
@@ -305,7 +305,7 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn peek_magic_link(
         &self,
         email_key: &str,
-        secret_hash: &str,
+        secret_hash: &TokenHash,
         now: Millis,
     ) -> Result<Option<String>, StoreError>;
 
@@ -315,7 +315,7 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn redeem_magic_link(
         &self,
         email_key: &str,
-        secret_hash: &str,
+        secret_hash: &TokenHash,
         now: Millis,
     ) -> Result<Option<String>, StoreError>;
 

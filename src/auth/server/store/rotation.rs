@@ -27,15 +27,16 @@
 //! and device, so a second user of a session shows on the sessions page.
 
 use super::{Millis, SessionRecord, HISTORY_LEN};
+use crate::auth::server::tokens::TokenHash;
 use crate::auth::EndReason;
 
 /// Everything one refresh needs, prepared before the single atomic store step.
 #[derive(Clone, Debug)]
 pub struct Rotation {
     /// Hash of the refresh token the client presented.
-    pub presented_hash: String,
+    pub presented_hash: TokenHash,
     /// Hash of the new refresh token (used if this call wins).
-    pub new_hash: String,
+    pub new_hash: TokenHash,
     /// The new token sealed under a key derived from the presented one (raw bytes).
     pub sealed_successor: Vec<u8>,
     /// Request time.
@@ -138,12 +139,12 @@ pub fn seen(record: &mut SessionRecord, rotation: &Rotation) {
 /// store and the rule's tests both rotate with this; `rotation.lua` is its twin.
 pub fn apply(
     record: &mut SessionRecord,
-    earlier: &mut Vec<String>,
+    earlier: &mut Vec<TokenHash>,
     rotation: &Rotation,
     expires_at: Millis,
 ) {
-    let replaced = std::mem::replace(&mut record.refresh_hash, rotation.new_hash.clone());
-    earlier.push(replaced.clone());
+    let replaced = std::mem::replace(&mut record.refresh_hash, rotation.new_hash);
+    earlier.push(replaced);
     let excess = earlier.len().saturating_sub(HISTORY_LEN);
     earlier.drain(..excess);
     record.previous_hash = Some(replaced);
@@ -154,12 +155,9 @@ pub fn apply(
 
 /// The rule over a live record and the hashes it replaced (`earlier`, any order).
 /// Comparisons are constant-time.
-pub fn decide(record: &SessionRecord, earlier: &[String], rotation: &Rotation) -> Decision {
-    use subtle::ConstantTimeEq;
-    let presented = rotation.presented_hash.as_str();
-    let same = |known: &str| {
-        !presented.is_empty() && bool::from(presented.as_bytes().ct_eq(known.as_bytes()))
-    };
+pub fn decide(record: &SessionRecord, earlier: &[TokenHash], rotation: &Rotation) -> Decision {
+    // `TokenHash` compares in constant time.
+    let same = |known: &TokenHash| *known == rotation.presented_hash;
     if !proof_admits(record, rotation) {
         return Decision::ProofRefused;
     }
@@ -171,14 +169,14 @@ pub fn decide(record: &SessionRecord, earlier: &[String], rotation: &Rotation) -
         return Decision::Rotate { expires_at };
     }
     let racing = rotation.now < record.rotated_at + rotation.grace_ms;
-    if record.previous_hash.as_deref().is_some_and(same) {
+    if record.previous_hash.as_ref().is_some_and(same) {
         return if record.jkt.is_some() || racing {
             Decision::Replay
         } else {
             Decision::End(EndReason::Reused)
         };
     }
-    if earlier.iter().any(|old| same(old)) {
+    if earlier.iter().any(same) {
         return if racing {
             Decision::Superseded
         } else {
@@ -193,10 +191,12 @@ mod tests {
     use super::*;
     use crate::auth::server::store::sample_session;
 
-    /// A record plus the hashes it replaced, rotated as the memory store does.
+    /// A record plus the hashes it replaced, rotated as the memory store does. Tokens
+    /// are named: the session starts with "h1", and each rotation adds a `'`.
     struct Session {
         record: SessionRecord,
-        earlier: Vec<String>,
+        earlier: Vec<TokenHash>,
+        current: String,
     }
 
     impl Session {
@@ -204,6 +204,7 @@ mod tests {
             Self {
                 record: sample_session(5_000),
                 earlier: Vec::new(),
+                current: "h1".into(),
             }
         }
 
@@ -218,8 +219,9 @@ mod tests {
         fn rotate_with(&mut self, now: Millis, proof: Option<ProofClaim>) {
             let rotation = Rotation {
                 proof,
-                ..rotation(&self.record.refresh_hash, now)
+                ..rotation(&self.current, now)
             };
+            self.current.push('\'');
             let Decision::Rotate { expires_at } = decide(&self.record, &self.earlier, &rotation)
             else {
                 panic!("the current token rotates");
@@ -228,10 +230,12 @@ mod tests {
         }
     }
 
+    /// A refresh presenting the token named `presented`; the new token is named with a
+    /// `'` added.
     fn rotation(presented: &str, now: Millis) -> Rotation {
         Rotation {
-            presented_hash: presented.into(),
-            new_hash: format!("{presented}'"),
+            presented_hash: TokenHash::of(presented.as_bytes()),
+            new_hash: TokenHash::of(format!("{presented}'").as_bytes()),
             sealed_successor: "sealed".into(),
             now,
             idle_ms: 1_000,

@@ -3,9 +3,9 @@
 
 use crate::auth::{
     server::{
-        crypto::{from_hex, hex},
         session_id::SessionId,
         store::{Millis, SessionRecord, StoreError, UserRecord},
+        tokens::TokenHash,
     },
     EndReason,
 };
@@ -35,9 +35,9 @@ pub(super) const PUBLIC_FIELDS: [&str; 12] = [
     "last_address",
 ];
 
-/// A hash as stored: the raw bytes of its hex (half the size).
-pub(super) fn stored_hash(hex_text: &str) -> Result<Vec<u8>, StoreError> {
-    from_hex(hex_text).ok_or_else(|| corrupt("a token hash that is not hex"))
+/// A token hash read back from its raw bytes.
+fn token_hash(bytes: Vec<u8>) -> Result<TokenHash, StoreError> {
+    TokenHash::from_bytes(&bytes).ok_or_else(|| corrupt("a token hash of the wrong length"))
 }
 
 /// Field/value pairs of a new session's hash, with no previous token, successor or
@@ -50,7 +50,7 @@ pub(super) fn session_fields(
 ) -> Result<Vec<(&'static str, Vec<u8>)>, StoreError> {
     let text = |value: &str| value.as_bytes().to_vec();
     Ok(vec![
-        ("refresh_hash", stored_hash(&s.refresh_hash)?),
+        ("refresh_hash", s.refresh_hash.as_bytes().to_vec()),
         ("previous_hash", Vec::new()),
         ("expires_at", text(&ms(s.expires_at))),
         ("absolute_expires_at", text(&ms(s.absolute_expires_at))),
@@ -121,8 +121,11 @@ pub(super) fn parse_session(
         last_activity: number(last_activity, "last_activity")?,
         expires_at: number(expires_at, "expires_at")?,
         absolute_expires_at: number(absolute_expires_at, "absolute_expires_at")?,
-        refresh_hash: hex(&present(refresh_hash, "refresh_hash")?),
-        previous_hash: previous_hash.filter(|h| !h.is_empty()).map(|h| hex(&h)),
+        refresh_hash: token_hash(present(refresh_hash, "refresh_hash")?)?,
+        previous_hash: previous_hash
+            .filter(|h| !h.is_empty())
+            .map(token_hash)
+            .transpose()?,
         // Sessions stored before binding existed have no field: unbound.
         jkt: match jkt.filter(|k| !k.is_empty()) {
             Some(jkt) => Some(

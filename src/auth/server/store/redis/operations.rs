@@ -1,13 +1,13 @@
 //! The store's calls on Redis: each decision one Lua script (atomic, one round trip).
 
 use super::{
-    codec::{corrupt, ms, parse_reason, parse_session, session_fields, stored_hash, PUBLIC_FIELDS},
+    codec::{corrupt, ms, parse_reason, parse_session, session_fields, PUBLIC_FIELDS},
     connection::Connection,
     RedisStore, SESSIONS_PER_CALL,
 };
 use crate::auth::{
     server::{
-        crypto::from_hex,
+        crypto::hex,
         dpop::PROOF_LIFETIME_MS,
         session_id::SessionId,
         store::{
@@ -15,6 +15,7 @@ use crate::auth::{
             SessionRecord, SessionStore, StoreError, UserRecord, LINK_NETWORKS, MAX_NOTES,
             TOMBSTONE_MS, USER_TTL_MS,
         },
+        tokens::TokenHash,
     },
     EndReason, Note,
 };
@@ -49,13 +50,14 @@ impl RedisStore {
     async fn find_link(
         &self,
         email_key: &str,
-        secret_hash: &str,
+        secret_hash: &TokenHash,
         now: Millis,
         redeem: bool,
     ) -> Result<Option<String>, StoreError> {
         let mut invocation = FIND_LINK.key(self.keys.link(email_key));
+        // Links keep their hash as hex.
         invocation
-            .arg(secret_hash)
+            .arg(hex(secret_hash.as_bytes()))
             .arg(ms(now))
             .arg(u8::from(redeem));
         self.run(|mut c| async move { invocation.invoke_async(&mut c).await })
@@ -167,9 +169,8 @@ impl SessionStore for RedisStore {
             .key(self.keys.index(sid.user_id()))
             .key(self.keys.tombstone(sid))
             .key(self.keys.used_proof(sid, proof.map_or("", |p| &p.jti_hash)))
-            // A presented "hash" that is not hex cannot be one of ours: it matches nothing.
-            .arg(from_hex(&rotation.presented_hash).unwrap_or_default())
-            .arg(stored_hash(&rotation.new_hash)?)
+            .arg(rotation.presented_hash.as_bytes().as_slice())
+            .arg(rotation.new_hash.as_bytes().as_slice())
             .arg(&rotation.sealed_successor)
             .arg(ms(rotation.now))
             .arg(ms(rotation.now + rotation.idle_ms))
@@ -316,7 +317,7 @@ impl SessionStore for RedisStore {
             .arg(ms(link.expires_at))
             .arg(&link.email)
             .arg(format!("n:{}", link.network))
-            .arg(&link.secret_hash)
+            .arg(hex(link.secret_hash.as_bytes()))
             .arg(LINK_NETWORKS);
         self.run(|mut c| async move { invocation.invoke_async::<i64>(&mut c).await })
             .await
@@ -326,7 +327,7 @@ impl SessionStore for RedisStore {
     async fn peek_magic_link(
         &self,
         email_key: &str,
-        secret_hash: &str,
+        secret_hash: &TokenHash,
         now: Millis,
     ) -> Result<Option<String>, StoreError> {
         self.find_link(email_key, secret_hash, now, false).await
@@ -335,7 +336,7 @@ impl SessionStore for RedisStore {
     async fn redeem_magic_link(
         &self,
         email_key: &str,
-        secret_hash: &str,
+        secret_hash: &TokenHash,
         now: Millis,
     ) -> Result<Option<String>, StoreError> {
         self.find_link(email_key, secret_hash, now, true).await
