@@ -5,12 +5,26 @@
 
 use stay_signed_in::{
     auth::{
-        server::{mailer::DevOutbox, store::MemoryStore, AuthService, ClientInfo, ManualClock},
+        server::{
+            failure::ServiceError, mailer::DevOutbox, store::MemoryStore, AuthService, ClientInfo,
+            ManualClock,
+        },
         AuthError, EndReason, SessionsPage, TokenPair,
     },
     config::Config,
 };
 use std::{collections::HashMap, sync::Arc, time::Duration};
+
+/// A service result as the client would get it (what the server functions answer).
+trait Answered<T> {
+    fn answered(self) -> Result<T, AuthError>;
+}
+
+impl<T> Answered<T> for Result<T, ServiceError> {
+    fn answered(self) -> Result<T, AuthError> {
+        self.map_err(ServiceError::into_answer)
+    }
+}
 
 const T0: u64 = 1_800_000_000_000;
 const SECOND: Duration = Duration::from_secs(1);
@@ -98,10 +112,16 @@ impl Harness {
         self.service
             .refresh(&pair.refresh_token, &self.client, None)
             .await
+            .answered()
     }
 
     async fn is_authorized(&self, pair: &TokenPair) -> bool {
-        match self.service.authenticate(&pair.access_token).await {
+        match self
+            .service
+            .authenticate(&pair.access_token)
+            .await
+            .answered()
+        {
             Ok(_) => true,
             Err(AuthError::Unauthorized) => false,
             Err(other) => panic!("unexpected {other:?}"),
@@ -143,7 +163,10 @@ async fn a_sign_in_link_dies_after_its_lifetime_and_after_one_use() {
     let late = app.link_token("ada@example.com", 1).await;
     app.advance(15 * MINUTE);
     assert_eq!(
-        app.service.verify(&late, &app.client, None).await,
+        app.service
+            .verify(&late, &app.client, None)
+            .await
+            .answered(),
         Err(AuthError::LinkInvalid)
     );
 
@@ -155,7 +178,10 @@ async fn a_sign_in_link_dies_after_its_lifetime_and_after_one_use() {
     app.advance(15 * MINUTE - SECOND);
     assert!(app.service.verify(&fresh, &app.client, None).await.is_ok());
     assert_eq!(
-        app.service.verify(&fresh, &app.client, None).await,
+        app.service
+            .verify(&fresh, &app.client, None)
+            .await
+            .answered(),
         Err(AuthError::LinkInvalid)
     );
 }
@@ -304,7 +330,8 @@ async fn rate_limits_reset_when_their_window_ends() {
     assert_eq!(
         app.service
             .request_link("ada@example.com", &app.client)
-            .await,
+            .await
+            .answered(),
         Err(AuthError::RateLimited { retry_after: 40 })
     );
     app.advance(40 * SECOND);
@@ -337,7 +364,7 @@ async fn sessions_list_and_revoke_only_the_callers_own() {
 
     let strangers_sid = stranger.refresh_token.split_once('.').unwrap().0;
     assert!(matches!(
-        app.service.revoke(&me, strangers_sid).await,
+        app.service.revoke(&me, strangers_sid).await.answered(),
         Err(AuthError::BadRequest { .. })
     ));
     assert!(app.is_authorized(&stranger).await);
@@ -371,7 +398,11 @@ async fn a_flooded_inbox_still_gives_each_network_its_first_link() {
         .request_link("ada@example.com", &owner)
         .await
         .is_ok());
-    let again = app.service.request_link("ada@example.com", &owner).await;
+    let again = app
+        .service
+        .request_link("ada@example.com", &owner)
+        .await
+        .answered();
     assert_eq!(again, Err(AuthError::RateLimited { retry_after: 60 }));
     app.advance(60 * SECOND);
     assert!(app
@@ -418,7 +449,10 @@ async fn protected_calls_past_the_session_limit_are_refused_and_end_nothing() {
     }
     app.advance(15 * SECOND);
     assert!(matches!(
-        app.service.authenticate(&laptop.access_token).await,
+        app.service
+            .authenticate(&laptop.access_token)
+            .await
+            .answered(),
         Err(AuthError::RateLimited { retry_after: 45 })
     ));
     // Another session of the same person is counted apart.
@@ -446,7 +480,10 @@ async fn the_mail_budget_bounds_what_every_network_together_sends() {
         ..app.client.clone()
     };
     assert_eq!(
-        app.service.request_link("ada@example.com", &late).await,
+        app.service
+            .request_link("ada@example.com", &late)
+            .await
+            .answered(),
         Err(AuthError::RateLimited { retry_after: 3600 })
     );
     app.advance(Duration::from_secs(3600));
@@ -520,7 +557,10 @@ async fn sessions_come_a_page_at_a_time_oldest_first() {
 
     for limit in [0, 101] {
         assert!(matches!(
-            app.service.sessions(&me, &page(limit, None)).await,
+            app.service
+                .sessions(&me, &page(limit, None))
+                .await
+                .answered(),
             Err(AuthError::BadRequest { .. })
         ));
     }

@@ -21,12 +21,17 @@ pub use super::dpop_client::DpopClient;
 mod ssr {
     pub use crate::auth::server::{AuthContext, AuthService, Authenticated, ClientInfo};
     use crate::auth::{
-        server::{caller, failure},
+        server::{caller, failure, failure::ServiceError},
         AuthError,
     };
     use http::request::Parts;
     use leptos::prelude::*;
     use std::sync::Arc;
+
+    /// The wire answer for a service error: where a fault is logged, once.
+    pub fn answer(error: ServiceError) -> AuthError {
+        error.into_answer()
+    }
 
     /// What the server provided to the server functions.
     pub fn context() -> AuthContext {
@@ -60,7 +65,7 @@ mod ssr {
     pub async fn authenticate() -> Result<(Arc<AuthService>, Authenticated), AuthError> {
         let token = with_parts(|parts| caller::bearer_token(&parts.headers).map(str::to_owned))??;
         let service = service();
-        let authenticated = service.authenticate(&token).await?;
+        let authenticated = service.authenticate(&token).await.map_err(answer)?;
         Ok((service, authenticated))
     }
 }
@@ -84,7 +89,10 @@ pub async fn status() -> Result<ServerStatus, AuthError> {
 #[server(prefix = "/api/v1", endpoint = "auth/magic-link", input = Json)]
 pub async fn magic_link(email: String) -> Result<Done, AuthError> {
     let client = ssr::client_info()?;
-    ssr::service().request_link(&email, &client).await?;
+    ssr::service()
+        .request_link(&email, &client)
+        .await
+        .map_err(ssr::answer)?;
     Ok(Done { ok: true })
 }
 
@@ -92,7 +100,10 @@ pub async fn magic_link(email: String) -> Result<Done, AuthError> {
 /// using the link (the verify page shows it before the person signs in).
 #[server(prefix = "/api/v1", endpoint = "auth/link", input = Json)]
 pub async fn link_account(token: String) -> Result<LinkOwner, AuthError> {
-    let email = ssr::service().link_account(&token).await?;
+    let email = ssr::service()
+        .link_account(&token)
+        .await
+        .map_err(ssr::answer)?;
     Ok(LinkOwner { email })
 }
 
@@ -102,7 +113,10 @@ pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
     let client = ssr::client_info()?;
     let proof = ssr::dpop_proof()?;
     let service = ssr::service();
-    let pair = service.verify(&token, &client, proof.as_deref()).await?;
+    let pair = service
+        .verify(&token, &client, proof.as_deref())
+        .await
+        .map_err(ssr::answer)?;
     Ok(with_dpop_nonce(&service, pair))
 }
 
@@ -115,7 +129,8 @@ pub async fn refresh(refresh_token: String) -> Result<TokenPair, AuthError> {
     let service = ssr::service();
     let pair = service
         .refresh(&refresh_token, &client, proof.as_deref())
-        .await?;
+        .await
+        .map_err(ssr::answer)?;
     Ok(with_dpop_nonce(&service, pair))
 }
 
@@ -135,7 +150,8 @@ pub async fn logout(refresh_token: String) -> Result<Done, AuthError> {
     let proof = ssr::dpop_proof()?;
     ssr::service()
         .logout(&refresh_token, &client, proof.as_deref())
-        .await?;
+        .await
+        .map_err(ssr::answer)?;
     Ok(Done { ok: true })
 }
 
@@ -143,7 +159,7 @@ pub async fn logout(refresh_token: String) -> Result<Done, AuthError> {
 #[server(prefix = "/api/v1", endpoint = "auth/logout-all", input = Json, client = BearerClient)]
 pub async fn logout_all() -> Result<Done, AuthError> {
     let (service, auth) = ssr::authenticate().await?;
-    service.logout_all(&auth).await?;
+    service.logout_all(&auth).await.map_err(ssr::answer)?;
     Ok(Done { ok: true })
 }
 
@@ -164,14 +180,17 @@ pub async fn sessions(
     #[server(flatten)] page: SessionsPage,
 ) -> Result<Vec<SessionInfo>, AuthError> {
     let (service, auth) = ssr::authenticate().await?;
-    service.sessions(&auth, &page).await
+    service.sessions(&auth, &page).await.map_err(ssr::answer)
 }
 
 /// `POST /api/v1/sessions/revoke {session_id}` (bearer): ends one of the user's sessions.
 #[server(prefix = "/api/v1", endpoint = "sessions/revoke", input = Json, client = BearerClient)]
 pub async fn revoke_session(session_id: String) -> Result<Done, AuthError> {
     let (service, auth) = ssr::authenticate().await?;
-    service.revoke(&auth, &session_id).await?;
+    service
+        .revoke(&auth, &session_id)
+        .await
+        .map_err(ssr::answer)?;
     Ok(Done { ok: true })
 }
 
@@ -179,14 +198,14 @@ pub async fn revoke_session(session_id: String) -> Result<Done, AuthError> {
 #[server(prefix = "/api/v1", endpoint = "notes", input = Json, client = BearerClient)]
 pub async fn notes() -> Result<Vec<Note>, AuthError> {
     let (service, auth) = ssr::authenticate().await?;
-    service.notes(&auth).await
+    service.notes(&auth).await.map_err(ssr::answer)
 }
 
 /// `POST /api/v1/notes/add {text}` (bearer): adds a note; returns it.
 #[server(prefix = "/api/v1", endpoint = "notes/add", input = Json, client = BearerClient)]
 pub async fn add_note(text: String) -> Result<Note, AuthError> {
     let (service, auth) = ssr::authenticate().await?;
-    service.add_note(&auth, &text).await
+    service.add_note(&auth, &text).await.map_err(ssr::answer)
 }
 
 #[cfg(all(test, feature = "ssr"))]

@@ -5,7 +5,10 @@
 
 use super::AppState;
 use crate::{
-    auth::{server::ClientInfo, AuthError},
+    auth::{
+        server::{failure::ServiceError, ClientInfo},
+        AuthError,
+    },
     components::guard::{safe_next, urlencode},
 };
 use axum::{extract::State, response::Redirect, Form};
@@ -26,7 +29,8 @@ pub async fn submit(
     client: ClientInfo,
     Form(form): Form<SignInForm>,
 ) -> Redirect {
-    let outcome = match state.auth.service.request_link(&form.email, &client).await {
+    let requested = state.auth.service.request_link(&form.email, &client).await;
+    let outcome = match requested.map_err(ServiceError::into_answer) {
         Ok(()) => "sent=1".to_string(),
         Err(AuthError::BadRequest { .. }) => "error=email".to_string(),
         Err(AuthError::RateLimited { retry_after }) => {

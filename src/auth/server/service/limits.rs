@@ -9,6 +9,7 @@ use crate::{
             counters,
             crypto::sha256_hex,
             email::Email,
+            failure::ServiceError,
             store::{Millis, RateCount},
         },
         AuthError,
@@ -21,12 +22,13 @@ use crate::{
 pub const INBOX_ALLOWANCES: u64 = 4;
 
 /// 429 with `retry_after` once `count` is over `limit` (counted as `scope`).
-fn over_limit(scope: &'static str, count: RateCount, limit: RateLimit) -> Result<(), AuthError> {
+fn over_limit(scope: &'static str, count: RateCount, limit: RateLimit) -> Result<(), ServiceError> {
     if count.count > limit.max {
         counters::rate_limited(scope);
         return Err(AuthError::RateLimited {
             retry_after: count.reset_in_ms.div_ceil(1000).max(1),
-        });
+        }
+        .into());
     }
     Ok(())
 }
@@ -39,7 +41,7 @@ impl AuthService {
         scope: &'static str,
         subject: &str,
         limit: RateLimit,
-    ) -> Result<(), AuthError> {
+    ) -> Result<(), ServiceError> {
         let count = self.count(scope, subject, limit).await?;
         over_limit(scope, count, limit)
     }
@@ -51,7 +53,7 @@ impl AuthService {
         scope: &'static str,
         subject: &str,
         limit: RateLimit,
-    ) -> Result<RateCount, AuthError> {
+    ) -> Result<RateCount, ServiceError> {
         let window_ms = limit.window.as_millis() as Millis;
         let key = format!("{scope}:{}", sha256_hex(subject.as_bytes()));
         Ok(self
@@ -62,7 +64,7 @@ impl AuthService {
 
     /// Counts a refresh or sign-out of `client` against `RATE_LIMIT_REFRESH_IP`, in this
     /// process: no store round trip on the refresh path (see `local_limit`).
-    pub(super) fn limit_refreshes(&self, client: &ClientInfo) -> Result<(), AuthError> {
+    pub(super) fn limit_refreshes(&self, client: &ClientInfo) -> Result<(), ServiceError> {
         let limit = self.config.rate_limit_refresh_ip;
         let count =
             self.refresh_limit
@@ -73,7 +75,7 @@ impl AuthService {
     /// Counts a protected call of session `sid` against `RATE_LIMIT_SESSION`, in this
     /// process. Only a token that verified is counted, so forged ones cannot fill the
     /// counts; a 429 here ends nothing.
-    pub(super) fn limit_calls(&self, sid: &str) -> Result<(), AuthError> {
+    pub(super) fn limit_calls(&self, sid: &str) -> Result<(), ServiceError> {
         let limit = self.config.rate_limit_session;
         let count = self
             .session_limit
@@ -89,7 +91,7 @@ impl AuthService {
         scope: &'static str,
         client: &ClientInfo,
         limit: RateLimit,
-    ) -> Result<(), AuthError> {
+    ) -> Result<(), ServiceError> {
         for (network, allowances) in client.networks() {
             let scaled = RateLimit {
                 max: limit.max * allowances,
@@ -115,7 +117,7 @@ impl AuthService {
         &self,
         email: &Email,
         client: &ClientInfo,
-    ) -> Result<(), AuthError> {
+    ) -> Result<(), ServiceError> {
         let limit = self.config.rate_limit_email;
         let mut own = None;
         for (network, allowances) in client.networks() {

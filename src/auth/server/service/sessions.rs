@@ -8,7 +8,7 @@ use crate::auth::{
         caller::ClientInfo,
         counters,
         device::device_label,
-        failure,
+        failure::ServiceError,
         session_id::SessionId,
         store::{Millis, ProofClaim, RotateOutcome, Rotation, SessionRecord, UserRecord},
         tokens::RefreshToken,
@@ -24,13 +24,13 @@ impl AuthService {
         raw_token: &str,
         client: &ClientInfo,
         proof: Option<&str>,
-    ) -> Result<TokenPair, AuthError> {
+    ) -> Result<TokenPair, ServiceError> {
         self.limit_refreshes(client)?;
         let proof = self.check_dpop(proof, dpop_paths::REFRESH)?;
         let ended = |reason| AuthError::SessionEnded { reason };
         let Some(presented) = RefreshToken::parse(raw_token) else {
             counters::refresh("invalid");
-            return Err(ended(EndReason::Invalid));
+            return Err(ended(EndReason::Invalid).into());
         };
         let sid = presented.session_id();
         let now = self.now();
@@ -64,9 +64,9 @@ impl AuthService {
                 sealed_successor,
                 expires_at,
             } => {
-                let earlier = presented
-                    .open_successor(&sealed_successor)
-                    .ok_or_else(|| failure::internal("stored successor could not be opened"))?;
+                let earlier = presented.open_successor(&sealed_successor).ok_or_else(|| {
+                    ServiceError::Internal("stored successor could not be opened")
+                })?;
                 counters::refresh("replayed");
                 Issued {
                     access_token,
@@ -80,19 +80,19 @@ impl AuthService {
                 if reason == EndReason::Reused {
                     tracing::warn!(session = %sid, "refresh token reused: session ended");
                 }
-                return Err(ended(reason));
+                return Err(ended(reason).into());
             }
             RotateOutcome::Superseded => {
                 counters::refresh("superseded");
-                return Err(AuthError::RefreshSuperseded);
+                return Err(AuthError::RefreshSuperseded.into());
             }
             RotateOutcome::Unrecognised => {
                 counters::refresh("invalid");
-                return Err(ended(EndReason::Invalid));
+                return Err(ended(EndReason::Invalid).into());
             }
             RotateOutcome::ProofRefused => {
                 counters::refresh("proof_refused");
-                return Err(AuthError::InvalidDpopProof);
+                return Err(AuthError::InvalidDpopProof.into());
             }
         };
         Ok(issued.answer_at(now))
@@ -107,7 +107,7 @@ impl AuthService {
         raw_token: &str,
         client: &ClientInfo,
         proof: Option<&str>,
-    ) -> Result<(), AuthError> {
+    ) -> Result<(), ServiceError> {
         self.limit_refreshes(client)?;
         let proof = self.check_dpop(proof, dpop_paths::LOGOUT)?;
         let Some(token) = RefreshToken::parse(raw_token) else {
@@ -126,7 +126,7 @@ impl AuthService {
         };
         if owns && !by_its_key {
             counters::refresh("proof_refused");
-            return Err(AuthError::InvalidDpopProof);
+            return Err(AuthError::InvalidDpopProof.into());
         }
         if owns {
             self.store
@@ -137,7 +137,7 @@ impl AuthService {
     }
 
     /// Checks a bearer access token: valid, and its session is live.
-    pub async fn authenticate(&self, access_token: &str) -> Result<Authenticated, AuthError> {
+    pub async fn authenticate(&self, access_token: &str) -> Result<Authenticated, ServiceError> {
         let now = self.now();
         let claims = self.jwt.verify(access_token, now / 1000).map_err(|error| {
             tracing::debug!(%error, "access token refused");
@@ -169,12 +169,12 @@ impl AuthService {
         &self,
         auth: &Authenticated,
         page: &SessionsPage,
-    ) -> Result<Vec<SessionInfo>, AuthError> {
+    ) -> Result<Vec<SessionInfo>, ServiceError> {
         let limit = page.limit.unwrap_or(MAX_SESSIONS_PAGE);
         if !(1..=MAX_SESSIONS_PAGE).contains(&limit) {
-            return Err(AuthError::bad_request(format!(
-                "limit is 1 to {MAX_SESSIONS_PAGE}"
-            )));
+            return Err(
+                AuthError::bad_request(format!("limit is 1 to {MAX_SESSIONS_PAGE}")).into(),
+            );
         }
         let sessions = self
             .store
@@ -194,7 +194,7 @@ impl AuthService {
     }
 
     /// Ends one of the caller's own sessions.
-    pub async fn revoke(&self, auth: &Authenticated, session_id: &str) -> Result<(), AuthError> {
+    pub async fn revoke(&self, auth: &Authenticated, session_id: &str) -> Result<(), ServiceError> {
         let sid = SessionId::parse(session_id)
             .filter(|sid| sid.user_id() == auth.session.user.id)
             .ok_or_else(|| AuthError::bad_request("no such session"))?;
@@ -205,7 +205,7 @@ impl AuthService {
     }
 
     /// Ends every session of the caller.
-    pub async fn logout_all(&self, auth: &Authenticated) -> Result<usize, AuthError> {
+    pub async fn logout_all(&self, auth: &Authenticated) -> Result<usize, ServiceError> {
         Ok(self
             .store
             .end_all_sessions(&auth.session.user.id, EndReason::Revoked, self.now())

@@ -9,7 +9,7 @@ use crate::auth::{
         crypto::random_id,
         device::device_label,
         email::Email,
-        failure,
+        failure::{Chain, ServiceError},
         mailer::SignInEmail,
         session_id::SessionId,
         store::{MagicLinkRecord, Millis, SessionRecord, UserRecord},
@@ -26,7 +26,7 @@ impl AuthService {
         &self,
         raw_email: &str,
         client: &ClientInfo,
-    ) -> Result<(), AuthError> {
+    ) -> Result<(), ServiceError> {
         let email = Email::parse(raw_email).map_err(AuthError::bad_request)?;
         self.limit_networks("link-ip", client, self.config.rate_limit_ip)
             .await?;
@@ -36,7 +36,7 @@ impl AuthService {
         self.limit("mail-budget", "all", self.config.mail_budget)
             .await
             .inspect_err(|error| {
-                if matches!(error, AuthError::RateLimited { .. }) {
+                if matches!(error, ServiceError::Refused(AuthError::RateLimited { .. })) {
                     tracing::warn!("MAIL_BUDGET used up: refusing sign-in links");
                 }
             })?;
@@ -84,7 +84,7 @@ impl AuthService {
                 Ok(()) => counters::magic_link("sent"),
                 Err(error) => {
                     counters::magic_link("failed");
-                    tracing::error!(error = %failure::Chain(&error), "sign-in email not delivered");
+                    tracing::error!(error = %Chain(&error), "sign-in email not delivered");
                 }
             }
         });
@@ -95,12 +95,12 @@ impl AuthService {
     /// button is pressed (a person handed someone else's link sees whose it is). Reads
     /// the link without using it; whoever holds the link could sign in as that address
     /// anyway.
-    pub async fn link_account(&self, raw_token: &str) -> Result<String, AuthError> {
+    pub async fn link_account(&self, raw_token: &str) -> Result<String, ServiceError> {
         let token = MagicLinkToken::parse(raw_token).ok_or(AuthError::LinkInvalid)?;
         self.store
             .peek_magic_link(token.email_key(), &token.hash(), self.now())
             .await?
-            .ok_or(AuthError::LinkInvalid)
+            .ok_or_else(|| AuthError::LinkInvalid.into())
     }
 
     /// Consumes a sign-in link once and opens a session.
@@ -113,7 +113,7 @@ impl AuthService {
         raw_token: &str,
         client: &ClientInfo,
         proof: Option<&str>,
-    ) -> Result<TokenPair, AuthError> {
+    ) -> Result<TokenPair, ServiceError> {
         self.limit_networks("verify-ip", client, self.config.rate_limit_ip)
             .await?;
         let token = MagicLinkToken::parse(raw_token).ok_or(AuthError::LinkInvalid)?;
@@ -124,8 +124,8 @@ impl AuthService {
             .redeem_magic_link(token.email_key(), &token.hash(), now)
             .await?
             .ok_or(AuthError::LinkInvalid)?;
-        let email =
-            Email::parse(&email).map_err(|_| failure::internal("stored link email unreadable"))?;
+        let email = Email::parse(&email)
+            .map_err(|_| ServiceError::Internal("stored link email unreadable"))?;
         let candidate = UserRecord {
             id: random_id(),
             email: email.as_str().to_string(),
