@@ -22,18 +22,6 @@ pub enum EndReason {
 }
 
 impl EndReason {
-    /// One line for the person on the sign-in page.
-    pub fn explain(self) -> &'static str {
-        match self {
-            EndReason::Expired => "Your session expired. Please sign in again.",
-            EndReason::Revoked => "You were signed out (from this or another device).",
-            EndReason::Reused => {
-                "For your safety we ended this session: an old sign-in token was used again."
-            }
-            EndReason::Invalid => "Your sign-in is no longer valid. Please sign in again.",
-        }
-    }
-
     /// The stable code used in JSON and URLs.
     pub fn code(self) -> &'static str {
         match self {

@@ -39,23 +39,6 @@ pub enum Notice {
     SignOutPending,
 }
 
-impl Notice {
-    /// One line for the person.
-    pub fn text(self) -> &'static str {
-        match self {
-            Notice::KeptInThisTabOnly => {
-                "This browser is not saving your sign-in (storage is full or blocked): it lasts while this tab is open."
-            }
-            Notice::SavedSignInUnreadable => {
-                "Your saved sign-in could not be read (it may come from another version). Please sign in again."
-            }
-            Notice::SignOutPending => {
-                "You are signed out on this device. The server could not be reached to end the session there; this browser will finish when it can."
-            }
-        }
-    }
-}
-
 /// Times of the stored tokens (local clock, Unix ms) for the session panel.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TokenTimes {

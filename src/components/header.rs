@@ -5,6 +5,7 @@ use crate::{
         actions,
         state::{use_auth, AuthStatus, Connection},
     },
+    components::wording,
     nav::use_location,
 };
 use leptos::{either::EitherOf3, prelude::*, task::spawn_local};
@@ -47,7 +48,7 @@ pub fn Header() -> impl IntoView {
             </div>
         </header>
         {move || auth.notice.get().map(|notice| view! {
-            <p class="storage-notice" role="status" data-testid="storage-notice">{notice.text()}</p>
+            <p class="storage-notice" role="status" data-testid="storage-notice">{wording::notice(notice)}</p>
         })}
     }
 }

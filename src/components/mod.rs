@@ -6,3 +6,4 @@ pub mod header;
 pub mod notes;
 pub mod server_status;
 pub mod session_panel;
+pub mod wording;

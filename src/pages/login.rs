@@ -7,7 +7,7 @@
 
 use crate::{
     auth::{api, AuthError, EndReason},
-    components::{guard::safe_next, server_status::server_status},
+    components::{guard::safe_next, server_status::server_status, wording},
     nav::use_location,
 };
 use leptos::{either::Either, html, prelude::*, task::spawn_local};
@@ -115,7 +115,7 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <section class="card narrow">
             {move || reason().map(|reason| view! {
-                <p class="notice" role="status" data-testid="end-reason">{reason.explain()}</p>
+                <p class="notice" role="status" data-testid="end-reason">{wording::end_reason(reason)}</p>
             })}
             {move || match stage.get() {
                 Stage::Form => Either::Left(view! {
