@@ -3,9 +3,8 @@
 //! the path, and this module keeps the path and query in signals, follows same-site
 //! link clicks and the back and forward buttons, and navigates on request.
 //!
-//! It stands in for `leptos_router`, which was 72 KB of the bundle's 307 KB gzip (its
-//! own code, plus an erased view per route with async hydration); see ARCHITECTURE,
-//! "Bundle size".
+//! It stands in for `leptos_router`, whose own code and an erased view per route with
+//! async hydration made a large share of the bundle; see ARCHITECTURE, "Bundle size".
 
 use leptos::prelude::*;
 

@@ -56,7 +56,7 @@ pub fn page_policy() {
 
 /// The layer that adds the headers to every answer, never replacing a page's own CSP.
 /// A typed `map_response` rather than `axum::middleware::from_fn`, which boxes every
-/// request's future and clones the router below it: about 3 µs a request.
+/// request's future and clones the router below it (docs/performance.md).
 pub fn layer(public_url: &str) -> MapResponseLayer<impl Fn(Response) -> Response + Clone> {
     let always = Arc::new(always(public_url));
     MapResponseLayer::new(move |mut response: Response| {

@@ -4,9 +4,8 @@
 //! Why not tokio's multi-threaded runtime: its idle worker is woken to look for work
 //! whenever a task becomes runnable, and a request's few short polls (read, Redis,
 //! answer) kept waking it, spinning and parking again. On single-threaded runtimes a
-//! connection stays on the thread that accepted it. On the two-core bench machine `me`
-//! went from about 46 to about 36 µs of server CPU a request (ARCHITECTURE "Request
-//! path").
+//! connection stays on the thread that accepted it, at less CPU a request (measured in
+//! docs/performance.md, "The request path, as measured").
 //!
 //! All threads accept from the same listening socket, but the kernel hands a burst of
 //! new connections to whichever thread is awake, often all of them to one: a thread

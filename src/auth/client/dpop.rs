@@ -8,8 +8,7 @@
 //! server-fn client of those three functions, which attaches it. [`with_proof`] signs
 //! again once when the server asks for its nonce (`use_dpop_nonce`: the device clock is
 //! off), taking the nonce from the answer's body: reading the `DPoP-Nonce` header
-//! through server_fn's response type would build an `http::HeaderMap`, 6 KB more of
-//! bundle.
+//! through server_fn's response type would bring `http::HeaderMap` into the bundle.
 
 use super::timing::sleep;
 use crate::auth::{AuthError, TokenPair};

@@ -14,8 +14,8 @@
 //!   hash tag `{<user id>}`, so each script touches a single Cluster slot.
 //! - A session is one hash, with its rotation bookkeeping inside: hashes and the sealed
 //!   successor as raw bytes, earlier hashes as fingerprints (see `rotation.lua`). Every
-//!   value stays within 64 bytes, so Redis keeps the hash as a compact listpack: about
-//!   900 bytes per session, plus the person's index (about 170 bytes with one session).
+//!   value stays within 64 bytes, so Redis keeps the hash as a compact listpack (its size
+//!   is measured by `./scripts/bench`, docs/performance.md).
 //!
 //! One job per file: [`connection`] (each thread's connection, the timeout, the
 //! breaker), [`keys`] (the key layout), [`codec`] (how a session is laid out in its
