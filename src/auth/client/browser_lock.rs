@@ -4,6 +4,7 @@
 //! Where it is missing, a lease in localStorage stands in (a read then a write: best
 //! effort, and the server's replay of the previous token covers the races it misses).
 
+use super::state::client;
 use super::timing::{now, sleep};
 use futures::channel::oneshot;
 use super::local_storage;
@@ -17,10 +18,6 @@ const LOCK_NAME: &str = "stay-signed-in.refresh";
 const LEASE_KEY: &str = "stay-signed-in.refresh-lease";
 /// How long a fallback lease is honoured (longer than a refresh may take).
 const LEASE_MS: f64 = 15_000.0;
-
-thread_local! {
-    static TAB_ID: String = format!("{:x}", (js_sys::Math::random() * 1e15) as u64);
-}
 
 /// Runs `work` while holding the browser-wide refresh lock. `None` only if the work's
 /// answer was lost (the page going away while the lock was held).
@@ -91,19 +88,19 @@ async fn with_lease<T, Fut: Future<Output = T>>(work: impl FnOnce() -> Fut) -> T
         return work().await;
     }
     while let Some(lease) = local_storage::get::<Lease>(LEASE_KEY) {
-        let mine = TAB_ID.with(|id| *id == lease.tab);
+        let mine = *client().tab_id == lease.tab;
         if mine || lease.until <= now() {
             break;
         }
         sleep(100.0).await;
     }
     let lease = Lease {
-        tab: TAB_ID.with(Clone::clone),
+        tab: client().tab_id.clone(),
         until: now() + LEASE_MS,
     };
     local_storage::set(LEASE_KEY, &lease);
     let result = work().await;
-    if local_storage::get::<Lease>(LEASE_KEY).is_some_and(|held| TAB_ID.with(|id| *id == held.tab)) {
+    if local_storage::get::<Lease>(LEASE_KEY).is_some_and(|held| *client().tab_id == held.tab) {
         local_storage::remove(LEASE_KEY);
     }
     result

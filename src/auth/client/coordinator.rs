@@ -16,6 +16,7 @@
 //!   the backoff and the budget (they limit storms, not recovery).
 //! - Every request has a timeout ([`REFRESH_TIMEOUT_MS`]); a stalled one is aborted.
 
+use super::state::client;
 use super::{
     browser_lock, dpop,
     refresh_policy::{preemptive_delay, RefreshPolicy},
@@ -25,36 +26,19 @@ use super::{
 };
 use crate::auth::{api, dpop_paths, AuthError, EndReason};
 use futures::{channel::oneshot, future::Either, FutureExt};
-use leptos::prelude::{set_timeout_with_handle, TimeoutHandle};
-use std::{
-    cell::{Cell, RefCell},
-    time::Duration,
-};
+use leptos::prelude::set_timeout_with_handle;
+use std::time::Duration;
 
 pub use super::refresh_policy::MAX_REFRESHES_PER_MINUTE;
 /// A refresh request that has not answered by then is aborted (and retried later).
 pub const REFRESH_TIMEOUT_MS: f64 = 10_000.0;
 
-/// Callers waiting for the refresh in flight (`None`: no refresh in flight).
-type Waiters = Option<Vec<oneshot::Sender<Result<StoredTokens, AuthError>>>>;
-
-thread_local! {
-    static IN_FLIGHT: RefCell<Waiters> = const { RefCell::new(None) };
-    static TIMER: Cell<Option<TimeoutHandle>> = const { Cell::new(None) };
-    /// The refresh token the timer was armed for.
-    static SCHEDULED_FOR: RefCell<Option<String>> = const { RefCell::new(None) };
-    /// Backoff, budget, `Retry-After` and urgency: the rules, time passed in.
-    static POLICY: RefCell<RefreshPolicy> = RefCell::new(RefreshPolicy::default());
-    /// Wakes an attempt that waits for backoff or budget.
-    static WAKERS: RefCell<Vec<oneshot::Sender<()>>> = const { RefCell::new(Vec::new()) };
-}
-
 /// Refreshes now, or joins the refresh already in flight in this tab: every caller gets
 /// the result of the same single request.
 pub async fn refresh() -> Result<StoredTokens, AuthError> {
     let (done, result) = oneshot::channel();
-    let first = IN_FLIGHT.with(|slot| {
-        let mut slot = slot.borrow_mut();
+    let first = {
+        let mut slot = client().in_flight.borrow_mut();
         match slot.as_mut() {
             Some(waiters) => {
                 waiters.push(done);
@@ -65,11 +49,11 @@ pub async fn refresh() -> Result<StoredTokens, AuthError> {
                 true
             }
         }
-    });
+    };
     if first {
         leptos::task::spawn_local(async {
             let outcome = run_refresh().await;
-            let waiters = IN_FLIGHT.with(|slot| slot.borrow_mut().take());
+            let waiters = client().in_flight.borrow_mut().take();
             for waiter in waiters.into_iter().flatten() {
                 let _ = waiter.send(outcome.clone());
             }
@@ -114,14 +98,14 @@ pub fn refresh_if_due() {
 }
 
 fn with_policy<T>(use_it: impl FnOnce(&mut RefreshPolicy) -> T) -> T {
-    POLICY.with(|policy| use_it(&mut policy.borrow_mut()))
+    use_it(&mut client().policy.borrow_mut())
 }
 
 /// The browser is back online or the tab became visible: whatever backoff or budget
 /// say, the next attempt goes now (the server's `Retry-After` still holds).
 pub fn retry_now() {
     with_policy(RefreshPolicy::make_urgent);
-    for waker in WAKERS.with(|wakers| std::mem::take(&mut *wakers.borrow_mut())) {
+    for waker in std::mem::take(&mut *client().wakers.borrow_mut()) {
         let _ = waker.send(());
     }
     refresh_if_due();
@@ -226,7 +210,7 @@ async fn wait_until_allowed() {
             return;
         }
         let (wake, woken) = oneshot::channel();
-        WAKERS.with(|wakers| wakers.borrow_mut().push(wake));
+        client().wakers.borrow_mut().push(wake);
         futures::future::select(sleep(wait).boxed_local(), woken).await;
     }
 }
@@ -234,7 +218,7 @@ async fn wait_until_allowed() {
 /// Arms the preemptive timer for `tokens` (replacing any earlier one), jittered so tabs
 /// holding the same pair spread out.
 fn schedule(tokens: &StoredTokens) {
-    SCHEDULED_FOR.with(|scheduled| *scheduled.borrow_mut() = Some(tokens.refresh_token.clone()));
+    *client().scheduled_for.borrow_mut() = Some(tokens.refresh_token.clone());
     arm_timer(preemptive_delay(tokens, now(), random()));
 }
 
@@ -257,7 +241,7 @@ pub fn cancel_timer() {
 }
 
 fn clear_timer() {
-    if let Some(handle) = TIMER.take() {
+    if let Some(handle) = client().refresh_timer.take() {
         handle.clear();
     }
 }
@@ -266,13 +250,13 @@ fn arm_timer(delay_ms: f64) {
     clear_timer();
     let handle = set_timeout_with_handle(
         || {
-            TIMER.set(None);
+            client().refresh_timer.set(None);
             on_timer();
         },
         Duration::from_millis(delay_ms as u64),
     );
     if let Ok(handle) = handle {
-        TIMER.set(Some(handle));
+        client().refresh_timer.set(Some(handle));
     }
 }
 
@@ -282,8 +266,8 @@ fn on_timer() {
     let Some(tokens) = token_store::load() else {
         return;
     };
-    let same_pair = SCHEDULED_FOR
-        .with(|scheduled| scheduled.borrow().as_deref() == Some(tokens.refresh_token.as_str()));
+    let same_pair =
+        client().scheduled_for.borrow().as_deref() == Some(tokens.refresh_token.as_str());
     if same_pair || with_policy(|policy| policy.retry_pending()) || tokens.needs_refresh(now()) {
         leptos::task::spawn_local(async {
             let _ = refresh().await;

@@ -10,10 +10,11 @@
 //! off), taking the nonce from the answer's body: reading the `DPoP-Nonce` header
 //! through server_fn's response type would bring `http::HeaderMap` into the bundle.
 
+use super::state::client;
 use super::timing::sleep;
 use crate::auth::{AuthError, TokenPair};
 use super::local_storage;
-use std::{cell::RefCell, future::Future};
+use std::future::Future;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/auth/client/dpop_key.js")]
@@ -21,11 +22,6 @@ extern "C" {
     #[wasm_bindgen(catch)]
     async fn dpop_proof(htu: &str, nonce: Option<String>) -> Result<JsValue, JsValue>;
     fn dpop_key_loaded() -> bool;
-}
-
-thread_local! {
-    /// The proof for the call about to be sent.
-    static PENDING: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 /// localStorage key of the server's newest nonce: kept across reloads and shared by the
@@ -74,7 +70,7 @@ where
 {
     leave_proof(path, slow).await?;
     let result = call().await;
-    PENDING.with(|pending| pending.borrow_mut().take());
+    client().pending_proof.borrow_mut().take();
     result
 }
 
@@ -91,7 +87,7 @@ async fn leave_proof(path: &str, slow: WhenKeyIsSlow) -> Result<(), AuthError> {
             })
         }
     };
-    PENDING.with(|pending| *pending.borrow_mut() = proof);
+    *client().pending_proof.borrow_mut() = proof;
     Ok(())
 }
 
@@ -141,7 +137,7 @@ async fn sign(path: &str) -> Signed {
 
 /// The proof [`with_proof`] signed for the call being sent (taken once).
 pub fn take_pending() -> Option<String> {
-    PENDING.with(|pending| pending.borrow_mut().take())
+    client().pending_proof.borrow_mut().take()
 }
 
 /// Keeps the nonce a pair came with for the next proof.

@@ -20,7 +20,8 @@
 //! - [`dpop`]: proofs by this origin's non-extractable key for verify, refresh and
 //!   logout (bound sessions);
 //! - [`pending_sign_out`]: a sign-out the server has not confirmed, retried until it is;
-//! - [`lifecycle`]: start-up, sign-in/out, and keeping tabs in sync.
+//! - [`lifecycle`]: start-up, sign-in/out, and keeping tabs in sync;
+//! - [`state`]: everything the modules above keep between calls, in one place.
 
 pub mod refresh_policy;
 pub mod stored_tokens;
@@ -46,6 +47,7 @@ browser_modules!(
     probe,
     reconnect,
     signals,
+    state,
     tab_channel,
     timing,
     token_store,

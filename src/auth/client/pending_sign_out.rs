@@ -4,18 +4,13 @@
 //! and when a tab becomes visible; the person is told meanwhile. For a bound session
 //! the logout needs this browser's key, so the kept token is no use to anyone else.
 
+use super::state::client;
 use super::{dpop, signals};
 use crate::auth::{api, dpop_paths};
 use super::local_storage;
-use std::cell::Cell;
 
 /// localStorage key of the refresh token whose sign-out the server has not confirmed.
 const PENDING_KEY: &str = "stay-signed-in.pending-sign-out";
-
-thread_local! {
-    /// A finish attempt is on its way (events come in bursts).
-    static RUNNING: Cell<bool> = const { Cell::new(false) };
-}
 
 /// Signs out `refresh_token` on the server; if the server cannot be reached (or asks to
 /// wait), keeps it to try again.
@@ -30,12 +25,12 @@ pub async fn finish() {
     let Some(refresh_token) = local_storage::get::<String>(PENDING_KEY) else {
         return;
     };
-    if RUNNING.replace(true) {
+    if client().sign_out_running.replace(true) {
         return;
     }
     let logout = || api::logout(refresh_token.clone());
     let result = dpop::with_proof(dpop_paths::LOGOUT, dpop::WhenKeyIsSlow::Retry, logout).await;
-    RUNNING.set(false);
+    client().sign_out_running.set(false);
     match result {
         Err(error) if error.is_transient() => {
             leptos::logging::warn!("sign-out not confirmed by the server yet: {error}");

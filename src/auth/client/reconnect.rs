@@ -7,20 +7,15 @@
 //! reloads the page's data ever more slowly, not every second. Coming back online or
 //! becoming visible probes at once ([`probe_now`]).
 
+use super::state::client;
 use super::{refresh_policy::backoff_ms, signals, timing::random};
 use crate::auth::api;
-use leptos::prelude::{set_timeout_with_handle, TimeoutHandle};
-use std::{cell::Cell, time::Duration};
-
-thread_local! {
-    static PROBING: Cell<bool> = const { Cell::new(false) };
-    static ATTEMPTS: Cell<u32> = const { Cell::new(0) };
-    static TIMER: Cell<Option<TimeoutHandle>> = const { Cell::new(None) };
-}
+use leptos::prelude::set_timeout_with_handle;
+use std::time::Duration;
 
 /// Starts probing (no-op while a probe loop runs).
 pub fn start() {
-    if PROBING.replace(true) {
+    if client().probing.replace(true) {
         return;
     }
     schedule();
@@ -28,13 +23,13 @@ pub fn start() {
 
 /// A protected call succeeded: the next trouble starts the backoff from the beginning.
 pub fn settled() {
-    ATTEMPTS.set(0);
+    client().probe_attempts.set(0);
 }
 
 /// Probes right away if a probe loop is waiting (back online, tab visible).
 pub fn probe_now() {
-    if PROBING.get() {
-        if let Some(timer) = TIMER.take() {
+    if client().probing.get() {
+        if let Some(timer) = client().probe_timer.take() {
             timer.clear();
         }
         leptos::task::spawn_local(probe_once());
@@ -42,27 +37,27 @@ pub fn probe_now() {
 }
 
 fn schedule() {
-    let attempts = ATTEMPTS.get().saturating_add(1);
-    ATTEMPTS.set(attempts);
+    let attempts = client().probe_attempts.get().saturating_add(1);
+    client().probe_attempts.set(attempts);
     let delay = backoff_ms(attempts, random());
     let timer = set_timeout_with_handle(
         || {
-            TIMER.set(None);
+            client().probe_timer.set(None);
             leptos::task::spawn_local(probe_once());
         },
         Duration::from_millis(delay as u64),
     );
-    TIMER.set(timer.ok());
+    client().probe_timer.set(timer.ok());
 }
 
 async fn probe_once() {
     match api::status().await {
         Ok(status) if status.store_ok => {
-            PROBING.set(false);
+            client().probing.set(false);
             signals::mark_online();
         }
         _ => {
-            if TIMER.get().is_none() {
+            if client().probe_timer.get().is_none() {
                 schedule();
             }
         }

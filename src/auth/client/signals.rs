@@ -2,27 +2,23 @@
 //! from an answer (a protected call's or a refresh's) to what the page shows. It imports
 //! no other client module but the token store, so everything else can depend on it.
 
+use super::state::client;
 use super::token_store::{self, StoredTokens};
 use crate::auth::{
     state::{AuthState, AuthStatus, Connection, Notice, TokenTimes},
     AuthError, EndReason,
 };
 use leptos::prelude::*;
-use std::cell::Cell;
-
-thread_local! {
-    static STATE: Cell<Option<AuthState>> = const { Cell::new(None) };
-}
 
 fn with_state(f: impl FnOnce(AuthState)) {
-    if let Some(state) = STATE.get() {
+    if let Some(state) = client().signals.get() {
         f(state);
     }
 }
 
 /// Connects the signals `<App/>` provided (once, after hydration).
 pub fn attach(state: AuthState) {
-    STATE.set(Some(state));
+    client().signals.set(Some(state));
 }
 
 /// Mirrors an answer into the state: `session_ended` signs out (the only thing that

@@ -12,16 +12,11 @@
 //! posting is a no-op and the `storage` event carries on alone.
 
 use serde::{de::DeserializeOwned, Serialize};
-use std::cell::RefCell;
+use super::state::client;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 
 /// Name of the channel every tab of this site joins.
 const CHANNEL_NAME: &str = "stay-signed-in.tabs";
-
-thread_local! {
-    /// This tab's end of the channel, once [`listen`] opened it.
-    static CHANNEL: RefCell<Option<web_sys::BroadcastChannel>> = const { RefCell::new(None) };
-}
 
 /// Sends `message` to every other tab of this browser (never to this one). Best effort:
 /// nothing happens before [`listen`] ran or where the API is missing.
@@ -29,13 +24,11 @@ pub fn post<T: Serialize>(message: &T) {
     let Ok(json) = serde_json::to_string(message) else {
         return;
     };
-    CHANNEL.with(|channel| {
-        if let Some(channel) = channel.borrow().as_ref() {
-            if let Err(error) = channel.post_message(&JsValue::from_str(&json)) {
-                leptos::logging::warn!("could not tell the other tabs: {error:?}");
-            }
+    if let Some(channel) = client().channel.borrow().as_ref() {
+        if let Err(error) = channel.post_message(&JsValue::from_str(&json)) {
+            leptos::logging::warn!("could not tell the other tabs: {error:?}");
         }
-    });
+    }
 }
 
 /// Joins the channel and calls `on_message` with every message another tab posts that
@@ -57,5 +50,5 @@ pub fn listen<T: DeserializeOwned + 'static>(on_message: fn(T)) {
     channel.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     // The handler and the channel live as long as the page.
     handler.forget();
-    CHANNEL.with(|slot| slot.borrow_mut().replace(channel));
+    client().channel.borrow_mut().replace(channel);
 }

@@ -11,19 +11,11 @@
 //! 225344) can never send an old refresh token.
 
 pub use super::stored_tokens::StoredTokens;
+use super::state::client;
 use super::tab_channel;
 use crate::auth::EndReason;
 use super::local_storage;
 use serde::{Deserialize, Serialize};
-use std::cell::RefCell;
-
-thread_local! {
-    /// The newest pair, when storage refused to keep it.
-    static IN_MEMORY: RefCell<Option<StoredTokens>> = const { RefCell::new(None) };
-    /// The newest pair another tab announced (or a `storage` event carried): it wins
-    /// over an older pair read from storage. Dropped by a sign-out.
-    static ANNOUNCED: RefCell<Option<StoredTokens>> = const { RefCell::new(None) };
-}
 
 /// localStorage key of the token record.
 pub const TOKENS_KEY: &str = "stay-signed-in.tokens";
@@ -87,11 +79,12 @@ pub enum Record {
 /// Reads the record (or this tab's in-memory pair when storage refused it), unless
 /// another tab announced a newer pair than that read returns.
 pub fn read() -> Record {
-    let record = match IN_MEMORY.with(|kept| kept.borrow().clone()) {
+    let kept = client().in_memory.borrow().clone();
+    let record = match kept {
         Some(tokens) => Record::Tokens(tokens),
         None => read_storage(),
     };
-    let Some(announced) = ANNOUNCED.with(|heard| heard.borrow().clone()) else {
+    let Some(announced) = client().announced.borrow().clone() else {
         return record;
     };
     match record {
@@ -126,19 +119,19 @@ pub fn load() -> Option<StoredTokens> {
 /// memory), announces it to the other tabs, and returns it as stored.
 pub fn save(mut tokens: StoredTokens) -> StoredTokens {
     tokens.serial = load().map_or(0, |known| known.serial) + 1;
-    ANNOUNCED.with(|heard| heard.borrow_mut().take());
+    client().announced.borrow_mut().take();
     tab_channel::post(&Announcement::Tokens {
         tokens: tokens.clone(),
     });
     if !storage_available() {
-        IN_MEMORY.with(|kept| kept.borrow_mut().replace(tokens.clone()));
+        client().in_memory.borrow_mut().replace(tokens.clone());
         return tokens;
     }
     if local_storage::set(TOKENS_KEY, &tokens) {
-        IN_MEMORY.with(|kept| kept.borrow_mut().take());
+        client().in_memory.borrow_mut().take();
     } else {
         leptos::logging::warn!("storage refused the tokens; keeping them in this tab");
-        IN_MEMORY.with(|kept| kept.borrow_mut().replace(tokens.clone()));
+        client().in_memory.borrow_mut().replace(tokens.clone());
     }
     local_storage::remove(ENDED_KEY);
     tokens
@@ -151,12 +144,12 @@ pub fn storage_available() -> bool {
 
 /// True while storage refuses the pair and only this tab holds it.
 pub fn kept_in_memory_only() -> bool {
-    IN_MEMORY.with(|kept| kept.borrow().is_some())
+    client().in_memory.borrow().is_some()
 }
 
 /// Another tab wrote or removed the record: storage is the truth again.
 pub fn forget_memory() {
-    IN_MEMORY.with(|kept| kept.borrow_mut().take());
+    client().in_memory.borrow_mut().take();
 }
 
 /// Another tab announced `tokens`: kept if newer than anything this tab knows.
@@ -166,14 +159,14 @@ pub fn hear(tokens: StoredTokens) {
         Record::Empty | Record::Unreadable => true,
     };
     if newer {
-        ANNOUNCED.with(|heard| heard.borrow_mut().replace(tokens));
+        client().announced.borrow_mut().replace(tokens);
     }
 }
 
 /// Another tab signed out: forget every pair this tab held or heard of.
 pub fn hear_signed_out() {
     forget_memory();
-    ANNOUNCED.with(|heard| heard.borrow_mut().take());
+    client().announced.borrow_mut().take();
 }
 
 /// Removes the pair, remembering why (so every tab can say it), and announces it.
