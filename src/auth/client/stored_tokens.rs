@@ -67,6 +67,55 @@ impl StoredTokens {
     }
 }
 
+/// What the browser has for this tab: the token record, as this tab sees it.
+#[derive(Debug, PartialEq)]
+pub enum Record {
+    /// A readable pair.
+    Tokens(StoredTokens),
+    /// Nothing: signed out.
+    Empty,
+    /// Something this version cannot read (another version wrote it, or it was
+    /// damaged); kept as it is, reported, never taken for a sign-out.
+    Unreadable,
+}
+
+impl Record {
+    /// The pair this tab uses: the one it `kept` in memory when storage refused the
+    /// newest write, else what `stored` reads (asked only then), unless another tab
+    /// `announced` a newer pair than that: a stale read of storage (WebKit bug 225344)
+    /// never sends an old refresh token, and a refused write loses no pair.
+    pub fn current(
+        kept: Option<StoredTokens>,
+        stored: impl FnOnce() -> Record,
+        announced: Option<StoredTokens>,
+    ) -> Record {
+        let record = kept.map_or_else(stored, Record::Tokens);
+        match (record, announced) {
+            (Record::Tokens(read), Some(heard)) if heard.serial > read.serial => {
+                Record::Tokens(heard)
+            }
+            (Record::Empty | Record::Unreadable, Some(heard)) => Record::Tokens(heard),
+            (record, _) => record,
+        }
+    }
+
+    /// Whether `tokens`, announced by another tab, is newer than this record.
+    pub fn is_older_than(&self, tokens: &StoredTokens) -> bool {
+        match self {
+            Record::Tokens(known) => tokens.serial > known.serial,
+            Record::Empty | Record::Unreadable => true,
+        }
+    }
+
+    /// The serial of a pair stored after this record: one more than the newest known.
+    pub fn next_serial(&self) -> u64 {
+        match self {
+            Record::Tokens(known) => known.serial + 1,
+            Record::Empty | Record::Unreadable => 1,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +179,60 @@ mod tests {
             !printed.contains("\"a\"") && !printed.contains("\"r\""),
             "{printed}"
         );
+    }
+
+    fn numbered(serial: u64) -> StoredTokens {
+        StoredTokens {
+            serial,
+            ..StoredTokens::from_pair(&pair(60), 0.0)
+        }
+    }
+
+    #[test]
+    fn storage_that_refuses_writes_loses_no_pair() {
+        // The newest pair lives in this tab's memory; storage still holds nothing (or an
+        // older pair) and is not even read.
+        let kept = numbered(5);
+        let unread = || panic!("storage is not read while a pair is kept in memory");
+        assert_eq!(
+            Record::current(Some(kept.clone()), unread, None),
+            Record::Tokens(kept)
+        );
+    }
+
+    #[test]
+    fn a_newer_announcement_wins_over_a_stale_read_of_storage() {
+        let stale = || Record::Tokens(numbered(3));
+        assert_eq!(
+            Record::current(None, stale, Some(numbered(4))),
+            Record::Tokens(numbered(4))
+        );
+        let fresh = || Record::Tokens(numbered(4));
+        assert_eq!(
+            Record::current(None, fresh, Some(numbered(3))),
+            Record::Tokens(numbered(4))
+        );
+        assert_eq!(
+            Record::current(None, || Record::Empty, Some(numbered(1))),
+            Record::Tokens(numbered(1))
+        );
+    }
+
+    #[test]
+    fn an_unreadable_record_is_never_taken_for_a_sign_out() {
+        assert_eq!(
+            Record::current(None, || Record::Unreadable, None),
+            Record::Unreadable
+        );
+        assert!(Record::Unreadable.is_older_than(&numbered(1)));
+        assert_eq!(Record::Unreadable.next_serial(), 1);
+    }
+
+    #[test]
+    fn every_stored_pair_is_numbered_after_the_newest_known() {
+        assert_eq!(Record::Tokens(numbered(7)).next_serial(), 8);
+        assert_eq!(Record::Empty.next_serial(), 1);
+        assert!(Record::Tokens(numbered(7)).is_older_than(&numbered(8)));
+        assert!(!Record::Tokens(numbered(7)).is_older_than(&numbered(7)));
     }
 }

@@ -10,7 +10,7 @@
 //! wins over an older one its own read of storage returns: a stale read (WebKit bug
 //! 225344) can never send an old refresh token.
 
-pub use super::stored_tokens::StoredTokens;
+pub use super::stored_tokens::{Record, StoredTokens};
 use super::state::client;
 use super::tab_channel;
 use crate::auth::EndReason;
@@ -65,32 +65,12 @@ impl TryFrom<AnnouncementFields> for Announcement {
     }
 }
 
-/// What the token record holds.
-pub enum Record {
-    /// A readable pair.
-    Tokens(StoredTokens),
-    /// Nothing: signed out.
-    Empty,
-    /// Something this version cannot read (another version wrote it, or it was
-    /// damaged); kept as it is, reported, never taken for a sign-out.
-    Unreadable,
-}
-
 /// Reads the record (or this tab's in-memory pair when storage refused it), unless
-/// another tab announced a newer pair than that read returns.
+/// another tab announced a newer pair than that read returns ([`Record::current`]).
 pub fn read() -> Record {
     let kept = client().in_memory.borrow().clone();
-    let record = match kept {
-        Some(tokens) => Record::Tokens(tokens),
-        None => read_storage(),
-    };
-    let Some(announced) = client().announced.borrow().clone() else {
-        return record;
-    };
-    match record {
-        Record::Tokens(read) if read.serial >= announced.serial => Record::Tokens(read),
-        _ => Record::Tokens(announced),
-    }
+    let announced = client().announced.borrow().clone();
+    Record::current(kept, read_storage, announced)
 }
 
 fn read_storage() -> Record {
@@ -118,7 +98,7 @@ pub fn load() -> Option<StoredTokens> {
 /// Stores a pair as the newest (in one write; if storage refuses, in this tab's
 /// memory), announces it to the other tabs, and returns it as stored.
 pub fn save(mut tokens: StoredTokens) -> StoredTokens {
-    tokens.serial = load().map_or(0, |known| known.serial) + 1;
+    tokens.serial = read().next_serial();
     client().announced.borrow_mut().take();
     tab_channel::post(&Announcement::Tokens {
         tokens: tokens.clone(),
@@ -154,11 +134,7 @@ pub fn forget_memory() {
 
 /// Another tab announced `tokens`: kept if newer than anything this tab knows.
 pub fn hear(tokens: StoredTokens) {
-    let newer = match read() {
-        Record::Tokens(known) => tokens.serial > known.serial,
-        Record::Empty | Record::Unreadable => true,
-    };
-    if newer {
+    if read().is_older_than(&tokens) {
         client().announced.borrow_mut().replace(tokens);
     }
 }
