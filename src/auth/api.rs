@@ -1,5 +1,5 @@
 //! The server functions: the only door between browser and server, and a stable JSON
-//! API under `/api/v1` for any other client (see the README for the contract). Each
+//! API under `/api/v1` for any other client (the contract is docs/api.md). Each
 //! function is named like its endpoint.
 //!
 //! Protected functions use [`BearerClient`], which attaches the stored access token in

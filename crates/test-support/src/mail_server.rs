@@ -91,7 +91,7 @@ impl MailServer {
         }
     }
 
-    /// The `SMTP_URL` of this server with `password`, in the form the README documents.
+    /// The `SMTP_URL` of this server with `password`, in the form docs/configuration.md documents.
     pub fn url(&self, password: &str) -> String {
         match self.tls {
             Tls::StartTls => format!(

@@ -8,14 +8,16 @@ use metrics::{counter, describe_counter, describe_histogram, histogram, Unit};
 pub const API_REQUESTS: &str = "ssi_api_requests_total";
 /// Time to answer `/api/v1` requests, by `endpoint` (seconds).
 pub const API_DURATION: &str = "ssi_api_request_duration_seconds";
-/// Refresh attempts by `outcome`: rotated, replayed, reused, expired, revoked, invalid,
-/// proof_refused (a bound session without a fresh proof by its key; sign-outs too).
+/// Refresh attempts by `outcome`: rotated, replayed, superseded, reused, expired, revoked,
+/// invalid, proof_refused (a bound session without a fresh proof by its key; sign-outs
+/// too).
 pub const REFRESHES: &str = "ssi_refresh_total";
 /// Sessions opened by a sign-in link.
 pub const SIGN_INS: &str = "ssi_sign_ins_total";
 /// Sign-in emails by `result`: sent, failed, queue_full.
 pub const MAGIC_LINKS: &str = "ssi_magic_links_total";
-/// Requests refused with 429, by `scope` (link-ip, link-email, verify-ip).
+/// Requests refused with 429, by `scope`: link-ip, link-email, link-inbox, verify-ip,
+/// mail-budget, refresh-ip, session.
 pub const RATE_LIMITED: &str = "ssi_rate_limited_total";
 /// Session store failures by `kind`: unavailable, timeout, corrupt.
 pub const STORE_ERRORS: &str = "ssi_store_errors_total";
