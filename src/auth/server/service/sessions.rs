@@ -50,15 +50,11 @@ impl AuthService {
             address: client.ip.clone(),
             device: device_label(&client.user_agent),
         };
-        let issued = match self.store.rotate(sid, &rotation).await? {
+        // The token handed back: the new one, or the successor a lost reply carried.
+        let (refresh_token, session_expires_at) = match self.store.rotate(sid, &rotation).await? {
             RotateOutcome::Rotated { expires_at } => {
                 counters::refresh("rotated");
-                Issued {
-                    access_token,
-                    access_expires_at: claims.exp * 1000,
-                    refresh_token: successor.expose(),
-                    session_expires_at: expires_at,
-                }
+                (successor, expires_at)
             }
             RotateOutcome::Replayed {
                 sealed_successor,
@@ -68,12 +64,7 @@ impl AuthService {
                     ServiceError::Internal("stored successor could not be opened")
                 })?;
                 counters::refresh("replayed");
-                Issued {
-                    access_token,
-                    access_expires_at: claims.exp * 1000,
-                    refresh_token: earlier.expose(),
-                    session_expires_at: expires_at,
-                }
+                (earlier, expires_at)
             }
             RotateOutcome::Ended(reason) => {
                 counters::refresh(reason.code());
@@ -95,7 +86,13 @@ impl AuthService {
                 return Err(AuthError::InvalidDpopProof.into());
             }
         };
-        Ok(issued.answer_at(now))
+        Ok(Issued {
+            access_token,
+            access_expires_at: claims.exp * 1000,
+            refresh_token: refresh_token.expose(),
+            session_expires_at,
+        }
+        .answer_at(now))
     }
 
     /// Ends the session of a refresh token (current or just-rotated one). Idempotent:
