@@ -6,8 +6,8 @@
 use stay_signed_in::{
     auth::{
         server::{
-            failure::ServiceError, mailer::DevOutbox, store::MemoryStore, AuthService, ClientInfo,
-            ManualClock,
+            failure::ServiceError, mailer::DevOutbox, store::MemoryStore, AuthContext, AuthService,
+            Authenticated, ClientInfo, ManualClock,
         },
         AuthError, EndReason, SessionsPage, TokenPair,
     },
@@ -33,7 +33,7 @@ const DAY: Duration = Duration::from_secs(24 * 3600);
 
 /// A service on a fresh memory store, its outbox and the clock it reads.
 struct Harness {
-    service: AuthService,
+    service: Arc<AuthService>,
     outbox: Arc<DevOutbox>,
     clock: ManualClock,
     client: ClientInfo,
@@ -61,12 +61,12 @@ impl Harness {
         let config = Arc::new(Config::from_vars(&vars).expect("a valid test configuration"));
         let outbox = DevOutbox::new();
         let clock = ManualClock::at(T0);
-        let service = AuthService::new(
+        let service = Arc::new(AuthService::new(
             Arc::new(MemoryStore::new()),
             config,
             outbox.clone(),
             Arc::new(clock.clone()),
-        );
+        ));
         Self {
             service,
             outbox,
@@ -564,4 +564,50 @@ async fn sessions_come_a_page_at_a_time_oldest_first() {
             Err(AuthError::BadRequest { .. })
         ));
     }
+}
+
+/// What an axum handler taking [`Authenticated`] sees for a request with `authorization`.
+async fn extract_session(app: &Harness, authorization: Option<&str>) -> Result<String, AuthError> {
+    use axum::extract::FromRequestParts;
+    let mut request = http::Request::builder();
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    let mut parts = request.body(()).unwrap().into_parts().0;
+    let context = AuthContext {
+        service: app.service.clone(),
+        dev_outbox: false,
+    };
+    Authenticated::from_request_parts(&mut parts, &context)
+        .await
+        .map(|auth| auth.session.user.email)
+}
+
+#[tokio::test]
+async fn the_session_extractor_takes_a_live_bearer_token_and_nothing_else() {
+    let app = Harness::new();
+    let pair = app.sign_in("ada@example.com").await;
+    let bearer = format!("Bearer {}", pair.access_token);
+    assert_eq!(
+        extract_session(&app, Some(&bearer)).await,
+        Ok("ada@example.com".to_string())
+    );
+    assert_eq!(
+        extract_session(&app, None).await,
+        Err(AuthError::Unauthorized)
+    );
+    let basic = format!("Basic {}", pair.access_token);
+    assert_eq!(
+        extract_session(&app, Some(&basic)).await,
+        Err(AuthError::Unauthorized)
+    );
+    app.service
+        .logout(&pair.refresh_token, &app.client, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        extract_session(&app, Some(&bearer)).await,
+        Err(AuthError::Unauthorized),
+        "a signed-out session's access token no longer passes"
+    );
 }

@@ -3,15 +3,15 @@
 //! runs them (effects and event handlers only run after hydration), so the server build
 //! gets inert versions.
 
-use super::{state::AuthState, AuthError, TokenPair};
+use super::{state::AuthState, CallError, TokenPair};
 use std::future::Future;
 
 /// Runs a protected server function with token refresh and one retry (see
 /// `auth/client/call.rs`).
-pub async fn authed<T, F, Fut>(call: F) -> Result<T, AuthError>
+pub async fn authed<T, F, Fut>(call: F) -> Result<T, CallError>
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = Result<T, AuthError>>,
+    Fut: Future<Output = Result<T, CallError>>,
 {
     #[cfg(feature = "hydrate")]
     {
@@ -20,7 +20,7 @@ where
     #[cfg(not(feature = "hydrate"))]
     {
         let _ = call;
-        Err(AuthError::Unauthorized)
+        Err(super::AuthError::Unauthorized.into())
     }
 }
 
@@ -34,7 +34,7 @@ pub fn start(state: AuthState) {
 
 /// Uses a sign-in link: in the browser with a DPoP proof (a session bound to this
 /// browser's key where it can keep one).
-pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
+pub async fn verify(token: String) -> Result<TokenPair, CallError> {
     #[cfg(feature = "hydrate")]
     {
         super::client::lifecycle::verify(token).await
@@ -60,7 +60,7 @@ pub async fn sign_out() {
 }
 
 /// Ends every session of the person.
-pub async fn sign_out_everywhere() -> Result<(), AuthError> {
+pub async fn sign_out_everywhere() -> Result<(), CallError> {
     #[cfg(feature = "hydrate")]
     {
         super::client::lifecycle::sign_out_everywhere().await

@@ -7,7 +7,7 @@
 //! call rejected with 401 changed nothing and is safe to retry.
 
 use super::{
-    AuthError, Done, LinkOwner, Me, Note, ServerStatus, SessionInfo, SessionsPage, TokenPair,
+    CallError, Done, LinkOwner, Me, Note, ServerStatus, SessionInfo, SessionsPage, TokenPair,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -22,15 +22,15 @@ mod ssr {
     pub use crate::auth::server::{AuthContext, AuthService, Authenticated, ClientInfo};
     use crate::auth::{
         server::{caller, failure, failure::ServiceError},
-        AuthError,
+        AuthError, CallError,
     };
     use http::request::Parts;
     use leptos::prelude::*;
     use std::sync::Arc;
 
     /// The wire answer for a service error: where a fault is logged, once.
-    pub fn answer(error: ServiceError) -> AuthError {
-        error.into_answer()
+    pub fn answer(error: ServiceError) -> CallError {
+        error.into_answer().into()
     }
 
     /// What the server provided to the server functions.
@@ -62,7 +62,7 @@ mod ssr {
     }
 
     /// The authenticated caller, or 401 `unauthorized`.
-    pub async fn authenticate() -> Result<(Arc<AuthService>, Authenticated), AuthError> {
+    pub async fn authenticate() -> Result<(Arc<AuthService>, Authenticated), CallError> {
         let token = with_parts(|parts| caller::bearer_token(&parts.headers).map(str::to_owned))??;
         let service = service();
         let authenticated = service.authenticate(&token).await.map_err(answer)?;
@@ -73,7 +73,7 @@ mod ssr {
 /// `POST /api/v1/status`: public; the landing page calls it after hydration to show the
 /// browser↔server path works.
 #[server(prefix = "/api/v1", endpoint = "status", input = Json)]
-pub async fn status() -> Result<ServerStatus, AuthError> {
+pub async fn status() -> Result<ServerStatus, CallError> {
     let context = ssr::context();
     let store = context.service.store();
     Ok(ServerStatus {
@@ -87,7 +87,7 @@ pub async fn status() -> Result<ServerStatus, AuthError> {
 /// `POST /api/v1/auth/magic-link {email}`: sends a sign-in link. The answer is the same
 /// whether or not the address has an account.
 #[server(prefix = "/api/v1", endpoint = "auth/magic-link", input = Json)]
-pub async fn magic_link(email: String) -> Result<Done, AuthError> {
+pub async fn magic_link(email: String) -> Result<Done, CallError> {
     let client = ssr::client_info()?;
     ssr::service()
         .request_link(&email, &client)
@@ -99,7 +99,7 @@ pub async fn magic_link(email: String) -> Result<Done, AuthError> {
 /// `POST /api/v1/auth/link {token}`: the address a sign-in link signs in to, without
 /// using the link (the verify page shows it before the person signs in).
 #[server(prefix = "/api/v1", endpoint = "auth/link", input = Json)]
-pub async fn link_account(token: String) -> Result<LinkOwner, AuthError> {
+pub async fn link_account(token: String) -> Result<LinkOwner, CallError> {
     let email = ssr::service()
         .link_account(&token)
         .await
@@ -109,7 +109,7 @@ pub async fn link_account(token: String) -> Result<LinkOwner, AuthError> {
 
 /// `POST /api/v1/auth/verify {token}`: consumes a sign-in link once; returns a token pair.
 #[server(prefix = "/api/v1", endpoint = "auth/verify", input = Json, client = DpopClient)]
-pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
+pub async fn verify(token: String) -> Result<TokenPair, CallError> {
     let client = ssr::client_info()?;
     let proof = ssr::dpop_proof()?;
     let service = ssr::service();
@@ -123,7 +123,7 @@ pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
 /// `POST /api/v1/auth/refresh {refresh_token}`: rotates the refresh token and extends
 /// the session; returns the new pair.
 #[server(prefix = "/api/v1", endpoint = "auth/refresh", input = Json, client = DpopClient)]
-pub async fn refresh(refresh_token: String) -> Result<TokenPair, AuthError> {
+pub async fn refresh(refresh_token: String) -> Result<TokenPair, CallError> {
     let client = ssr::client_info()?;
     let proof = ssr::dpop_proof()?;
     let service = ssr::service();
@@ -145,7 +145,7 @@ fn with_dpop_nonce(service: &crate::auth::server::AuthService, pair: TokenPair) 
 
 /// `POST /api/v1/auth/logout {refresh_token}`: ends that session. Idempotent.
 #[server(prefix = "/api/v1", endpoint = "auth/logout", input = Json, client = DpopClient)]
-pub async fn logout(refresh_token: String) -> Result<Done, AuthError> {
+pub async fn logout(refresh_token: String) -> Result<Done, CallError> {
     let client = ssr::client_info()?;
     let proof = ssr::dpop_proof()?;
     ssr::service()
@@ -157,7 +157,7 @@ pub async fn logout(refresh_token: String) -> Result<Done, AuthError> {
 
 /// `POST /api/v1/auth/logout-all` (bearer): ends every session of the user.
 #[server(prefix = "/api/v1", endpoint = "auth/logout-all", input = Json, client = BearerClient)]
-pub async fn logout_all() -> Result<Done, AuthError> {
+pub async fn logout_all() -> Result<Done, CallError> {
     let (service, auth) = ssr::authenticate().await?;
     service.logout_all(&auth).await.map_err(ssr::answer)?;
     Ok(Done { ok: true })
@@ -165,7 +165,7 @@ pub async fn logout_all() -> Result<Done, AuthError> {
 
 /// `POST /api/v1/me` (bearer): the user and the current session.
 #[server(name = MeCall, prefix = "/api/v1", endpoint = "me", input = Json, client = BearerClient)]
-pub async fn me() -> Result<Me, AuthError> {
+pub async fn me() -> Result<Me, CallError> {
     let (service, auth) = ssr::authenticate().await?;
     Ok(service.me(&auth))
 }
@@ -178,14 +178,14 @@ pub async fn me() -> Result<Me, AuthError> {
 #[server(prefix = "/api/v1", endpoint = "sessions", input = Json, client = BearerClient)]
 pub async fn sessions(
     #[server(flatten)] page: SessionsPage,
-) -> Result<Vec<SessionInfo>, AuthError> {
+) -> Result<Vec<SessionInfo>, CallError> {
     let (service, auth) = ssr::authenticate().await?;
     service.sessions(&auth, &page).await.map_err(ssr::answer)
 }
 
 /// `POST /api/v1/sessions/revoke {session_id}` (bearer): ends one of the user's sessions.
 #[server(prefix = "/api/v1", endpoint = "sessions/revoke", input = Json, client = BearerClient)]
-pub async fn revoke_session(session_id: String) -> Result<Done, AuthError> {
+pub async fn revoke_session(session_id: String) -> Result<Done, CallError> {
     let (service, auth) = ssr::authenticate().await?;
     service
         .revoke(&auth, &session_id)
@@ -196,14 +196,14 @@ pub async fn revoke_session(session_id: String) -> Result<Done, AuthError> {
 
 /// `POST /api/v1/notes` (bearer): the user's notes, oldest first.
 #[server(prefix = "/api/v1", endpoint = "notes", input = Json, client = BearerClient)]
-pub async fn notes() -> Result<Vec<Note>, AuthError> {
+pub async fn notes() -> Result<Vec<Note>, CallError> {
     let (service, auth) = ssr::authenticate().await?;
     service.notes(&auth).await.map_err(ssr::answer)
 }
 
 /// `POST /api/v1/notes/add {text}` (bearer): adds a note; returns it.
 #[server(prefix = "/api/v1", endpoint = "notes/add", input = Json, client = BearerClient)]
-pub async fn add_note(text: String) -> Result<Note, AuthError> {
+pub async fn add_note(text: String) -> Result<Note, CallError> {
     let (service, auth) = ssr::authenticate().await?;
     service.add_note(&auth, &text).await.map_err(ssr::answer)
 }

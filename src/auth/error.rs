@@ -1,10 +1,6 @@
 //! The one error type of the API, shared by server and browser so both sides read the
 //! same machine-readable codes.
 
-use leptos::server_fn::{
-    codec::JsonEncoding,
-    error::{FromServerFnError, ServerFnErrorErr},
-};
 use serde::{Deserialize, Serialize};
 
 /// Why a session ended; tells the person (and the client) that signing in again is needed.
@@ -97,13 +93,6 @@ pub enum AuthError {
     /// refresh or sign out a bound session.
     #[error("invalid DPoP proof")]
     InvalidDpopProof,
-    /// Produced by the browser, never sent by the server: the request did not reach the
-    /// server or its answer could not be read.
-    #[error("network error: {message}")]
-    Network {
-        /// What the browser reported.
-        message: String,
-    },
 }
 
 /// The JSON form of [`AuthError`]: `{"error": "<code>", ...fields}`. A flat struct
@@ -151,10 +140,6 @@ impl From<AuthError> for WireError {
                 ..code("use_dpop_nonce")
             },
             AuthError::InvalidDpopProof => code("invalid_dpop_proof"),
-            AuthError::Network { message } => WireError {
-                message: Some(message),
-                ..code("network")
-            },
         }
     }
 }
@@ -173,9 +158,6 @@ impl From<WireError> for AuthError {
             },
             ("invalid_dpop_proof", _, _) => AuthError::InvalidDpopProof,
             ("bad_request", _, _) => AuthError::BadRequest {
-                message: wire.message.unwrap_or_default(),
-            },
-            ("network", _, _) => AuthError::Network {
                 message: wire.message.unwrap_or_default(),
             },
             // Unknown or incomplete codes: a server fault, never a reason to sign out.
@@ -197,7 +179,6 @@ impl AuthError {
             | AuthError::UseDpopNonce { .. }
             | AuthError::InvalidDpopProof => 400,
             AuthError::Internal => 500,
-            AuthError::Network { .. } => 502,
         }
     }
 
@@ -217,42 +198,7 @@ impl AuthError {
                 | AuthError::UseDpopNonce { .. }
                 | AuthError::Unavailable
                 | AuthError::Internal
-                | AuthError::Network { .. }
         )
-    }
-}
-
-impl FromServerFnError for AuthError {
-    type Encoder = JsonEncoding;
-
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        match value {
-            // The arguments could not be read: the caller's fault, said plainly.
-            ServerFnErrorErr::Args(message) => AuthError::BadRequest {
-                message: format!("invalid request body: {message}"),
-            },
-            ServerFnErrorErr::MissingArg(name) => AuthError::BadRequest {
-                message: format!("missing field `{name}`"),
-            },
-            // On the server, `Deserialization` means the request body could not be read
-            // into the arguments; in the browser it means the answer could not be read.
-            ServerFnErrorErr::Deserialization(message) if cfg!(feature = "ssr") => {
-                AuthError::BadRequest {
-                    message: format!("invalid request body: {message}"),
-                }
-            }
-            // In the browser: the request did not get a readable answer.
-            ServerFnErrorErr::Request(message)
-            | ServerFnErrorErr::Deserialization(message)
-            | ServerFnErrorErr::Response(message) => AuthError::Network { message },
-            other => {
-                // A server-side fault of the server-fn machinery: logged here, once.
-                #[cfg(feature = "ssr")]
-                tracing::error!(error = %other, "answering 500");
-                let _ = other;
-                AuthError::Internal
-            }
-        }
     }
 }
 
@@ -295,9 +241,6 @@ mod tests {
                 nonce: "n0nce".into(),
             },
             AuthError::InvalidDpopProof,
-            AuthError::Network {
-                message: "offline".into(),
-            },
         ] {
             let json = serde_json::to_string(&error).unwrap();
             assert_eq!(serde_json::from_str::<AuthError>(&json).unwrap(), error);

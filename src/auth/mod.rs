@@ -10,9 +10,11 @@ mod dpop_client;
 pub mod server;
 
 pub mod actions;
+mod call_error;
 mod error;
 pub mod state;
 
+pub use call_error::CallError;
 pub use error::{AuthError, EndReason};
 
 use serde::{Deserialize, Serialize};

@@ -1,15 +1,15 @@
 //! The notes list with its add form: the protected resource the app works against.
 
-use crate::auth::{actions::authed, api, state::use_auth, AuthError, Note};
+use crate::auth::{actions::authed, api, state::use_auth, AuthError, CallError, Note};
 use leptos::{either::EitherOf3, html, prelude::*, task::spawn_local};
 
-fn explain(error: &AuthError) -> String {
-    match error {
-        AuthError::BadRequest { message } => message.clone(),
-        AuthError::RateLimited { retry_after } => {
+fn explain(error: &CallError) -> String {
+    match error.answer() {
+        Some(AuthError::BadRequest { message }) => message.clone(),
+        Some(AuthError::RateLimited { retry_after }) => {
             format!("Too many requests; try again in {retry_after} s.")
         }
-        AuthError::SessionEnded { .. } => "Your session ended.".into(),
+        Some(AuthError::SessionEnded { .. }) => "Your session ended.".into(),
         _ => "Could not reach the server. Your note was not saved; try again.".into(),
     }
 }

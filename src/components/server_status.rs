@@ -1,7 +1,7 @@
 //! The server's public status, asked once the page runs in the browser: the home page
 //! shows it, and the sign-in page reads whether the development outbox is open.
 
-use crate::auth::{api, AuthError, ServerStatus};
+use crate::auth::{api, CallError, ServerStatus};
 use leptos::{prelude::*, task::spawn_local};
 
 /// What the status call answered; `None` until it has (and always on the server, so the
@@ -9,7 +9,7 @@ use leptos::{prelude::*, task::spawn_local};
 ///
 /// A signal set by one task rather than a `LocalResource`: the page needs nothing a
 /// resource adds here, and each resource type costs the bundle kilobytes.
-pub fn server_status() -> ReadSignal<Option<Result<ServerStatus, AuthError>>> {
+pub fn server_status() -> ReadSignal<Option<Result<ServerStatus, CallError>>> {
     let (status, set_status) = signal(None);
     // Effects run in the browser only, after hydration; this one tracks nothing, so once.
     Effect::new(move |_| {

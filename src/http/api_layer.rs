@@ -203,6 +203,13 @@ async fn with_error_status(response: Response) -> Response {
     response
 }
 
+/// An API error as an axum handler's answer (the auth extractors' rejection).
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        error_response(&self)
+    }
+}
+
 /// The one error → response mapping: status from the variant, JSON body, `Retry-After`.
 pub fn error_response(error: &AuthError) -> Response {
     // Pure: faults were logged once where they arose (`auth/server/failure.rs`).

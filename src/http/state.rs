@@ -19,6 +19,13 @@ pub struct AppState {
     pub outbox: Option<Arc<DevOutbox>>,
 }
 
+/// What the auth extractors (`auth/server/caller.rs`) read the service from.
+impl FromRef<AppState> for AuthContext {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         LeptosOptions::clone(&state.leptos_options)

@@ -100,11 +100,11 @@ pub fn LoginPage() -> impl IntoView {
                     set_error.set(None);
                     set_stage.set(Stage::Sent(Some(email)));
                 }
-                Err(e) => set_error.set(Some(match e {
-                    AuthError::BadRequest { message } => capitalise(&message),
-                    AuthError::RateLimited { retry_after } => format!(
+                Err(e) => set_error.set(Some(match e.answer() {
+                    Some(AuthError::BadRequest { message }) => capitalise(message),
+                    Some(AuthError::RateLimited { retry_after }) => format!(
                         "Too many sign-in requests. Please try again in {}.",
-                        human_wait(retry_after)
+                        human_wait(*retry_after)
                     ),
                     _ => "We could not reach the server. Please try again in a moment.".into(),
                 })),

@@ -1,7 +1,7 @@
 //! `/sessions`: the person's devices, the current one marked, others revocable.
 
 use crate::{
-    auth::{actions::authed, api, state::use_auth, AuthError, SessionInfo, SessionsPage},
+    auth::{actions::authed, api, state::use_auth, CallError, SessionInfo, SessionsPage},
     components::{format::date_time, guard::RequireSignIn},
 };
 
@@ -10,7 +10,7 @@ const PAGE: u64 = 20;
 
 /// The first `wanted` sessions (or all, if fewer), a page at a time, and whether more
 /// may follow (the last page was full).
-async fn load(wanted: usize) -> Result<(Vec<SessionInfo>, bool), AuthError> {
+async fn load(wanted: usize) -> Result<(Vec<SessionInfo>, bool), CallError> {
     let mut list: Vec<SessionInfo> = Vec::new();
     loop {
         let request = SessionsPage {

@@ -2,7 +2,7 @@
 //! scanners prefetch links; a GET must not consume the token); the button signs in.
 
 use crate::{
-    auth::{actions, api, AuthError},
+    auth::{actions, api, AuthError, CallError},
     components::guard::safe_next,
     nav::use_location,
     pages::login::NEXT_KEY,
@@ -30,7 +30,7 @@ pub fn VerifyPage() -> impl IntoView {
     let location = use_location();
     let token = move || location.param("token").unwrap_or_default();
     let (pending, set_pending) = signal(false);
-    let (failed, set_failed) = signal(None::<AuthError>);
+    let (failed, set_failed) = signal(None::<CallError>);
     // Effects run only in the browser, after hydration: until then the button is inert
     // and says so, so a click can never be lost silently.
     let (ready, set_ready) = signal(false);
@@ -61,15 +61,15 @@ pub fn VerifyPage() -> impl IntoView {
         }
     });
     Effect::new(move |_| {
-        if let Some(Some(Err(AuthError::LinkInvalid))) = account.get() {
-            set_failed.set(Some(AuthError::LinkInvalid));
+        if let Some(Some(Err(CallError::Answer(AuthError::LinkInvalid)))) = account.get() {
+            set_failed.set(Some(AuthError::LinkInvalid.into()));
         }
     });
-    let failure = move || match failed.get() {
-        Some(AuthError::LinkInvalid) => {
+    let failure = move || match failed.get().as_ref().map(CallError::answer) {
+        Some(Some(AuthError::LinkInvalid)) => {
             Some("This sign-in link has expired, was already used, or a newer link replaced it.")
         }
-        Some(AuthError::RateLimited { .. }) => {
+        Some(Some(AuthError::RateLimited { .. })) => {
             Some("Too many attempts. Please wait a minute and try again.")
         }
         Some(_) => Some("We could not reach the server. Please try again."),

@@ -24,7 +24,7 @@ use super::{
     timing::{now, random, sleep},
     token_store::{self, StoredTokens},
 };
-use crate::auth::{api, dpop_paths, AuthError, EndReason};
+use crate::auth::{api, dpop_paths, AuthError, CallError, EndReason};
 use futures::{channel::oneshot, future::Either, FutureExt};
 use leptos::prelude::set_timeout_with_handle;
 use std::time::Duration;
@@ -35,7 +35,7 @@ pub const REFRESH_TIMEOUT_MS: f64 = 10_000.0;
 
 /// Refreshes now, or joins the refresh already in flight in this tab: every caller gets
 /// the result of the same single request.
-pub async fn refresh() -> Result<StoredTokens, AuthError> {
+pub async fn refresh() -> Result<StoredTokens, CallError> {
     let (done, result) = oneshot::channel();
     let first = {
         let mut slot = client().in_flight.borrow_mut();
@@ -62,14 +62,12 @@ pub async fn refresh() -> Result<StoredTokens, AuthError> {
     result.await.unwrap_or_else(|_| Err(interrupted()))
 }
 
-fn interrupted() -> AuthError {
-    AuthError::Network {
-        message: "refresh interrupted".into(),
-    }
+fn interrupted() -> CallError {
+    CallError::network("refresh interrupted")
 }
 
 /// A token that is not inside the refresh margin: the stored one, or a refreshed one.
-pub async fn fresh_tokens() -> Result<StoredTokens, AuthError> {
+pub async fn fresh_tokens() -> Result<StoredTokens, CallError> {
     let tokens = token_store::load().ok_or(AuthError::Unauthorized)?;
     if tokens.needs_refresh(now()) {
         match refresh().await {
@@ -125,11 +123,11 @@ fn forget_failures() {
     with_policy(RefreshPolicy::forget_failures);
 }
 
-async fn run_refresh() -> Result<StoredTokens, AuthError> {
+async fn run_refresh() -> Result<StoredTokens, CallError> {
     let result = attempt().await;
     match &result {
         Ok(tokens) => adopt(tokens),
-        Err(AuthError::SessionEnded { .. }) => cancel_timer(),
+        Err(CallError::Answer(AuthError::SessionEnded { .. })) => cancel_timer(),
         Err(error) if error.is_transient() => schedule_retry(error),
         Err(_) => {}
     }
@@ -137,7 +135,7 @@ async fn run_refresh() -> Result<StoredTokens, AuthError> {
     result
 }
 
-async fn attempt() -> Result<StoredTokens, AuthError> {
+async fn attempt() -> Result<StoredTokens, CallError> {
     let before = token_store::load().ok_or(AuthError::Unauthorized)?;
     wait_until_allowed().await;
     browser_lock::exclusive(move || async move {
@@ -153,7 +151,7 @@ async fn attempt() -> Result<StoredTokens, AuthError> {
 }
 
 /// One refresh request under the timeout, and the compare-and-set store of its answer.
-async fn send(current: StoredTokens) -> Result<StoredTokens, AuthError> {
+async fn send(current: StoredTokens) -> Result<StoredTokens, CallError> {
     with_policy(|policy| policy.sent(now()));
     let token = current.refresh_token.clone();
     let request = dpop::with_proof(dpop_paths::REFRESH, dpop::WhenKeyIsSlow::Retry, move || {
@@ -164,9 +162,7 @@ async fn send(current: StoredTokens) -> Result<StoredTokens, AuthError> {
     // Dropping the request future on timeout aborts its fetch.
     let result = match futures::future::select(request, timeout).await {
         Either::Left((result, _)) => result,
-        Either::Right(_) => Err(AuthError::Network {
-            message: "refresh timed out".into(),
-        }),
+        Either::Right(_) => Err(CallError::network("refresh timed out")),
     };
     match result {
         // Compare-and-set: store the new pair only over the record it replaces, so a
@@ -178,15 +174,18 @@ async fn send(current: StoredTokens) -> Result<StoredTokens, AuthError> {
                     Ok(token_store::save(StoredTokens::from_pair(&pair, now())))
                 }
                 Some(newer) => Ok(newer),
-                None => Err(AuthError::Unauthorized),
+                None => Err(AuthError::Unauthorized.into()),
             }
         }
         // The session is bound to a key this browser does not hold (a copied record, or
         // storage cleared): it can never be refreshed here, so it is over here.
-        Err(AuthError::InvalidDpopProof) => Err(AuthError::SessionEnded {
+        Err(CallError::Answer(AuthError::InvalidDpopProof)) => Err(AuthError::SessionEnded {
             reason: EndReason::Invalid,
-        }),
-        Err(error @ (AuthError::SessionEnded { .. } | AuthError::RefreshSuperseded)) => {
+        }
+        .into()),
+        Err(
+            error @ CallError::Answer(AuthError::SessionEnded { .. } | AuthError::RefreshSuperseded),
+        ) => {
             // Another tab may have rotated the token while our request was out.
             match token_store::load() {
                 Some(newer) if newer.refresh_token != current.refresh_token => Ok(newer),
@@ -224,9 +223,9 @@ fn schedule(tokens: &StoredTokens) {
 
 /// Arms a retry after a transient failure: jittered exponential backoff, and never
 /// before the server's `Retry-After`.
-fn schedule_retry(error: &AuthError) {
+fn schedule_retry(error: &CallError) {
     let retry_after = match error {
-        AuthError::RateLimited { retry_after } => Some(*retry_after),
+        CallError::Answer(AuthError::RateLimited { retry_after }) => Some(*retry_after),
         _ => None,
     };
     arm_timer(with_policy(|policy| {

@@ -12,7 +12,7 @@
 
 use super::state::client;
 use super::timing::sleep;
-use crate::auth::{AuthError, TokenPair};
+use crate::auth::{AuthError, CallError, TokenPair};
 use super::local_storage;
 use std::future::Future;
 use wasm_bindgen::prelude::*;
@@ -48,12 +48,12 @@ pub async fn with_proof<T, Fut>(
     path: &str,
     slow: WhenKeyIsSlow,
     call: impl Fn() -> Fut,
-) -> Result<T, AuthError>
+) -> Result<T, CallError>
 where
-    Fut: Future<Output = Result<T, AuthError>>,
+    Fut: Future<Output = Result<T, CallError>>,
 {
     let mut result = send_signed(path, slow, &call).await;
-    if let Err(AuthError::UseDpopNonce { nonce }) = &result {
+    if let Err(CallError::Answer(AuthError::UseDpopNonce { nonce })) = &result {
         remember_nonce(nonce);
         result = send_signed(path, slow, &call).await;
     }
@@ -64,9 +64,9 @@ async fn send_signed<T, Fut>(
     path: &str,
     slow: WhenKeyIsSlow,
     call: &impl Fn() -> Fut,
-) -> Result<T, AuthError>
+) -> Result<T, CallError>
 where
-    Fut: Future<Output = Result<T, AuthError>>,
+    Fut: Future<Output = Result<T, CallError>>,
 {
     leave_proof(path, slow).await?;
     let result = call().await;
@@ -76,15 +76,15 @@ where
 
 /// Signs a proof for `path` and leaves it in [`PENDING`] (none without a key). Not
 /// generic, so the three calls share one copy of it in the bundle.
-async fn leave_proof(path: &str, slow: WhenKeyIsSlow) -> Result<(), AuthError> {
+async fn leave_proof(path: &str, slow: WhenKeyIsSlow) -> Result<(), CallError> {
     let proof = match sign(path).await {
         Signed::Proof(proof) => Some(proof),
         Signed::NoKey => None,
         Signed::TimedOut if slow == WhenKeyIsSlow::GoBare => None,
         Signed::TimedOut => {
-            return Err(AuthError::Network {
-                message: "the device key did not answer in time".into(),
-            })
+            return Err(CallError::network(
+                "the device key did not answer in time",
+            ))
         }
     };
     *client().pending_proof.borrow_mut() = proof;

@@ -7,7 +7,7 @@ use super::{
     timing::now,
     token_store::{self, Announcement, Record, StoredTokens, TOKENS_KEY},
 };
-use crate::auth::{api, dpop_paths, state::AuthState, AuthError, EndReason, TokenPair};
+use crate::auth::{api, dpop_paths, state::AuthState, AuthError, CallError, EndReason, TokenPair};
 use std::time::Duration;
 use wasm_bindgen::{closure::Closure, JsCast};
 
@@ -46,11 +46,11 @@ pub fn start(state: AuthState) {
 /// Uses a sign-in link with a proof by this browser's key, so the session is bound to
 /// it. Should the server refuse the proof (the page is open under another origin than
 /// `PUBLIC_URL`, which the proof must name), signs in unbound rather than not at all.
-pub async fn verify(token: String) -> Result<TokenPair, AuthError> {
+pub async fn verify(token: String) -> Result<TokenPair, CallError> {
     let verify = || api::verify(token.clone());
     let result =
         match dpop::with_proof(dpop_paths::VERIFY, dpop::WhenKeyIsSlow::GoBare, verify).await {
-            Err(AuthError::InvalidDpopProof) => verify().await,
+            Err(CallError::Answer(AuthError::InvalidDpopProof)) => verify().await,
             other => other,
         };
     if let Ok(pair) = &result {
@@ -83,7 +83,7 @@ pub async fn sign_out() {
 }
 
 /// Ends every session of the person on the server, then here.
-pub async fn sign_out_everywhere() -> Result<(), AuthError> {
+pub async fn sign_out_everywhere() -> Result<(), CallError> {
     super::authed(api::logout_all).await?;
     end_here(Some(EndReason::Revoked));
     Ok(())

@@ -6,7 +6,7 @@ use super::state::client;
 use super::token_store::{self, StoredTokens};
 use crate::auth::{
     state::{AuthState, AuthStatus, Connection, Notice, TokenTimes},
-    AuthError, EndReason,
+    AuthError, CallError, EndReason,
 };
 use leptos::prelude::*;
 
@@ -24,9 +24,9 @@ pub fn attach(state: AuthState) {
 /// Mirrors an answer into the state: `session_ended` signs out (the only thing that
 /// does), a transient failure shows "reconnecting", anything else means the server
 /// was reached.
-pub fn observe<T>(result: &Result<T, AuthError>) {
+pub fn observe<T>(result: &Result<T, CallError>) {
     match result {
-        Err(AuthError::SessionEnded { reason }) => end_session(Some(*reason)),
+        Err(CallError::Answer(AuthError::SessionEnded { reason })) => end_session(Some(*reason)),
         Err(error) if error.is_transient() => mark_reconnecting(),
         _ => mark_online(),
     }

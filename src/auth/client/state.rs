@@ -3,13 +3,13 @@
 //! part never holds another module's.
 
 use super::{refresh_policy::RefreshPolicy, stored_tokens::StoredTokens};
-use crate::auth::{state::AuthState, AuthError};
+use crate::auth::{state::AuthState, CallError};
 use futures::channel::oneshot;
 use leptos::prelude::TimeoutHandle;
 use std::cell::{Cell, RefCell};
 
 /// Callers waiting for the refresh in flight (`None`: no refresh in flight).
-pub type Waiters = Option<Vec<oneshot::Sender<Result<StoredTokens, AuthError>>>>;
+pub type Waiters = Option<Vec<oneshot::Sender<Result<StoredTokens, CallError>>>>;
 
 /// The client's state, by the module that uses each part.
 pub struct ClientState {

@@ -1,12 +1,13 @@
 //! Who is calling and with what, read from a request in one place: the client's
 //! identity ([`ClientInfo`]: the address rate limits count, the User-Agent the device
-//! label comes from) and its credentials (the bearer token, the DPoP proof). The server
-//! functions (`auth/api.rs`) and `POST /login` (`http/login_form.rs`) read them here
-//! rather than each assembling them from headers.
+//! label comes from), its credentials (the bearer token, the DPoP proof) and the
+//! session they prove ([`Authenticated`]). The server functions (`auth/api.rs`) and
+//! axum handlers (`POST /login` in `http/login_form.rs`) read them here rather than
+//! each assembling them from headers.
 
-use super::jwt::MAX_TOKEN_BYTES;
+use super::{failure::ServiceError, jwt::MAX_TOKEN_BYTES, AuthContext, Authenticated};
 use crate::auth::AuthError;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use http::{header, request::Parts, HeaderMap};
 use std::convert::Infallible;
 
@@ -100,6 +101,28 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
         Ok(Self::from_parts(parts))
+    }
+}
+
+/// The caller's live session as an axum extractor, for handlers outside the server
+/// functions: a valid access token in `Authorization: Bearer`, whose session is live.
+/// Otherwise the handler never runs and the answer is the API's own (401
+/// `unauthorized`, or 429 / 503), exactly what a protected server function answers.
+impl<S> FromRequestParts<S> for Authenticated
+where
+    AuthContext: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AuthError> {
+        let token = bearer_token(&parts.headers)?;
+        let context = AuthContext::from_ref(state);
+        context
+            .service
+            .authenticate(token)
+            .await
+            .map_err(ServiceError::into_answer)
     }
 }
 
