@@ -3,6 +3,8 @@
 
 use std::{collections::HashMap, num::NonZeroUsize, time::Duration};
 
+pub use crate::auth::server::config::{AuthConfig, RateLimit};
+
 /// Where the server runs; production turns off the development outbox and requires
 /// real secrets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,25 +24,19 @@ pub enum LogFormat {
     Json,
 }
 
-/// "N requests per window", e.g. `5/15m`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimit {
-    /// Requests allowed per window.
-    pub max: u64,
-    /// Length of the fixed window.
-    pub window: Duration,
-}
-
 /// Every setting of the server, validated.
 #[derive(Clone)]
 pub struct Config {
+    /// What the auth rules run with: `PUBLIC_URL`, `JWT_SECRET`, `JWT_PREVIOUS_SECRETS`,
+    /// the lifetimes (`ACCESS_TOKEN_TTL`, `REFRESH_TOKEN_TTL`, `SESSION_MAX_AGE`,
+    /// `REFRESH_REUSE_GRACE`, `MAGIC_LINK_TTL`) and limits (`RATE_LIMIT_*`,
+    /// `MAIL_BUDGET`, `MAX_SESSIONS_PER_USER`).
+    pub auth: AuthConfig,
     /// `APP_ENV` (development when unset, for a server on loopback only).
     pub app_env: AppEnv,
     /// Whether `APP_ENV` was set at all: without it, only a loopback listener may run
     /// (see [`Config::check_listener`]).
     pub app_env_explicit: bool,
-    /// `PUBLIC_URL`, without trailing slash: base of links in emails.
-    pub public_url: String,
     /// `REDIS_URL`; `None` (and no cluster) selects the in-memory store.
     pub redis_url: Option<String>,
     /// `REDIS_CLUSTER_NODES`: seed nodes of a Redis Cluster (excludes `REDIS_URL`).
@@ -50,39 +46,8 @@ pub struct Config {
     pub redis_ca: Option<Vec<u8>>,
     /// `REDIS_KEY_PREFIX`: namespace of every Redis key (default `ssi`).
     pub redis_key_prefix: String,
-    /// `JWT_SECRET` bytes (random per start in development when unset).
-    pub jwt_secret: Vec<u8>,
     /// True when the secret was generated at start (logged as such).
     pub jwt_secret_generated: bool,
-    /// `JWT_PREVIOUS_SECRETS`: keys that no longer sign but still verify (rotation).
-    pub jwt_previous_secrets: Vec<Vec<u8>>,
-    /// `ACCESS_TOKEN_TTL`.
-    pub access_ttl: Duration,
-    /// `REFRESH_TOKEN_TTL`: idle lifetime of a session.
-    pub refresh_ttl: Duration,
-    /// `SESSION_MAX_AGE`: absolute cap.
-    pub session_max_age: Duration,
-    /// `REFRESH_REUSE_GRACE`: after a rotation, how long a refresh token older than the
-    /// previous one counts as a sibling tab's late request (refused, session kept)
-    /// instead of theft (session ended).
-    pub reuse_grace: Duration,
-    /// `MAGIC_LINK_TTL`.
-    pub magic_link_ttl: Duration,
-    /// `RATE_LIMIT_EMAIL`.
-    pub rate_limit_email: RateLimit,
-    /// `RATE_LIMIT_IP`: sign-in requests (links, verifies) per client address.
-    pub rate_limit_ip: RateLimit,
-    /// `RATE_LIMIT_REFRESH_IP`: refreshes and sign-outs per client address (generous:
-    /// many people can share one address behind a NAT).
-    pub rate_limit_refresh_ip: RateLimit,
-    /// `RATE_LIMIT_SESSION`: protected calls (`me`, `sessions`, notes, …) per session,
-    /// counted in each server's memory (generous: it stops one stolen or runaway token
-    /// from flooding the store; a 429 ends nothing).
-    pub rate_limit_session: RateLimit,
-    /// `MAIL_BUDGET`: sign-in mails the whole service sends per window, from every
-    /// address and network together: a ceiling on what a flood costs the mail account
-    /// and its reputation.
-    pub mail_budget: RateLimit,
     /// `TRUSTED_PROXIES`: networks whose `X-Forwarded-For` is believed (empty: none).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `SMTP_URL`; `None` selects the development outbox.
@@ -100,9 +65,6 @@ pub struct Config {
     /// `HEADER_READ_TIMEOUT`: how long a connection may take to send a request's headers
     /// (also how long a kept-alive connection may sit idle) before it is closed.
     pub header_read_timeout: Duration,
-    /// `MAX_SESSIONS_PER_USER`: live sessions one person may have; a new sign-in beyond
-    /// it ends the least recently active one.
-    pub max_sessions_per_user: usize,
     /// `MAX_CONCURRENT_REQUESTS`: requests this process works on at once; one more is
     /// answered 503 with `Retry-After` at once instead of queueing.
     pub max_concurrent_requests: usize,
@@ -115,22 +77,10 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("app_env", &self.app_env)
-            .field("public_url", &self.public_url)
+            .field("auth", &self.auth)
             .field("redis", &self.redis_url.as_ref().map(|_| "[set]"))
             .field("redis_cluster_nodes", &self.redis_cluster_nodes.len())
             .field("redis_key_prefix", &self.redis_key_prefix)
-            .field("jwt_secret", &"[redacted]")
-            .field("jwt_previous_secrets", &self.jwt_previous_secrets.len())
-            .field("access_ttl", &self.access_ttl)
-            .field("refresh_ttl", &self.refresh_ttl)
-            .field("session_max_age", &self.session_max_age)
-            .field("reuse_grace", &self.reuse_grace)
-            .field("magic_link_ttl", &self.magic_link_ttl)
-            .field("rate_limit_email", &self.rate_limit_email)
-            .field("rate_limit_ip", &self.rate_limit_ip)
-            .field("rate_limit_refresh_ip", &self.rate_limit_refresh_ip)
-            .field("rate_limit_session", &self.rate_limit_session)
-            .field("mail_budget", &self.mail_budget)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "[set]"))
             .field("log_format", &self.log_format)
@@ -138,7 +88,6 @@ impl std::fmt::Debug for Config {
             .field("server_threads", &self.server_threads)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("max_concurrent_requests", &self.max_concurrent_requests)
-            .field("max_sessions_per_user", &self.max_sessions_per_user)
             .field("allow_lost_revocations", &self.allow_lost_revocations)
             .finish()
     }
@@ -285,17 +234,21 @@ impl Config {
             })
             .transpose()?
             .unwrap_or_default();
-        let duration = |name: &'static str, default: &str| -> Result<Duration, ConfigError> {
-            let raw = get(name).unwrap_or_else(|| default.to_string());
+        // Unset variables keep the defaults `AuthConfig::new` gives.
+        let duration = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+            let Some(raw) = get(name) else {
+                return Ok(default);
+            };
             let value = parse_duration(&raw).map_err(|problem| invalid(name, problem))?;
             if value.is_zero() {
                 return Err(invalid(name, "must be longer than zero"));
             }
             Ok(value)
         };
-        let rate = |name: &'static str, default: &str| -> Result<RateLimit, ConfigError> {
-            let raw = get(name).unwrap_or_else(|| default.to_string());
-            parse_rate_limit(&raw).map_err(|problem| invalid(name, problem))
+        let rate = |name: &'static str, default: RateLimit| -> Result<RateLimit, ConfigError> {
+            get(name).map_or(Ok(default), |raw| {
+                parse_rate_limit(&raw).map_err(|problem| invalid(name, problem))
+            })
         };
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
@@ -340,8 +293,9 @@ impl Config {
                 )
             })?,
         };
+        let defaults = AuthConfig::new(&public_url, jwt_secret);
         let max_sessions_per_user = match get("MAX_SESSIONS_PER_USER") {
-            None => 100,
+            None => defaults.max_sessions_per_user,
             Some(raw) => raw.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
                 invalid(
                     "MAX_SESSIONS_PER_USER",
@@ -349,8 +303,23 @@ impl Config {
                 )
             })?,
         };
-        let config = Config {
+        let auth = AuthConfig {
+            jwt_previous_secrets,
+            access_ttl: duration("ACCESS_TOKEN_TTL", defaults.access_ttl)?,
+            refresh_ttl: duration("REFRESH_TOKEN_TTL", defaults.refresh_ttl)?,
+            session_max_age: duration("SESSION_MAX_AGE", defaults.session_max_age)?,
+            reuse_grace: duration("REFRESH_REUSE_GRACE", defaults.reuse_grace)?,
+            magic_link_ttl: duration("MAGIC_LINK_TTL", defaults.magic_link_ttl)?,
+            rate_limit_email: rate("RATE_LIMIT_EMAIL", defaults.rate_limit_email)?,
+            rate_limit_ip: rate("RATE_LIMIT_IP", defaults.rate_limit_ip)?,
+            rate_limit_refresh_ip: rate("RATE_LIMIT_REFRESH_IP", defaults.rate_limit_refresh_ip)?,
+            rate_limit_session: rate("RATE_LIMIT_SESSION", defaults.rate_limit_session)?,
+            mail_budget: rate("MAIL_BUDGET", defaults.mail_budget)?,
             max_sessions_per_user,
+            ..defaults
+        };
+        let config = Config {
+            auth,
             max_concurrent_requests,
             allow_lost_revocations: get("ALLOW_LOST_REVOCATIONS").as_deref() == Some("true"),
             trusted_proxies,
@@ -359,36 +328,23 @@ impl Config {
             log_format,
             app_env,
             app_env_explicit,
-            public_url,
             redis_url,
             redis_cluster_nodes,
             redis_ca,
             redis_key_prefix,
-            jwt_secret,
             jwt_secret_generated,
-            jwt_previous_secrets,
-            access_ttl: duration("ACCESS_TOKEN_TTL", "30m")?,
-            refresh_ttl: duration("REFRESH_TOKEN_TTL", "7d")?,
-            session_max_age: duration("SESSION_MAX_AGE", "30d")?,
-            reuse_grace: duration("REFRESH_REUSE_GRACE", "30s")?,
-            magic_link_ttl: duration("MAGIC_LINK_TTL", "15m")?,
-            header_read_timeout: duration("HEADER_READ_TIMEOUT", "30s")?,
-            rate_limit_email: rate("RATE_LIMIT_EMAIL", "5/15m")?,
-            rate_limit_ip: rate("RATE_LIMIT_IP", "30/15m")?,
-            rate_limit_refresh_ip: rate("RATE_LIMIT_REFRESH_IP", "600/1m")?,
-            rate_limit_session: rate("RATE_LIMIT_SESSION", "600/1m")?,
-            mail_budget: rate("MAIL_BUDGET", "5000/1h")?,
+            header_read_timeout: duration("HEADER_READ_TIMEOUT", Duration::from_secs(30))?,
             smtp_url: get("SMTP_URL"),
             mail_from: get("MAIL_FROM")
                 .unwrap_or_else(|| "stay-signed-in <no-reply@localhost>".into()),
         };
-        if config.access_ttl >= config.refresh_ttl {
+        if config.auth.access_ttl >= config.auth.refresh_ttl {
             return Err(invalid(
                 "ACCESS_TOKEN_TTL",
                 "must be shorter than REFRESH_TOKEN_TTL",
             ));
         }
-        if config.refresh_ttl > config.session_max_age {
+        if config.auth.refresh_ttl > config.auth.session_max_age {
             return Err(invalid(
                 "REFRESH_TOKEN_TTL",
                 "must not be longer than SESSION_MAX_AGE",
@@ -438,14 +394,14 @@ fn check_production(config: &Config, allow_http_public_url: bool) -> Result<(), 
              and revocation on restart; set REDIS_URL (or REDIS_CLUSTER_NODES)",
         ));
     }
-    if !config.public_url.starts_with("https://") && !allow_http_public_url {
+    if !config.auth.public_url.starts_with("https://") && !allow_http_public_url {
         return Err(invalid(
             "PUBLIC_URL",
             format!(
                 "`{}` is not https; sign-in links and tokens would travel in cleartext. \
                  Use the https address people open (or set ALLOW_HTTP_PUBLIC_URL=true \
                  for a server no one reaches over the internet)",
-                config.public_url
+                config.auth.public_url
             ),
         ));
     }
@@ -573,18 +529,21 @@ mod tests {
     #[test]
     fn defaults_follow_the_design() {
         let config = Config::from_vars(&vars(&[])).unwrap();
-        assert_eq!(config.access_ttl, Duration::from_secs(30 * 60));
-        assert_eq!(config.refresh_ttl, Duration::from_secs(7 * 86_400));
-        assert_eq!(config.session_max_age, Duration::from_secs(30 * 86_400));
-        assert_eq!(config.reuse_grace, Duration::from_secs(30));
-        assert_eq!(config.magic_link_ttl, Duration::from_secs(15 * 60));
-        assert_eq!(config.rate_limit_email.max, 5);
-        assert_eq!(config.rate_limit_ip.max, 30);
-        assert_eq!(config.rate_limit_session.max, 600);
-        assert_eq!(config.mail_budget.max, 5000);
+        assert_eq!(config.auth.access_ttl, Duration::from_secs(30 * 60));
+        assert_eq!(config.auth.refresh_ttl, Duration::from_secs(7 * 86_400));
+        assert_eq!(
+            config.auth.session_max_age,
+            Duration::from_secs(30 * 86_400)
+        );
+        assert_eq!(config.auth.reuse_grace, Duration::from_secs(30));
+        assert_eq!(config.auth.magic_link_ttl, Duration::from_secs(15 * 60));
+        assert_eq!(config.auth.rate_limit_email.max, 5);
+        assert_eq!(config.auth.rate_limit_ip.max, 30);
+        assert_eq!(config.auth.rate_limit_session.max, 600);
+        assert_eq!(config.auth.mail_budget.max, 5000);
         assert!(config.jwt_secret_generated);
         assert!(config.redis_url.is_none());
-        assert_eq!(config.public_url, "http://127.0.0.1:3000");
+        assert_eq!(config.auth.public_url, "http://127.0.0.1:3000");
         assert_eq!(
             Some(config.server_threads),
             std::thread::available_parallelism().ok()
@@ -732,9 +691,9 @@ mod tests {
             "Zq3v9LmT0xWc8RbN5yHkP2sJ7dGf4AeUr6Tw1Yb8Nc3Vx5Qm, Yp2u8KlS9wVb7QaM4xGjO1rI6cFe3ZdTs9Ha2Lb5Nd8P",
         )]))
         .unwrap();
-        assert_eq!(config.jwt_previous_secrets.len(), 2);
+        assert_eq!(config.auth.jwt_previous_secrets.len(), 2);
         assert_eq!(
-            config.jwt_previous_secrets[1],
+            config.auth.jwt_previous_secrets[1],
             b"Yp2u8KlS9wVb7QaM4xGjO1rI6cFe3ZdTs9Ha2Lb5Nd8P"
         );
     }

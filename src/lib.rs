@@ -10,6 +10,7 @@ pub mod app;
 pub mod auth;
 pub mod components;
 pub mod nav;
+pub mod notes;
 pub mod pages;
 
 #[cfg(feature = "ssr")]

@@ -58,7 +58,9 @@ impl Harness {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         vars.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let config = Arc::new(Config::from_vars(&vars).expect("a valid test configuration"));
+        let config = Config::from_vars(&vars)
+            .expect("a valid test configuration")
+            .auth;
         let outbox = DevOutbox::new();
         let clock = ManualClock::at(T0);
         let service = Arc::new(AuthService::new(

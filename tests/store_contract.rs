@@ -6,16 +6,22 @@
 //! skips the rest, naming each.
 #![cfg(feature = "ssr")]
 
-use stay_signed_in::auth::{
-    server::{
-        session_id::SessionId,
-        store::{
-            MagicLinkRecord, MemoryStore, ProofClaim, RedisStore, RotateOutcome, Rotation,
-            SessionRecord, SessionStore, UserRecord, HISTORY_LEN, LINK_NETWORKS, MAX_NOTES,
+use stay_signed_in::{
+    auth::{
+        server::{
+            session_id::SessionId,
+            store::{
+                MagicLinkRecord, MemoryStore, ProofClaim, RedisStore, RotateOutcome, Rotation,
+                SessionRecord, SessionStore, UserRecord, HISTORY_LEN, LINK_NETWORKS,
+            },
+            tokens::TokenHash,
         },
-        tokens::TokenHash,
+        EndReason,
     },
-    EndReason, Note,
+    notes::{
+        server::{MemoryNotes, NoteStore, RedisNotes, MAX_NOTES},
+        Note,
+    },
 };
 use std::sync::Arc;
 use test_support::redis::skipped;
@@ -40,6 +46,11 @@ fn memory_store() -> Store {
 }
 
 fn redis_store() -> Store {
+    redis()
+}
+
+/// A store on the test Redis, in a key prefix of its own.
+fn redis() -> Arc<RedisStore> {
     let url = std::env::var("REDIS_URL").expect(
         "REDIS_URL must point at a Redis for the store contract tests (./scripts/test starts one)",
     );
@@ -47,6 +58,11 @@ fn redis_store() -> Store {
 }
 
 fn cluster_store() -> Store {
+    cluster()
+}
+
+/// A store on the test Cluster, in a key prefix of its own.
+fn cluster() -> Arc<RedisStore> {
     let nodes = std::env::var("REDIS_CLUSTER_NODES").expect(
         "REDIS_CLUSTER_NODES must name a Redis Cluster for the store contract tests \
          (./scripts/test starts one)",
@@ -57,6 +73,10 @@ fn cluster_store() -> Store {
 
 /// A store on `server`, a Redis that speaks only TLS (`rediss://`), trusting the test CA.
 fn tls_store(server: &test_support::redis_server::RedisServer) -> Store {
+    tls(server)
+}
+
+fn tls(server: &test_support::redis_server::RedisServer) -> Arc<RedisStore> {
     let ca = std::fs::read(server.ca_file()).unwrap();
     let prefix = format!("test-{}", random_hex());
     Arc::new(RedisStore::new(&server.url(), &prefix, Some(&ca)).unwrap())
@@ -890,22 +910,6 @@ async fn users_are_created_once(store: Store) {
     );
 }
 
-async fn notes_are_kept_per_user_and_bounded(store: Store) {
-    let owner = random_hex();
-    for i in 0..(MAX_NOTES + 5) {
-        let note = Note {
-            id: i.to_string(),
-            text: format!("note {i}"),
-            created_at: T0,
-        };
-        store.add_note(&owner, &note).await.unwrap();
-    }
-    let notes = store.list_notes(&owner).await.unwrap();
-    assert_eq!(notes.len(), MAX_NOTES);
-    assert_eq!(notes[0].id, "5");
-    assert!(store.list_notes(&random_hex()).await.unwrap().is_empty());
-}
-
 async fn the_store_answers_pings(store: Store) {
     store.ping().await.unwrap();
     assert!(["redis", "memory"].contains(&store.kind()));
@@ -973,7 +977,6 @@ contract!(
     concurrent_redemptions_have_one_winner,
     rate_limits_count_per_window,
     users_are_created_once,
-    notes_are_kept_per_user_and_bounded,
     the_store_answers_pings,
 );
 
@@ -1238,5 +1241,53 @@ mod redis_older_layout {
         assert_eq!(outcome(&hashes[0]).await, RotateOutcome::Superseded);
         // The slot the first rotation after the upgrade wrote held this one.
         assert_eq!(outcome(&hashes[1]).await, RotateOutcome::Unrecognised);
+    }
+}
+
+/// The app's notes (`notes::server`), kept beside the sessions: in memory, and through
+/// the connection `RedisStore` lends to an app's own data on a Redis, the Cluster and
+/// over TLS.
+mod notes {
+    use super::*;
+
+    async fn notes_are_kept_per_user_and_bounded(store: Arc<dyn NoteStore>) {
+        let owner = random_hex();
+        for i in 0..(MAX_NOTES + 5) {
+            let note = Note {
+                id: i.to_string(),
+                text: format!("note {i}"),
+                created_at: T0,
+            };
+            store.add(&owner, &note).await.unwrap();
+        }
+        let notes = store.list(&owner).await.unwrap();
+        assert_eq!(notes.len(), MAX_NOTES);
+        assert_eq!(notes[0].id, "5");
+        assert_eq!(notes[MAX_NOTES - 1].text, format!("note {}", MAX_NOTES + 4));
+        assert!(store.list(&random_hex()).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn in_memory() {
+        notes_are_kept_per_user_and_bounded(Arc::new(MemoryNotes::new())).await
+    }
+
+    #[redis_test]
+    async fn on_redis() {
+        notes_are_kept_per_user_and_bounded(Arc::new(RedisNotes::new(redis()))).await
+    }
+
+    #[tokio::test]
+    async fn on_the_cluster() {
+        if skipped("notes::on_the_cluster", "REDIS_CLUSTER_NODES") {
+            return;
+        }
+        notes_are_kept_per_user_and_bounded(Arc::new(RedisNotes::new(cluster()))).await
+    }
+
+    #[redis_test]
+    async fn over_tls() {
+        let server = test_support::redis_server::RedisServer::start_tls();
+        notes_are_kept_per_user_and_bounded(Arc::new(RedisNotes::new(tls(&server)))).await
     }
 }

@@ -6,9 +6,7 @@
 //! the browser; on the server they call `authenticate()` before doing anything, so a
 //! call rejected with 401 changed nothing and is safe to retry.
 
-use super::{
-    CallError, Done, LinkOwner, Me, Note, ServerStatus, SessionInfo, SessionsPage, TokenPair,
-};
+use super::{CallError, Done, LinkOwner, Me, ServerStatus, SessionInfo, SessionsPage, TokenPair};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -63,9 +61,8 @@ mod ssr {
 
     /// The authenticated caller, or 401 `unauthorized`.
     pub async fn authenticate() -> Result<(Arc<AuthService>, Authenticated), CallError> {
-        let token = with_parts(|parts| caller::bearer_token(&parts.headers).map(str::to_owned))??;
         let service = service();
-        let authenticated = service.authenticate(&token).await.map_err(answer)?;
+        let authenticated = caller::authenticated_by(&service).await?;
         Ok((service, authenticated))
     }
 }
@@ -192,20 +189,6 @@ pub async fn revoke_session(session_id: String) -> Result<Done, CallError> {
         .await
         .map_err(ssr::answer)?;
     Ok(Done { ok: true })
-}
-
-/// `POST /api/v1/notes` (bearer): the user's notes, oldest first.
-#[server(prefix = "/api/v1", endpoint = "notes", input = Json, client = BearerClient)]
-pub async fn notes() -> Result<Vec<Note>, CallError> {
-    let (service, auth) = ssr::authenticate().await?;
-    service.notes(&auth).await.map_err(ssr::answer)
-}
-
-/// `POST /api/v1/notes/add {text}` (bearer): adds a note; returns it.
-#[server(prefix = "/api/v1", endpoint = "notes/add", input = Json, client = BearerClient)]
-pub async fn add_note(text: String) -> Result<Note, CallError> {
-    let (service, auth) = ssr::authenticate().await?;
-    service.add_note(&auth, &text).await.map_err(ssr::answer)
 }
 
 #[cfg(all(test, feature = "ssr"))]

@@ -193,17 +193,6 @@ pub struct Me {
     pub session: SessionInfo,
 }
 
-/// One entry of the per-user notes list, the protected resource the app works against.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Note {
-    /// Random id, unique within the user's notes.
-    pub id: String,
-    /// What the person wrote (1..=500 characters).
-    pub text: String,
-    /// Unix milliseconds.
-    pub created_at: u64,
-}
-
 /// Answer of the public status function the landing page calls after hydration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerStatus {

@@ -1,6 +1,9 @@
 //! The notes list with its add form: the protected resource the app works against.
 
-use crate::auth::{actions::authed, api, state::use_auth, AuthError, CallError, Note};
+use crate::{
+    auth::{actions::authed, state::use_auth, AuthError, CallError},
+    notes::{api, Note},
+};
 use leptos::{either::EitherOf3, html, prelude::*, task::spawn_local};
 
 fn explain(error: &CallError) -> String {

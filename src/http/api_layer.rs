@@ -9,7 +9,7 @@
 //!   429, `DPoP-Nonce` with every answer of the endpoints that take a DPoP proof, and
 //!   nothing under `/api` is cached.
 
-use super::server_fns;
+use super::server_fns::{self, AppContext};
 use crate::auth::server::{counters, dpop::DPOP_NONCE_HEADER, AuthContext};
 use crate::auth::{dpop_paths, AuthError};
 use axum::{
@@ -53,12 +53,17 @@ const MAX_ERROR_BYTES: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct ApiContractLayer {
     context: AuthContext,
+    app_context: AppContext,
 }
 
 impl ApiContractLayer {
-    /// The layer whose server functions get `context`.
-    pub fn new(context: AuthContext) -> Self {
-        Self { context }
+    /// The layer whose server functions get auth's `context`, and whatever
+    /// `app_context` provides for the app's own.
+    pub fn new(context: AuthContext, app_context: AppContext) -> Self {
+        Self {
+            context,
+            app_context,
+        }
     }
 }
 
@@ -69,6 +74,7 @@ impl<S> Layer<S> for ApiContractLayer {
         ApiContract {
             inner,
             context: self.context.clone(),
+            app_context: self.app_context.clone(),
         }
     }
 }
@@ -78,6 +84,7 @@ impl<S> Layer<S> for ApiContractLayer {
 pub struct ApiContract<S> {
     inner: S,
     context: AuthContext,
+    app_context: AppContext,
 }
 
 impl<S> Service<Request> for ApiContract<S>
@@ -100,10 +107,11 @@ where
         // The clone answers later: the request's body is read before it is called.
         let inner = self.inner.clone();
         let context = self.context.clone();
+        let app_context = self.app_context.clone();
         Either::Right(Box::pin(async move {
             let started = Instant::now();
             let endpoint = endpoint_label(request.uri().path());
-            let response = answer(request, inner, context).await;
+            let response = answer(request, inner, context, &app_context).await;
             counters::api_request(
                 endpoint,
                 response.status().as_u16(),
@@ -114,7 +122,12 @@ where
     }
 }
 
-async fn answer<S>(request: Request, inner: S, context: AuthContext) -> Response
+async fn answer<S>(
+    request: Request,
+    inner: S,
+    context: AuthContext,
+    app_context: &AppContext,
+) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
@@ -127,7 +140,7 @@ where
     };
     // Paths that are no server function (the OpenAPI document, unknown ones) go on to
     // the router.
-    let mut response = match server_fns::call(request, context).await {
+    let mut response = match server_fns::call(request, context, app_context).await {
         Ok(response) => response,
         Err(request) => {
             let Ok(response) = inner.oneshot(*request).await;

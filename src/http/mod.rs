@@ -30,6 +30,7 @@ use crate::{
         AuthContext, AuthService, SystemClock,
     },
     config::Config,
+    notes::server::{MemoryNotes, NoteStore, Notes, RedisNotes},
 };
 use axum::{
     routing::{get, post},
@@ -217,12 +218,12 @@ impl Application {
 
 /// Chooses the store and mailer the configuration asks for.
 pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppState, StartError> {
-    let store: Arc<dyn SessionStore> = match &config.redis_url {
+    let redis = match &config.redis_url {
         Some(url) => {
             tracing::info!(
                 "session store: Redis (sessions survive restarts when Redis persists them)"
             );
-            Arc::new(
+            Some(
                 RedisStore::new(url, &config.redis_key_prefix, config.redis_ca.as_deref())
                     .map_err(StartError::Store)?,
             )
@@ -232,7 +233,7 @@ pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppS
                 nodes = config.redis_cluster_nodes.len(),
                 "session store: Redis Cluster"
             );
-            Arc::new(
+            Some(
                 RedisStore::cluster(
                     &config.redis_cluster_nodes,
                     &config.redis_key_prefix,
@@ -241,11 +242,19 @@ pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppS
                 .map_err(StartError::Store)?,
             )
         }
+        None => None,
+    };
+    // The notes live where the sessions do: in their Redis, or in memory.
+    let (store, note_store): (Arc<dyn SessionStore>, Arc<dyn NoteStore>) = match redis {
+        Some(redis) => {
+            let redis = Arc::new(redis);
+            (redis.clone(), Arc::new(RedisNotes::new(redis)))
+        }
         None => {
             tracing::warn!(
                 "session store: in-memory (REDIS_URL is unset); sessions will not survive a restart"
             );
-            Arc::new(MemoryStore::new())
+            (Arc::new(MemoryStore::new()), Arc::new(MemoryNotes::new()))
         }
     };
     let (mailer, outbox): (Arc<dyn Mailer>, Option<Arc<DevOutbox>>) = match &config.smtp_url {
@@ -263,20 +272,22 @@ pub fn build_state(config: Config, leptos_options: LeptosOptions) -> Result<AppS
         tracing::warn!("JWT_SECRET is unset: using a random secret; tokens end with this process");
     }
     let outbox = outbox.filter(|_| config.is_development());
-    let config = Arc::new(config);
     let service = Arc::new(AuthService::new(
         store,
-        config.clone(),
+        config.auth.clone(),
         mailer,
         Arc::new(SystemClock),
     ));
+    let notes = Arc::new(Notes::new(note_store, Arc::new(SystemClock)));
     Ok(AppState {
         leptos_options: Arc::new(leptos_options),
         auth: AuthContext {
             service,
             dev_outbox: outbox.is_some(),
         },
+        notes,
         outbox,
+        config: Arc::new(config),
     })
 }
 
@@ -308,8 +319,9 @@ pub fn router(state: AppState) -> Router {
         }
     };
     let trusted_proxies: std::sync::Arc<[ipnet::IpNet]> =
-        state.auth.service.config().trusted_proxies.clone().into();
-    let public_url = state.auth.service.config().public_url.clone();
+        state.config.trusted_proxies.clone().into();
+    let public_url = state.config.auth.public_url.clone();
+    let max_requests = state.config.max_concurrent_requests;
     let mut router = Router::new()
         .route("/livez", get(health::livez))
         .route("/readyz", get(health::readyz))
@@ -333,13 +345,16 @@ pub fn router(state: AppState) -> Router {
         .layer(assets::compression())
         .with_state(state.clone());
     let context = state.auth.clone();
+    let app_context: server_fns::AppContext = {
+        let notes = state.notes.clone();
+        Arc::new(move || provide_context(notes.clone()))
+    };
     let app = router.fallback_service(files).with_state(state);
     // One typed stack around the whole router, boxed once: `Router::layer` would box
     // each layer around every route again, and each box is cloned on every request.
     // A request passes the request id, the access log (when on), the client address, the
     // security headers, load shedding, then the API contract; the answer goes back the
     // same way.
-    let max_requests = context.service.config().max_concurrent_requests;
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(
             request_id::SequentialRequestId::new(),
@@ -349,7 +364,7 @@ pub fn router(state: AppState) -> Router {
         .layer(client_ip::layer(trusted_proxies))
         .layer(security_headers::layer(&public_url))
         .layer(shed::ShedLayer::new(max_requests))
-        .layer(api_layer::ApiContractLayer::new(context));
+        .layer(api_layer::ApiContractLayer::new(context, app_context));
     Router::new().fallback_service(layers.service(app))
 }
 

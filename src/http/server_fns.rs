@@ -1,6 +1,7 @@
 //! Runs the server functions for the API layer: the function registered at the
 //! request's path and method, in a reactive owner that provides what they read (the
-//! request's [`Parts`] and the [`AuthContext`]).
+//! request's [`Parts`], the [`AuthContext`], and what the app's own functions read:
+//! [`AppContext`]).
 //!
 //! leptos_axum's handler does the same and more that API calls never use: the whole
 //! `AppState` and a `ResponseOptions` as context, the page context closure, a redirect
@@ -22,6 +23,10 @@ use leptos::{
 use std::{cell::RefCell, collections::HashMap, future::Future, pin::Pin};
 
 type Service = BoxedService<Request, Response>;
+
+/// Provides the app's own context (its services) to a server function, beside auth's:
+/// called inside the function's reactive owner, before it runs.
+pub type AppContext = std::sync::Arc<dyn Fn() + Send + Sync>;
 type Answer = Pin<Box<dyn Future<Output = Response> + Send>>;
 
 thread_local! {
@@ -33,12 +38,17 @@ thread_local! {
 
 /// The answer of the server function registered at the request's path and method, or
 /// the request back when there is none (the router then answers 404 or 405).
-pub async fn call(request: Request, context: AuthContext) -> Result<Response, Box<Request>> {
+pub async fn call(
+    request: Request,
+    context: AuthContext,
+    app_context: &AppContext,
+) -> Result<Response, Box<Request>> {
     let owner = Owner::new();
     let answer = owner.with(|| {
         start(request).map(|(parts, answer)| {
             provide_context::<Parts>(parts);
             provide_context(context);
+            app_context();
             ScopedFuture::new(answer)
         })
     })?;

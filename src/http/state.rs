@@ -1,6 +1,10 @@
 //! What every handler and server function can reach.
 
-use crate::auth::server::{mailer::DevOutbox, AuthContext};
+use crate::{
+    auth::server::{mailer::DevOutbox, AuthContext},
+    config::Config,
+    notes::server::Notes,
+};
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
@@ -15,8 +19,12 @@ pub struct AppState {
     pub leptos_options: Arc<LeptosOptions>,
     /// What the server functions get: the service and the dev-outbox flag.
     pub auth: AuthContext,
+    /// The app's own feature, provided to its server functions as context.
+    pub notes: Arc<Notes>,
     /// The development outbox; `None` in production or with SMTP.
     pub outbox: Option<Arc<DevOutbox>>,
+    /// The whole configuration (the HTTP layer reads its proxy and load settings).
+    pub config: Arc<Config>,
 }
 
 /// What the auth extractors (`auth/server/caller.rs`) read the service from.

@@ -5,7 +5,11 @@
 //! axum handlers (`POST /login` in `http/login_form.rs`) read them here rather than
 //! each assembling them from headers.
 
-use super::{failure::ServiceError, jwt::MAX_TOKEN_BYTES, AuthContext, Authenticated};
+use super::{
+    failure::{self, ServiceError},
+    jwt::MAX_TOKEN_BYTES,
+    AuthContext, AuthService, Authenticated,
+};
 use crate::auth::AuthError;
 use axum::extract::{FromRef, FromRequestParts};
 use http::{header, request::Parts, HeaderMap};
@@ -124,6 +128,28 @@ where
             .await
             .map_err(ServiceError::into_answer)
     }
+}
+
+/// The caller's live session, in a server function: what a protected one (an app's
+/// own too) calls first. Reads the bearer token from the request's [`Parts`] and the
+/// service from the [`AuthContext`] the server provides; 401 `unauthorized` without a
+/// valid token whose session is live.
+pub async fn authenticated() -> Result<Authenticated, AuthError> {
+    let context = leptos::prelude::use_context::<AuthContext>()
+        .ok_or_else(|| failure::internal("auth context missing"))?;
+    authenticated_by(&context.service).await
+}
+
+/// [`authenticated`] with the service already at hand.
+pub async fn authenticated_by(service: &AuthService) -> Result<Authenticated, AuthError> {
+    let token = leptos::prelude::with_context::<Parts, _>(|parts| {
+        bearer_token(&parts.headers).map(str::to_owned)
+    })
+    .ok_or_else(|| failure::internal("request parts missing"))??;
+    service
+        .authenticate(&token)
+        .await
+        .map_err(ServiceError::into_answer)
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive,

@@ -3,6 +3,7 @@
 
 pub mod caller;
 pub mod clock;
+pub mod config;
 pub mod context;
 pub mod counters;
 pub mod crypto;

@@ -2,19 +2,17 @@
 //! links and the mail budget, in this process for refreshes and protected calls.
 
 use super::AuthService;
-use crate::{
-    auth::{
-        server::{
-            caller::ClientInfo,
-            counters,
-            crypto::sha256_hex,
-            email::Email,
-            failure::ServiceError,
-            store::{Millis, RateCount},
-        },
-        AuthError,
+use crate::auth::{
+    server::{
+        caller::ClientInfo,
+        config::RateLimit,
+        counters,
+        crypto::sha256_hex,
+        email::Email,
+        failure::ServiceError,
+        store::{Millis, RateCount},
     },
-    config::RateLimit,
+    AuthError,
 };
 
 /// How many `RATE_LIMIT_EMAIL` allowances one inbox gets per window from all networks

@@ -9,6 +9,7 @@
 
 use super::{
     clock::Clock,
+    config::AuthConfig,
     counters,
     dpop::{self, NonceKey, Proof, ProofError},
     jwt::{AccessClaims, JwtKeys},
@@ -16,10 +17,7 @@ use super::{
     mailer::Mailer,
     store::{Millis, SessionRecord, SessionStore},
 };
-use crate::{
-    auth::{AuthError, TokenPair},
-    config::Config,
-};
+use crate::auth::{AuthError, TokenPair};
 use std::{sync::Arc, time::Duration};
 use tokio_util::task::TaskTracker;
 
@@ -28,10 +26,8 @@ use tokio_util::task::TaskTracker;
 pub const MAX_PENDING_MAILS: usize = 256;
 
 pub use limits::INBOX_ALLOWANCES;
-pub use notes::MAX_NOTE_CHARS;
 
 mod limits;
-mod notes;
 mod sessions;
 mod sign_in;
 
@@ -71,7 +67,7 @@ impl Issued {
 pub struct AuthService {
     store: Arc<dyn SessionStore>,
     jwt: JwtKeys,
-    config: Arc<Config>,
+    config: AuthConfig,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
     /// Sign-in mails handed to the mailer and not yet delivered.
@@ -87,10 +83,10 @@ pub struct AuthService {
 }
 
 impl AuthService {
-    /// Wires the rules to a store, keys from `config`, a mailer and a clock.
+    /// Wires the rules, configured by `config`, to a store, a mailer and a clock.
     pub fn new(
         store: Arc<dyn SessionStore>,
-        config: Arc<Config>,
+        config: AuthConfig,
         mailer: Arc<dyn Mailer>,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -129,9 +125,8 @@ impl AuthService {
         self.store.as_ref()
     }
 
-    /// The configuration the service runs with (the HTTP layer reads its proxy and
-    /// header settings here).
-    pub fn config(&self) -> &Config {
+    /// The configuration the service runs with.
+    pub fn config(&self) -> &AuthConfig {
         &self.config
     }
 

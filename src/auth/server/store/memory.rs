@@ -5,11 +5,11 @@ use super::{
     oldest_first,
     rotation::{self, Decision},
     FixedWindow, MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation, SessionRecord,
-    SessionStore, StoreError, UserRecord, MAX_NOTES, TOMBSTONE_MS,
+    SessionStore, StoreError, UserRecord, TOMBSTONE_MS,
 };
 use crate::auth::{
     server::{dpop::PROOF_LIFETIME_MS, session_id::SessionId, tokens::TokenHash},
-    EndReason, Note,
+    EndReason,
 };
 use async_trait::async_trait;
 use std::{
@@ -32,7 +32,6 @@ struct Inner {
     /// Per address: the live link of each requesting network.
     links: HashMap<String, Vec<MagicLinkRecord>>,
     rates: HashMap<String, (u64, Millis)>,
-    notes: HashMap<String, Vec<Note>>,
 }
 
 /// A session with the rotation bookkeeping only this store needs to see (the Redis
@@ -332,19 +331,6 @@ impl SessionStore for MemoryStore {
         }
         entry.0 += 1;
         Ok(window.count(entry.0, now))
-    }
-
-    async fn add_note(&self, user_id: &str, note: &Note) -> Result<(), StoreError> {
-        let mut inner = self.lock();
-        let notes = inner.notes.entry(user_id.to_string()).or_default();
-        notes.push(note.clone());
-        let excess = notes.len().saturating_sub(MAX_NOTES);
-        notes.drain(..excess);
-        Ok(())
-    }
-
-    async fn list_notes(&self, user_id: &str) -> Result<Vec<Note>, StoreError> {
-        Ok(self.lock().notes.get(user_id).cloned().unwrap_or_default())
     }
 }
 

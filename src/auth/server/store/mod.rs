@@ -12,11 +12,11 @@ mod redis;
 pub mod rotation;
 
 pub use self::memory::MemoryStore;
-pub use self::redis::RedisStore;
+pub use self::redis::{Connection as RedisConnection, RedisStore};
 pub use self::rotation::{ProofClaim, RotateOutcome, Rotation};
 
 use super::{session_id::SessionId, tokens::TokenHash};
-use crate::auth::{EndReason, Note};
+use crate::auth::EndReason;
 use async_trait::async_trait;
 
 /// Unix time in milliseconds; every timestamp in the store uses it.
@@ -31,9 +31,6 @@ pub const HISTORY_LEN: usize = 32;
 
 /// How long a user record lives after the last sign-in (every key has a TTL).
 pub const USER_TTL_MS: Millis = 400 * 24 * 60 * 60 * 1000;
-
-/// The newest notes a user keeps; older ones drop off.
-pub const MAX_NOTES: usize = 100;
 
 /// A person, created on first sign-in.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -220,7 +217,7 @@ impl StoreError {
     }
 }
 
-/// Storage of users, sessions, magic links, rate counters and notes.
+/// Storage of users, sessions, magic links and rate counters.
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
     /// `"redis"` or `"memory"`, for `/healthz` and the log.
@@ -326,12 +323,6 @@ pub trait SessionStore: Send + Sync + 'static {
         window_ms: Millis,
         now: Millis,
     ) -> Result<RateCount, StoreError>;
-
-    /// Appends a note to the user's list (keeping the newest [`MAX_NOTES`]).
-    async fn add_note(&self, user_id: &str, note: &Note) -> Result<(), StoreError>;
-
-    /// The user's notes, oldest first.
-    async fn list_notes(&self, user_id: &str) -> Result<Vec<Note>, StoreError>;
 }
 
 #[cfg(test)]

@@ -17,9 +17,15 @@ pub(super) enum Target {
     Cluster(ClusterClient),
 }
 
-/// A thread's connection: every call goes through it the same way, whichever it is.
+/// A thread's connection: every call goes through it the same way, whichever kind it
+/// is. [`RedisStore::run`] lends it to an app's own data too: any command or script
+/// runs on it (it is a [`ConnectionLike`]).
 #[derive(Clone)]
-pub(super) enum Connection {
+pub struct Connection(pub(super) Kind);
+
+/// The kinds of connection behind a [`Connection`].
+#[derive(Clone)]
+pub(super) enum Kind {
     Single(ConnectionManager),
     Cluster(ClusterConnection),
 }
@@ -36,14 +42,14 @@ impl ConnectionLike for Connection {
         &'a mut self,
         cmd: &'a redis::Cmd,
     ) -> redis::RedisFuture<'a, redis::Value> {
-        match self {
-            Connection::Single(c) => Box::pin(async move {
+        match &mut self.0 {
+            Kind::Single(c) => Box::pin(async move {
                 match c.req_packed_command(cmd).await {
                     Err(error) if error.is_connection_refusal() => c.req_packed_command(cmd).await,
                     answer => answer,
                 }
             }),
-            Connection::Cluster(c) => c.req_packed_command(cmd),
+            Kind::Cluster(c) => c.req_packed_command(cmd),
         }
     }
 
@@ -53,8 +59,8 @@ impl ConnectionLike for Connection {
         offset: usize,
         count: usize,
     ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
-        match self {
-            Connection::Single(c) => Box::pin(async move {
+        match &mut self.0 {
+            Kind::Single(c) => Box::pin(async move {
                 match c.req_packed_commands(cmd, offset, count).await {
                     Err(error) if error.is_connection_refusal() => {
                         c.req_packed_commands(cmd, offset, count).await
@@ -62,14 +68,14 @@ impl ConnectionLike for Connection {
                     answer => answer,
                 }
             }),
-            Connection::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+            Kind::Cluster(c) => c.req_packed_commands(cmd, offset, count),
         }
     }
 
     fn get_db(&self) -> i64 {
-        match self {
-            Connection::Single(c) => c.get_db(),
-            Connection::Cluster(c) => c.get_db(),
+        match &self.0 {
+            Kind::Single(c) => c.get_db(),
+            Kind::Cluster(c) => c.get_db(),
         }
     }
 }
@@ -103,13 +109,13 @@ impl RedisStore {
                         .set_number_of_retries(0);
                     ConnectionManager::new_with_config(client.clone(), config)
                         .await
-                        .map(Connection::Single)
+                        .map(|c| Connection(Kind::Single(c)))
                         .map_err(unavailable)
                 }
                 Target::Cluster(client) => client
                     .get_async_connection()
                     .await
-                    .map(Connection::Cluster)
+                    .map(|c| Connection(Kind::Cluster(c)))
                     .map_err(unavailable),
             }
         };
@@ -117,8 +123,11 @@ impl RedisStore {
         Ok(manager.clone())
     }
 
-    /// Runs one store call under the timeout, unless the breaker is open.
-    pub(super) async fn run<T, F, Fut>(&self, call: F) -> Result<T, StoreError>
+    /// Runs one call on this thread's connection under the store's timeout, unless the
+    /// breaker is open. Every store call goes through here, and so can an app's own
+    /// data in the same Redis (under keys from [`RedisStore::user_key`]): it gets the
+    /// same reconnects, timeout and 503s.
+    pub async fn run<T, F, Fut>(&self, call: F) -> Result<T, StoreError>
     where
         F: FnOnce(Connection) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,

@@ -40,9 +40,6 @@ impl Keys {
     pub(super) fn used_proof(&self, sid: &SessionId, jti_hash: &str) -> String {
         self.in_user_space(sid.user_id(), &["proof:", jti_hash])
     }
-    pub(super) fn notes(&self, user_id: &str) -> String {
-        self.in_user_space(user_id, &["notes"])
-    }
     pub(super) fn user(&self, email_key: &str) -> String {
         format!("{}:user:{email_key}", self.prefix)
     }

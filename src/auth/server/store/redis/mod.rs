@@ -22,7 +22,9 @@
 //! hash) and [`operations`] (the scripts and the store's calls).
 
 use super::{breaker::Breaker, StoreError, HISTORY_LEN};
-use connection::{tls_roots, unavailable, Connection, Target};
+use connection::{tls_roots, unavailable, Target};
+
+pub use connection::Connection;
 use keys::Keys;
 use redis::{cluster::ClusterClient, IntoConnectionInfo, ProtocolVersion};
 use std::time::{Duration, Instant};
@@ -90,6 +92,14 @@ impl RedisStore {
         }
         let client = builder.build().map_err(unavailable)?;
         Ok(Self::with_target(Target::Cluster(client), prefix))
+    }
+
+    /// The key of an app's own data `name` about a person: under the store's prefix and
+    /// in the person's Cluster slot, beside their sessions (`<prefix>:{<user id>}:<name>`).
+    /// `name` must not be one auth uses: `sessions`, or one starting `session:`,
+    /// `ended:` or `proof:`.
+    pub fn user_key(&self, user_id: &str, name: &str) -> String {
+        self.keys.in_user_space(user_id, &[name])
     }
 
     fn with_target(target: Target, prefix: &str) -> Self {

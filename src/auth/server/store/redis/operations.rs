@@ -2,7 +2,7 @@
 
 use super::{
     codec::{corrupt, ms, parse_reason, parse_session, session_fields, PUBLIC_FIELDS},
-    connection::Connection,
+    connection::Kind,
     RedisStore, SESSIONS_PER_CALL,
 };
 use crate::auth::{
@@ -12,12 +12,12 @@ use crate::auth::{
         session_id::SessionId,
         store::{
             oldest_first, FixedWindow, MagicLinkRecord, Millis, RateCount, RotateOutcome, Rotation,
-            SessionRecord, SessionStore, StoreError, UserRecord, LINK_NETWORKS, MAX_NOTES,
-            TOMBSTONE_MS, USER_TTL_MS,
+            SessionRecord, SessionStore, StoreError, UserRecord, LINK_NETWORKS, TOMBSTONE_MS,
+            USER_TTL_MS,
         },
         tokens::TokenHash,
     },
-    EndReason, Note,
+    EndReason,
 };
 use async_trait::async_trait;
 use redis::{
@@ -42,7 +42,6 @@ script!(FIND_LINK, "lua/find_link.lua");
 script!(FIND_OR_CREATE_USER, "lua/find_or_create_user.lua");
 script!(RATE_LIMIT, "lua/rate_limit.lua");
 script!(SAVE_LINK, "lua/save_link.lua");
-script!(ADD_NOTE, "lua/add_note.lua");
 
 impl RedisStore {
     /// The email of the live link whose secret hashes to `secret_hash`, using it (and
@@ -89,10 +88,10 @@ impl SessionStore for RedisStore {
         ask.arg("GET").arg("appendonly");
         let reply: redis::Value = self
             .run(|connection| async move {
-                match connection {
-                    Connection::Single(mut c) => ask.query_async(&mut c).await,
+                match connection.0 {
+                    Kind::Single(mut c) => ask.query_async(&mut c).await,
                     // Every master keeps its own slots: each must persist them.
-                    Connection::Cluster(mut c) => {
+                    Kind::Cluster(mut c) => {
                         let masters =
                             RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None));
                         c.route_command(&ask, masters).await
@@ -355,28 +354,6 @@ impl SessionStore for RedisStore {
             .run(|mut c| async move { invocation.invoke_async(&mut c).await })
             .await?;
         Ok(window.count(count, now))
-    }
-
-    async fn add_note(&self, user_id: &str, note: &Note) -> Result<(), StoreError> {
-        let json =
-            serde_json::to_string(note).map_err(|e| StoreError::corrupt_because("note", e))?;
-        let mut invocation = ADD_NOTE.key(self.keys.notes(user_id));
-        invocation.arg(json).arg(MAX_NOTES).arg(USER_TTL_MS);
-        self.run(|mut c| async move { invocation.invoke_async::<i64>(&mut c).await })
-            .await
-            .map(|_| ())
-    }
-
-    async fn list_notes(&self, user_id: &str) -> Result<Vec<Note>, StoreError> {
-        let key = self.keys.notes(user_id);
-        let rows: Vec<String> = self
-            .run(|mut c| async move { c.lrange(key, 0, -1).await })
-            .await?;
-        rows.iter()
-            .map(|row| {
-                serde_json::from_str(row).map_err(|e| StoreError::corrupt_because("note", e))
-            })
-            .collect()
     }
 }
 
