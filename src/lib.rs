@@ -1,13 +1,14 @@
 //! stay-signed-in: sign in with a magic link, then stay signed in.
 //!
-//! One crate, two builds: `ssr` (the server binary, `main.rs`) and `hydrate` (the wasm
-//! bundle, [`hydrate`]). Server-only code lives in `auth/server/`, `http/` and
-//! `config.rs`; browser-only code in `auth/client/`.
+//! The app on top of the auth library (`crates/auth`, re-exported as [`auth`]): its
+//! pages, its own feature (the notes), its configuration and its HTTP server. Two
+//! builds: `ssr` (the server binary, `main.rs`) and `hydrate` (the wasm bundle,
+//! [`hydrate`]). Server-only code lives in `http/` and `config.rs`.
 
 #![recursion_limit = "256"]
 
 pub mod app;
-pub mod auth;
+pub use stay_signed_in_auth as auth;
 pub mod components;
 pub mod nav;
 pub mod notes;

@@ -163,7 +163,7 @@ impl RedisFacts {
     /// path: HMGET, HSET, PEXPIREAT. The previous hash's ring slot stays put from call to
     /// call, where a real session's goes round the ring (up to four fields searched).
     pub fn rotate_script_alone(&mut self, redis_url: &str, now_ms: u64) -> f64 {
-        const SCRIPT: &str = include_str!("../../src/auth/server/store/rotation.lua");
+        const SCRIPT: &str = include_str!("../../crates/auth/src/server/store/rotation.lua");
         let session: String = redis::cmd("KEYS")
             .arg(format!("{}:{{*}}:session:*", self.prefix))
             .query::<Vec<String>>(&mut self.connection)

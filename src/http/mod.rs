@@ -5,7 +5,6 @@
 //! real address; [`Application::run_until_stopped`] serves.
 
 mod access_log;
-mod api_layer;
 mod assets;
 mod client_ip;
 mod health;
@@ -15,7 +14,6 @@ mod openapi;
 mod outbox;
 mod request_id;
 mod security_headers;
-mod server_fns;
 mod shed;
 mod state;
 mod threads;
@@ -25,6 +23,7 @@ pub use state::AppState;
 use crate::{
     app::{shell, Page},
     auth::server::{
+        api_layer::{ApiContractLayer, AppContext},
         mailer::{DevOutbox, MailError, Mailer, SmtpMailer},
         store::{MemoryStore, RedisStore, SessionStore, StoreError},
         AuthContext, AuthService, SystemClock,
@@ -345,7 +344,7 @@ pub fn router(state: AppState) -> Router {
         .layer(assets::compression())
         .with_state(state.clone());
     let context = state.auth.clone();
-    let app_context: server_fns::AppContext = {
+    let app_context: AppContext = {
         let notes = state.notes.clone();
         Arc::new(move || provide_context(notes.clone()))
     };
@@ -364,7 +363,7 @@ pub fn router(state: AppState) -> Router {
         .layer(client_ip::layer(trusted_proxies))
         .layer(security_headers::layer(&public_url))
         .layer(shed::ShedLayer::new(max_requests))
-        .layer(api_layer::ApiContractLayer::new(context, app_context));
+        .layer(ApiContractLayer::new(context, app_context));
     Router::new().fallback_service(layers.service(app))
 }
 

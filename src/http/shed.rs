@@ -4,7 +4,7 @@
 //! slow (a hung store, a flood) and answering everyone late. Clients treat it like any
 //! 503: retry later, never sign out.
 
-use super::api_layer::error_response;
+use crate::auth::server::api_layer::error_response;
 use crate::auth::AuthError;
 use axum::{
     extract::Request,
