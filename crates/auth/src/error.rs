@@ -167,6 +167,16 @@ impl From<WireError> for AuthError {
 }
 
 impl AuthError {
+    /// Reads an error body a server function answered: `Some` when it is one of the
+    /// API's codes, `None` for anything else (an app's own error, which the API layer
+    /// passes through as its function answered it).
+    pub fn from_answer(body: &[u8]) -> Option<AuthError> {
+        let wire: WireError = serde_json::from_slice(body).ok()?;
+        let code = wire.error.clone();
+        let error = AuthError::from(wire);
+        (WireError::from(error.clone()).error == code).then_some(error)
+    }
+
     /// The HTTP status that goes with each variant.
     pub fn status(&self) -> u16 {
         match self {
@@ -247,6 +257,27 @@ mod tests {
         }
         let odd: AuthError = serde_json::from_str(r#"{"error":"session_ended"}"#).unwrap();
         assert_eq!(odd, AuthError::Internal);
+    }
+
+    #[test]
+    fn only_the_apis_own_codes_are_read_as_its_answers() {
+        let limited = br#"{"error":"rate_limited","retry_after":3}"#;
+        assert_eq!(
+            AuthError::from_answer(limited),
+            Some(AuthError::RateLimited { retry_after: 3 })
+        );
+        assert_eq!(
+            AuthError::from_answer(br#"{"error":"internal"}"#),
+            Some(AuthError::Internal)
+        );
+        for app_error in [
+            &br#"{"error":"out_of_stock","item":7}"#[..],
+            br#"{"kind":"teapot"}"#,
+            br#""plain text""#,
+            b"not json",
+        ] {
+            assert_eq!(AuthError::from_answer(app_error), None);
+        }
     }
 
     #[test]

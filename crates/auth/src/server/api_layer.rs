@@ -194,13 +194,16 @@ fn is_json_whitespace(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// The answer of a function that failed: an [`AuthError`] gets the status that goes with
+/// it; any other error is an app's own, passed through as its function answered it
+/// (the status it set in `ResponseOptions`, else server_fn's 500).
 async fn with_error_status(response: Response) -> Response {
     let (parts, body) = response.into_parts();
     let error = match to_bytes(body, MAX_ERROR_BYTES).await {
-        Ok(bytes) => serde_json::from_slice::<AuthError>(&bytes).unwrap_or_else(|_| {
-            tracing::error!("server function failed with a non-API error body");
-            AuthError::Internal
-        }),
+        Ok(bytes) => match AuthError::from_answer(&bytes) {
+            Some(error) => error,
+            None => return Response::from_parts(parts, Body::from(bytes)),
+        },
         Err(_) => {
             tracing::error!(
                 "server function failed with an error body over {MAX_ERROR_BYTES} bytes"
@@ -250,4 +253,97 @@ pub fn error_response(error: &AuthError) -> Response {
         }
     }
     response
+}
+
+/// An app's own server function behind the layer: it reads the app's context, sets its
+/// own status, and its own error reaches the caller as it answered it.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{
+        config::AuthConfig, mailer::DevOutbox, store::MemoryStore, AuthService, SystemClock,
+    };
+    use leptos::prelude::*;
+    use leptos::server_fn::{
+        codec::{Json, JsonEncoding},
+        error::{FromServerFnError, ServerFnErrorErr},
+    };
+    use serde::{Deserialize, Serialize};
+    use std::sync::Arc;
+
+    /// An app's error, with a code that is none of the API's.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct OutOfStock {
+        error: String,
+        item: u32,
+    }
+
+    impl FromServerFnError for OutOfStock {
+        type Encoder = JsonEncoding;
+
+        fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+            OutOfStock {
+                error: value.to_string(),
+                item: 0,
+            }
+        }
+    }
+
+    /// What the app provides to its own functions.
+    #[derive(Clone)]
+    struct Shelf(u32);
+
+    #[server(prefix = "/api/test", endpoint = "buy", input = Json)]
+    async fn buy(item: u32) -> Result<u32, OutOfStock> {
+        let Shelf(stock) = expect_context::<Shelf>();
+        if item < stock {
+            return Ok(item);
+        }
+        expect_context::<leptos_axum::ResponseOptions>().set_status(StatusCode::CONFLICT);
+        Err(OutOfStock {
+            error: "out_of_stock".into(),
+            item,
+        })
+    }
+
+    async fn post(item: u32) -> (StatusCode, serde_json::Value) {
+        let config = AuthConfig::new("http://127.0.0.1:3000", vec![7; 32]);
+        let service = AuthService::new(
+            Arc::new(MemoryStore::new()),
+            config,
+            DevOutbox::new(),
+            Arc::new(SystemClock),
+        );
+        let context = AuthContext {
+            service: Arc::new(service),
+            dev_outbox: false,
+        };
+        let app_context: AppContext = Arc::new(|| provide_context(Shelf(3)));
+        let not_found = tower::service_fn(|_: Request| async {
+            Ok::<_, Infallible>(StatusCode::NOT_FOUND.into_response())
+        });
+        let layered = ApiContractLayer::new(context, app_context).layer(not_found);
+        let request = Request::builder()
+            .method("POST")
+            .uri("/api/test/buy")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(format!(r#"{{"item":{item}}}"#)))
+            .unwrap();
+        let Ok(answer) = layered.oneshot(request).await;
+        let status = answer.status();
+        let body = to_bytes(answer.into_body(), 1 << 16).await.unwrap();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn an_apps_function_answers_with_its_context_and_its_own_error_and_status() {
+        assert_eq!(post(2).await, (StatusCode::OK, serde_json::json!(2)));
+        assert_eq!(
+            post(5).await,
+            (
+                StatusCode::CONFLICT,
+                serde_json::json!({"error": "out_of_stock", "item": 5})
+            )
+        );
+    }
 }

@@ -20,6 +20,7 @@ use leptos::{
     prelude::{provide_context, Owner, ScopedFuture},
     server_fn::{axum::get_server_fn_service, middleware::BoxedService},
 };
+use leptos_axum::ResponseOptions;
 use std::{cell::RefCell, collections::HashMap, future::Future, pin::Pin};
 
 type Service = BoxedService<Request, Response>;
@@ -38,21 +39,33 @@ thread_local! {
 
 /// The answer of the server function registered at the request's path and method, or
 /// the request back when there is none (the router then answers 404 or 405).
+///
+/// A function may set its answer's status and headers through leptos_axum's
+/// [`ResponseOptions`] in its context, as under leptos_axum's own handler: an app's
+/// function answering its own error with its own status, say.
 pub async fn call(
     request: Request,
     context: AuthContext,
     app_context: &AppContext,
 ) -> Result<Response, Box<Request>> {
     let owner = Owner::new();
+    let options = ResponseOptions::default();
     let answer = owner.with(|| {
         start(request).map(|(parts, answer)| {
             provide_context::<Parts>(parts);
             provide_context(context);
+            provide_context(options.clone());
             app_context();
             ScopedFuture::new(answer)
         })
     })?;
-    Ok(answer.await)
+    let mut response = answer.await;
+    let set = std::mem::take(&mut *options.0.write().unwrap_or_else(|e| e.into_inner()));
+    if let Some(status) = set.status {
+        *response.status_mut() = status;
+    }
+    response.headers_mut().extend(set.headers);
+    Ok(response)
 }
 
 /// The function's answer, not yet run, and the request's parts for the context.
