@@ -260,9 +260,7 @@ pub fn error_response(error: &AuthError) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::{
-        config::AuthConfig, mailer::DevOutbox, store::MemoryStore, AuthService, SystemClock,
-    };
+    use crate::server::context::memory_context;
     use leptos::prelude::*;
     use leptos::server_fn::{
         codec::{Json, JsonEncoding},
@@ -307,17 +305,7 @@ mod tests {
     }
 
     async fn post(item: u32) -> (StatusCode, serde_json::Value) {
-        let config = AuthConfig::new("http://127.0.0.1:3000", vec![7; 32]);
-        let service = AuthService::new(
-            Arc::new(MemoryStore::new()),
-            config,
-            DevOutbox::new(),
-            Arc::new(SystemClock),
-        );
-        let context = AuthContext {
-            service: Arc::new(service),
-            dev_outbox: false,
-        };
+        let context = memory_context(false);
         let app_context: AppContext = Arc::new(|| provide_context(Shelf(3)));
         let not_found = tower::service_fn(|_: Request| async {
             Ok::<_, Infallible>(StatusCode::NOT_FOUND.into_response())

@@ -111,26 +111,11 @@ fn what_server_fn_reads(parts: &Parts, body: Body) -> Request {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{
-        server::{
-            config::AuthConfig, mailer::DevOutbox, store::MemoryStore, AuthService, SystemClock,
-        },
-        ServerStatus,
-    };
+    use crate::{server::context::memory_context, ServerStatus};
     use std::sync::Arc;
 
     fn context() -> AuthContext {
-        let config = AuthConfig::new("http://127.0.0.1:3000", vec![7; 32]);
-        let service = AuthService::new(
-            Arc::new(MemoryStore::new()),
-            config,
-            DevOutbox::new(),
-            Arc::new(SystemClock),
-        );
-        AuthContext {
-            service: Arc::new(service),
-            dev_outbox: true,
-        }
+        memory_context(true)
     }
 
     fn request(method: &str, path: &str) -> Request {
