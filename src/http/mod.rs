@@ -11,7 +11,6 @@ mod health;
 mod login_form;
 mod metrics;
 mod openapi;
-mod outbox;
 mod request_id;
 mod security_headers;
 mod shed;
@@ -25,6 +24,7 @@ use crate::{
     auth::server::{
         api_layer::{ApiContractLayer, AppContext},
         mailer::{DevOutbox, MailError, Mailer, SmtpMailer},
+        outbox_route::outbox_route,
         store::{MemoryStore, RedisStore, SessionStore, StoreError},
         AuthContext, AuthService, SystemClock,
     },
@@ -330,8 +330,8 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, page_context.clone(), move || {
             shell(leptos_options.clone())
         });
-    if state.outbox.is_some() {
-        router = router.route("/dev/outbox", get(outbox::list));
+    if let Some(outbox) = &state.outbox {
+        router = router.route("/dev/outbox", outbox_route(outbox.clone()));
     }
     // Files (and the 404 page): the only answers that are compressed and cached, so
     // API calls and pages never pass those layers.

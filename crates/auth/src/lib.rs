@@ -27,11 +27,27 @@ pub mod server;
 
 pub mod actions;
 mod call_error;
+pub mod components;
 mod error;
 pub mod state;
 
 pub use call_error::CallError;
 pub use error::{AuthError, EndReason};
+
+// The surface an app uses, at the root. The browser half (both builds compile it, so
+// pages can call it; only the hydrate build runs it):
+pub use actions::{authed, sign_out, sign_out_everywhere};
+pub use components::{provide_auth, FinishSignIn, SignInForm, SignOutButton};
+pub use state::{use_auth, AuthState, AuthStatus};
+// The server half:
+#[cfg(feature = "ssr")]
+pub use server::{
+    api_layer::{ApiContractLayer, AppContext},
+    config::{AuthConfig, RateLimit},
+    mailer::{DevOutbox, MailError, Mailer, SignInEmail, SmtpMailer},
+    store::{MemoryStore, RedisStore, SessionStore, StoreError},
+    AuthServer, AuthService, Authenticated, Clock, SystemClock,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -32,6 +32,14 @@ pub struct AuthConfig {
     /// The site's address people open, without trailing slash: the base of sign-in
     /// links, and the address DPoP proofs must name.
     pub public_url: String,
+    /// The path of the page a sign-in link opens, after `public_url` (default
+    /// `/auth/verify`): the app serves a page there that reads `?token=` and signs in
+    /// (the library's `FinishSignIn` component, or its own).
+    pub link_path: String,
+    /// `iss` of the access tokens, checked on every call (default `stay-signed-in`).
+    pub issuer: String,
+    /// `aud` of the access tokens, checked on every call (default `stay-signed-in/api`).
+    pub audience: String,
     /// The key access tokens are signed with (HS256; at least 32 random bytes).
     pub jwt_secret: Vec<u8>,
     /// Keys that no longer sign but still verify (rotation).
@@ -74,6 +82,9 @@ impl AuthConfig {
     pub fn new(public_url: &str, jwt_secret: Vec<u8>) -> Self {
         Self {
             public_url: public_url.trim_end_matches('/').to_string(),
+            link_path: "/auth/verify".into(),
+            issuer: super::jwt::ISSUER.into(),
+            audience: super::jwt::AUDIENCE.into(),
             jwt_secret,
             jwt_previous_secrets: Vec::new(),
             access_ttl: 30 * MINUTE,
@@ -91,11 +102,23 @@ impl AuthConfig {
     }
 }
 
+impl AuthConfig {
+    /// The defaults with a random signing key, for development: every access token
+    /// ends with the process that made it (sessions in a store that outlives the
+    /// process still refresh). Production sets `jwt_secret` to a key of its own.
+    pub fn with_random_secret(public_url: &str) -> Self {
+        Self::new(public_url, super::crypto::random_bytes::<32>().to_vec())
+    }
+}
+
 /// Secrets stay out of logs.
 impl std::fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthConfig")
             .field("public_url", &self.public_url)
+            .field("link_path", &self.link_path)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
             .field("jwt_secret", &"[redacted]")
             .field("jwt_previous_secrets", &self.jwt_previous_secrets.len())
             .field("access_ttl", &self.access_ttl)

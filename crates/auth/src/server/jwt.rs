@@ -21,9 +21,9 @@ use std::time::Duration;
 
 /// The JWT `typ` header of access tokens (RFC 9068).
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
-/// `iss` and `aud` of our tokens.
+/// The default `iss` of access tokens (`AuthConfig::issuer`).
 pub const ISSUER: &str = "stay-signed-in";
-/// Audience: the API.
+/// The default `aud` of access tokens, the API (`AuthConfig::audience`).
 pub const AUDIENCE: &str = "stay-signed-in/api";
 /// Clock tolerance between servers, in seconds.
 pub const LEEWAY_SECS: u64 = 5;
@@ -33,9 +33,9 @@ pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// The claims of an access token. Every field is required when decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
-    /// Issuer, [`ISSUER`].
+    /// Issuer, `AuthConfig::issuer`.
     pub iss: String,
-    /// Audience, [`AUDIENCE`].
+    /// Audience, `AuthConfig::audience`.
     pub aud: String,
     /// User id.
     pub sub: String,
@@ -84,6 +84,8 @@ pub struct JwtKeys {
     /// The current key (the one that signs) first, then the previous ones.
     keys: Vec<Key>,
     ttl: Duration,
+    issuer: String,
+    audience: String,
 }
 
 /// The key id of a secret: derived from it, so a new secret gets a new `kid` and servers
@@ -119,7 +121,22 @@ impl JwtKeys {
             .chain(previous.iter().map(Vec::as_slice))
             .map(Key::new)
             .collect();
-        Self { keys, ttl }
+        Self {
+            keys,
+            ttl,
+            issuer: ISSUER.into(),
+            audience: AUDIENCE.into(),
+        }
+    }
+
+    /// The same keys, issuing and accepting only tokens of `issuer` for `audience`
+    /// (two apps sharing a secret still do not take each other's tokens).
+    pub fn named(self, issuer: &str, audience: &str) -> Self {
+        Self {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            ..self
+        }
     }
 
     /// A new token for `user_id` in session `sid`, issued at `now_ms` (Unix ms). JWT
@@ -127,8 +144,8 @@ impl JwtKeys {
     /// lifetime and the `expires_in` derived from it is the configured one.
     pub fn issue(&self, user_id: &str, sid: &str, now_ms: u64) -> (String, AccessClaims) {
         let claims = AccessClaims {
-            iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
             sub: user_id.into(),
             sid: sid.into(),
             iat: now_ms / 1000,
@@ -182,7 +199,7 @@ impl JwtKeys {
             .map_err(|_| invalid("payload encoding"))?;
         let claims: AccessClaims =
             serde_json::from_slice(&payload).map_err(|_| invalid("claims"))?;
-        if claims.iss != ISSUER || claims.aud != AUDIENCE {
+        if claims.iss != self.issuer || claims.aud != self.audience {
             return Err(invalid("issuer or audience"));
         }
         if claims
@@ -373,6 +390,27 @@ mod tests {
         .unwrap();
         assert_eq!(decoded.claims, claims);
         assert_eq!(decoded.header.typ.as_deref(), Some(ACCESS_TOKEN_TYPE));
+    }
+
+    #[test]
+    fn tokens_of_another_issuer_or_audience_are_refused_even_with_the_same_key() {
+        let ours = keys().named("notes-app", "notes-app/api");
+        let (token, claims) = ours.issue("u1", "u1-s1", now() * 1000);
+        assert_eq!(
+            (claims.iss.as_str(), claims.aud.as_str()),
+            ("notes-app", "notes-app/api")
+        );
+        assert!(ours.verify(&token, now()).is_ok());
+        for theirs in [
+            keys(),
+            keys().named("notes-app", "other/api"),
+            keys().named("other", "notes-app/api"),
+        ] {
+            assert_eq!(
+                theirs.verify(&token, now()),
+                Err(JwtError::Invalid("issuer or audience".into()))
+            );
+        }
     }
 
     #[test]

@@ -94,7 +94,8 @@ impl AuthService {
             &config.jwt_secret,
             &config.jwt_previous_secrets,
             config.access_ttl,
-        );
+        )
+        .named(&config.issuer, &config.audience);
         let nonces = NonceKey::new(&config.jwt_secret);
         Self {
             nonces,

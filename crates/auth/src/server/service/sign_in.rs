@@ -66,8 +66,9 @@ impl AuthService {
         let message = SignInEmail {
             to: email.as_typed().to_string(),
             link: format!(
-                "{}/auth/verify?token={}",
+                "{}{}?token={}",
                 self.config.public_url,
+                self.config.link_path,
                 token.expose()
             ),
             token: token.expose(),

@@ -1,61 +1,76 @@
-//! `GET /dev/outbox[?to=email]`: the development outbox as JSON (oldest first). The
-//! route only exists in development mode without SMTP, and answers only requests from
-//! this machine: a sign-in link read there is a sign-in, so a client anywhere else (also
-//! one a proxy forwards, trusted or not) gets a 404 as if the route did not exist.
+//! `GET /dev/outbox[?to=email]`: the development outbox as JSON (oldest first), for a
+//! developer or a browser test to sign in without a mail server. A sign-in link read
+//! there is a sign-in, so only a client on this machine is answered: anyone else (also
+//! a client a proxy forwards, trusted or not) gets a 404 as if the route did not exist.
 
-use super::{client_ip, AppState};
-use crate::auth::server::ClientAddr;
+use super::{mailer::DevOutbox, ClientAddr};
 use axum::{
-    extract::{ConnectInfo, Query, State},
+    extract::{ConnectInfo, Query},
     http::{HeaderMap, HeaderName, StatusCode},
     response::IntoResponse,
+    routing::{get, MethodRouter},
     Extension, Json,
 };
 use serde::Deserialize;
-use std::net::{IpAddr, SocketAddr};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 /// Optional filter by recipient.
 #[derive(Deserialize)]
-pub struct OutboxQuery {
+struct OutboxQuery {
     to: Option<String>,
 }
 
-/// Lists the emails the development mailer "sent", to a client on this machine.
-pub async fn list(
-    State(state): State<AppState>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    client: Option<Extension<ClientAddr>>,
-    headers: HeaderMap,
-    Query(query): Query<OutboxQuery>,
-) -> impl IntoResponse {
-    let peer = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
-    let client = client.map(|Extension(ClientAddr(ip))| ip);
-    match &state.outbox {
-        Some(outbox) if from_this_machine(peer, client, &headers) => {
-            Json(outbox.messages(query.to.as_deref())).into_response()
-        }
-        _ => StatusCode::NOT_FOUND.into_response(),
-    }
+/// The route that lists what `outbox` "sent", to a client on this machine. It needs the
+/// TCP peer: serve with `into_make_service_with_connect_info::<SocketAddr>()` (without
+/// it every request is answered 404).
+pub fn outbox_route<S: Clone + Send + Sync + 'static>(outbox: Arc<DevOutbox>) -> MethodRouter<S> {
+    get(
+        move |peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+              client: Option<Extension<ClientAddr>>,
+              headers: HeaderMap,
+              Query(query): Query<OutboxQuery>| async move {
+            let peer = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
+            let client = client.map(|Extension(ClientAddr(ip))| ip);
+            if from_this_machine(peer, client, &headers) {
+                Json(outbox.messages(query.to.as_deref())).into_response()
+            } else {
+                StatusCode::NOT_FOUND.into_response()
+            }
+        },
+    )
 }
 
+static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 static X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 static FORWARDED: HeaderName = HeaderName::from_static("forwarded");
 
+/// One forwarding entry: an address, maybe with a port (`1.2.3.4:80`, `[::1]:80`).
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .or_else(|_| entry.parse::<SocketAddr>().map(|addr| addr.ip()))
+        .ok()
+}
+
 /// Whether a request comes from this machine and speaks for no one else: the TCP peer,
-/// the client address the proxy rules resolved, and every address a forwarding header
-/// names are loopback. An unknown peer, an unreadable forwarding entry or a `Forwarded`
-/// header (no proxy of ours writes one) count as elsewhere.
+/// the client address the app's proxy rules resolved (when it has any), and every
+/// address a forwarding header names are loopback. An unknown peer, an unreadable
+/// forwarding entry or a `Forwarded` header count as elsewhere.
 fn from_this_machine(peer: Option<IpAddr>, client: Option<IpAddr>, headers: &HeaderMap) -> bool {
     let loopback = |ip: &IpAddr| ip.to_canonical().is_loopback();
     let forwarded_all_loopback = headers
-        .get_all(&client_ip::X_FORWARDED_FOR)
+        .get_all(&X_FORWARDED_FOR)
         .iter()
         .chain(headers.get_all(&X_REAL_IP))
         .all(|value| {
             value.to_str().is_ok_and(|value| {
                 value
                     .split(',')
-                    .all(|entry| client_ip::parse_entry(entry).is_some_and(|ip| loopback(&ip)))
+                    .all(|entry| forwarded_address(entry).is_some_and(|ip| loopback(&ip)))
             })
         });
     peer.is_some_and(|ip| loopback(&ip))
@@ -91,6 +106,8 @@ mod tests {
         // A proxy on this machine forwarding a client on this machine.
         let local = headers(&[("x-forwarded-for", "127.0.0.1")]);
         assert!(from_this_machine(ip("127.0.0.2"), ip("127.0.0.1"), &local));
+        let with_port = headers(&[("x-forwarded-for", "[::1]:5000")]);
+        assert!(from_this_machine(ip("127.0.0.1"), None, &with_port));
     }
 
     #[test]
