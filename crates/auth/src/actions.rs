@@ -3,15 +3,17 @@
 //! runs them (effects and event handlers only run after hydration), so the server build
 //! gets inert versions.
 
-use super::{state::AuthState, CallError, TokenPair};
+use super::{state::AuthState, CallError, CarriesCallError, TokenPair};
 use std::future::Future;
 
 /// Runs a protected server function with token refresh and one retry (see
-/// `auth/client/call.rs`).
-pub async fn authed<T, F, Fut>(call: F) -> Result<T, CallError>
+/// `auth/client/call.rs`). Its error is [`CallError`], or an app's error that carries
+/// one ([`AppError`](crate::AppError)).
+pub async fn authed<T, E, F, Fut>(call: F) -> Result<T, E>
 where
+    E: CarriesCallError,
     F: Fn() -> Fut,
-    Fut: Future<Output = Result<T, CallError>>,
+    Fut: Future<Output = Result<T, E>>,
 {
     #[cfg(feature = "hydrate")]
     {
@@ -20,7 +22,7 @@ where
     #[cfg(not(feature = "hydrate"))]
     {
         let _ = call;
-        Err(super::AuthError::Unauthorized.into())
+        Err(CallError::from(super::AuthError::Unauthorized).into())
     }
 }
 

@@ -8,13 +8,64 @@
 //! session is bound to it (DPoP, RFC 9449), so a copied token record is no session
 //! elsewhere.
 //!
-//! Two builds, like the app that uses it: the `ssr` feature is the server half
-//! ([`server`]: the rules in [`server::AuthService`], configured by
-//! [`server::config::AuthConfig`], over a store in memory or Redis; the API contract
-//! around the server functions in [`server::api_layer::ApiContractLayer`]), the
-//! `hydrate` feature the browser half ([`client`], started by [`actions::start`]).
-//! Both share the wire types below, the server functions in [`api`] (under `/api/v1`)
-//! and their error, [`AuthError`] inside a [`CallError`].
+//! Two builds, like the app that uses it: the `ssr` feature is the server half, the
+//! `hydrate` feature the browser half. What an app calls is at the root:
+//!
+//! - on the server, an [`AuthServer`] made from an [`AuthConfig`] serves the app's
+//!   router with the server functions of [`api`] (under `/api/v1`) mounted;
+//!   [`Authenticated`] is the axum extractor of a live session, and
+//!   [`authenticated`] the same for the app's own server functions;
+//! - in the pages, [`provide_auth`] once in the root component, then [`use_auth`] for
+//!   the state, [`authed`] around every protected call, and the ready-made
+//!   [`SignInForm`], [`FinishSignIn`] and [`SignOutButton`];
+//! - every server function fails with a [`CallError`]: the server's [`AuthError`], or
+//!   no answer at all.
+//!
+//! The server half, in an app's `main` (the `start-axum` template's, with two lines
+//! more):
+//!
+//! ```no_run
+//! # #[cfg(feature = "ssr")]
+//! # async fn serve(app: axum::Router, listener: tokio::net::TcpListener) {
+//! use stay_signed_in_auth::{AuthConfig, AuthServer};
+//!
+//! // Development: sessions in memory, links listed at GET /dev/outbox. Production:
+//! // AuthServer::new(config, a RedisStore, an SmtpMailer).
+//! let auth = AuthServer::development(AuthConfig::with_random_secret("http://127.0.0.1:3000"));
+//! let app = auth.serve(app);
+//! let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+//! axum::serve(listener, app).await.unwrap();
+//! # }
+//! ```
+//!
+//! The browser half, in the app's components:
+//!
+//! ```
+//! use leptos::prelude::*;
+//! use stay_signed_in_auth::{api, authed, provide_auth, use_auth, AuthStatus};
+//! use stay_signed_in_auth::{SignInForm, SignOutButton};
+//!
+//! #[component]
+//! fn App() -> impl IntoView {
+//!     provide_auth();
+//!     let auth = use_auth();
+//!     move || match auth.status.get() {
+//!         AuthStatus::SignedIn => view! { <Email/> <SignOutButton/> }.into_any(),
+//!         AuthStatus::SignedOut { .. } => view! { <SignInForm/> }.into_any(),
+//!         AuthStatus::Checking => ().into_any(),
+//!     }
+//! }
+//!
+//! /// `authed` sends the access token, refreshed first when it is due.
+//! #[component]
+//! fn Email() -> impl IntoView {
+//!     let me = LocalResource::new(|| authed(api::me));
+//!     move || me.get().and_then(Result::ok).map(|me| me.user.email)
+//! }
+//! ```
+//!
+//! The page the emailed link opens ([`AuthConfig`]'s `link_path`, `/auth/verify` by
+//! default) shows [`FinishSignIn`]. `examples/minimal` in the repository is a whole app.
 
 #![deny(missing_docs)]
 
@@ -26,11 +77,13 @@ mod dpop_client;
 pub mod server;
 
 pub mod actions;
+mod app_error;
 mod call_error;
 pub mod components;
 mod error;
 pub mod state;
 
+pub use app_error::{AppError, CarriesCallError};
 pub use call_error::CallError;
 pub use error::{AuthError, EndReason};
 
@@ -38,6 +91,8 @@ pub use error::{AuthError, EndReason};
 // pages can call it; only the hydrate build runs it):
 pub use actions::{authed, sign_out, sign_out_everywhere};
 pub use components::{provide_auth, FinishSignIn, SignInForm, SignOutButton};
+#[cfg(feature = "ssr")]
+pub use server::caller::authenticated;
 pub use state::{use_auth, AuthState, AuthStatus};
 // The server half:
 #[cfg(feature = "ssr")]

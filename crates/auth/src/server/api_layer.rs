@@ -304,7 +304,18 @@ mod tests {
         })
     }
 
+    /// The same for signed-in people only: the library's error beside the app's.
+    #[server(prefix = "/api/test", endpoint = "reserve", input = Json)]
+    async fn reserve(item: u32) -> Result<u32, crate::AppError<OutOfStock>> {
+        crate::authenticated().await?;
+        Ok(item)
+    }
+
     async fn post(item: u32) -> (StatusCode, serde_json::Value) {
+        post_to("/api/test/buy", item).await
+    }
+
+    async fn post_to(path: &str, item: u32) -> (StatusCode, serde_json::Value) {
         let context = memory_context(false);
         let app_context: AppContext = Arc::new(|| provide_context(Shelf(3)));
         let not_found = tower::service_fn(|_: Request| async {
@@ -313,7 +324,7 @@ mod tests {
         let layered = ApiContractLayer::new(context, app_context).layer(not_found);
         let request = Request::builder()
             .method("POST")
-            .uri("/api/test/buy")
+            .uri(path)
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(format!(r#"{{"item":{item}}}"#)))
             .unwrap();
@@ -331,6 +342,17 @@ mod tests {
             (
                 StatusCode::CONFLICT,
                 serde_json::json!({"error": "out_of_stock", "item": 5})
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn an_app_error_answers_the_librarys_part_with_the_librarys_status() {
+        assert_eq!(
+            post_to("/api/test/reserve", 1).await,
+            (
+                StatusCode::UNAUTHORIZED,
+                serde_json::json!({"error": "unauthorized"})
             )
         );
     }
