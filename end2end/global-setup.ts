@@ -8,7 +8,8 @@ export default async function globalSetup(config: FullConfig) {
   let last = "no answer";
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(`${baseURL}/healthz`);
+      // The example app has no health route; its home page tells it is up.
+      const response = await fetch(`${baseURL}${process.env.E2E_EXAMPLE_URL ? "/" : "/healthz"}`);
       if (response.ok) return;
       last = `status ${response.status}`;
     } catch (error) {

@@ -27,10 +27,15 @@ const firefox = {
 // Set by scripts/e2e-proxy: the https address of nginx in front of two app servers.
 // Then only the `proxy` project runs (its servers are started by that script).
 const PROXY_URL = process.env.E2E_PROXY_URL;
+// Set by scripts/e2e-example: the address of examples/minimal, the library's second
+// user. Then only the `example` project runs (that script starts the server).
+const EXAMPLE_URL = process.env.E2E_EXAMPLE_URL;
 
 export default defineConfig({
   testDir: "./tests",
-  projects: PROXY_URL
+  projects: EXAMPLE_URL
+    ? [{ name: "example", testDir: "./tests/example", use: { baseURL: EXAMPLE_URL } }]
+    : PROXY_URL
     ? [
         {
           name: "proxy",
@@ -41,21 +46,21 @@ export default defineConfig({
       ]
     : [
         // The main suite against the server `cargo leptos end-to-end` starts (30-minute lifetime).
-        { name: "default", testIgnore: /(short-lifetime|proxy)\// },
+        { name: "default", testIgnore: /(short-lifetime|proxy|example)\// },
         {
           name: "short-lifetime",
           testDir: "./tests/short-lifetime",
           use: { baseURL: SHORT_URL },
         },
         // The same scenarios in Firefox (WebKit runs through WebDriver: tests/webkit).
-        { name: "firefox", testIgnore: /(short-lifetime|proxy)\//, use: firefox },
+        { name: "firefox", testIgnore: /(short-lifetime|proxy|example)\//, use: firefox },
         {
           name: "firefox-short-lifetime",
           testDir: "./tests/short-lifetime",
           use: { ...firefox, baseURL: SHORT_URL },
         },
       ],
-  webServer: PROXY_URL ? undefined : {
+  webServer: PROXY_URL || EXAMPLE_URL ? undefined : {
     // The server binary `cargo leptos end-to-end` just built, with the assets it built.
     command: "./target/debug/stay-signed-in",
     cwd: "..",
