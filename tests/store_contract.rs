@@ -9,12 +9,11 @@
 use stay_signed_in::{
     auth::{
         server::{
-            session_id::SessionId,
             store::{
                 MagicLinkRecord, MemoryStore, ProofClaim, RedisStore, RotateOutcome, Rotation,
                 SessionRecord, SessionStore, UserRecord, HISTORY_LEN, LINK_NETWORKS,
             },
-            tokens::TokenHash,
+            SessionId, TokenHash,
         },
         EndReason,
     },
@@ -33,7 +32,7 @@ const HOUR: u64 = 3_600_000;
 const T0: u64 = 1_800_000_000_000;
 
 fn random_hex() -> String {
-    stay_signed_in::auth::server::crypto::random_id()
+    stay_signed_in::auth::server::random_id()
 }
 
 /// The hash of a fresh random secret.

@@ -24,7 +24,7 @@ use crate::{
     auth::server::{
         api_layer::{ApiContractLayer, AppContext},
         mailer::{DevOutbox, MailError, Mailer, SmtpMailer},
-        outbox_route::outbox_route,
+        outbox_route,
         store::{MemoryStore, RedisStore, SessionStore, StoreError},
         AuthContext, AuthService, SystemClock,
     },

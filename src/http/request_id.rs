@@ -25,9 +25,9 @@ pub struct SequentialRequestId {
 impl SequentialRequestId {
     /// A generator with a fresh random prefix (so restarts do not repeat ids).
     pub fn new() -> Self {
-        let random = crate::auth::server::crypto::random_bytes::<{ PREFIX_LEN / 2 }>();
+        let random = crate::auth::server::random_id();
         let mut prefix = [0; PREFIX_LEN];
-        prefix.copy_from_slice(crate::auth::server::crypto::hex(&random).as_bytes());
+        prefix.copy_from_slice(&random.as_bytes()[..PREFIX_LEN]);
         Self {
             prefix,
             next: Arc::new(AtomicU64::new(0)),

@@ -19,7 +19,7 @@ pub const NEXT_KEY: &str = "stay-signed-in.next";
 fn remember_next(next: &str) {
     #[cfg(feature = "hydrate")]
     {
-        crate::auth::client::local_storage::set(NEXT_KEY, next);
+        crate::auth::local_storage::set(NEXT_KEY, next);
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = next;

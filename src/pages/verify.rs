@@ -12,7 +12,7 @@ use leptos::{either::Either, prelude::*, task::spawn_local};
 fn take_next() -> String {
     #[cfg(feature = "hydrate")]
     {
-        use crate::auth::client::local_storage;
+        use crate::auth::local_storage;
         let next = local_storage::get::<String>(NEXT_KEY);
         local_storage::remove(NEXT_KEY);
         safe_next(next)

@@ -12,7 +12,7 @@ const HASHED_WASM: &str = "stay-signed-in.AbCdEfGhIjKlMnOpQrStUv.wasm";
 fn site_root() -> PathBuf {
     let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "site-{}",
-        stay_signed_in::auth::server::crypto::random_id()
+        stay_signed_in::auth::server::random_id()
     ));
     let pkg = root.join("pkg");
     std::fs::create_dir_all(&pkg).unwrap();

@@ -95,7 +95,7 @@ pub fn default_store() -> (String, String) {
 
 /// A fresh key prefix, so tests never see each other's data or counters.
 pub fn unique_prefix() -> String {
-    format!("api-{}", stay_signed_in::auth::server::crypto::random_id())
+    format!("api-{}", stay_signed_in::auth::server::random_id())
 }
 
 /// A server on the test Redis with its own key prefix and generous rate limits.
@@ -369,10 +369,7 @@ async fn json_of(request: reqwest::RequestBuilder) -> Value {
 
 /// A unique email address.
 pub fn email() -> String {
-    format!(
-        "{}@example.com",
-        stay_signed_in::auth::server::crypto::random_id()
-    )
+    format!("{}@example.com", stay_signed_in::auth::server::random_id())
 }
 
 /// Asserts `401 session_ended` with `reason`.

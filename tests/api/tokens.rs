@@ -4,19 +4,27 @@ use crate::helpers::*;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
-use stay_signed_in::auth::server::{crypto::sha256_hex, jwt};
+use sha2::{Digest, Sha256};
+use stay_signed_in::auth::AuthConfig;
 
 fn now() -> u64 {
     jsonwebtoken::get_current_timestamp()
 }
 
+/// The key id the server derives from its secret: the first 16 hex digits of its SHA-256.
 fn kid() -> String {
-    sha256_hex(SHARED_SECRET.as_bytes())[..16].to_string()
+    let digest = Sha256::digest(SHARED_SECRET.as_bytes());
+    digest[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 fn claims(sub: &str, sid: &str) -> Value {
+    // The default issuer and audience, which the test servers keep.
+    let names = AuthConfig::new("http://127.0.0.1", Vec::new());
     json!({
-        "iss": jwt::ISSUER, "aud": jwt::AUDIENCE, "sub": sub, "sid": sid,
+        "iss": names.issuer, "aud": names.audience, "sub": sub, "sid": sid,
         "iat": now(), "exp": now() + 600, "jti": "x",
     })
 }

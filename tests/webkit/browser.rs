@@ -37,10 +37,7 @@ impl App {
         );
         let port = free_port();
         let address = format!("http://127.0.0.1:{port}");
-        let prefix = format!(
-            "webkit-{}",
-            stay_signed_in::auth::server::crypto::random_id()
-        );
+        let prefix = format!("webkit-{}", stay_signed_in::auth::server::random_id());
         let server = std::env::var("WEBKIT_SERVER_BIN").expect(
             "WEBKIT_SERVER_BIN: a server binary `cargo leptos build` made (./scripts/test sets it)",
         );

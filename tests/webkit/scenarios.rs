@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 fn unique_email() -> String {
     format!(
         "webkit-{}@example.com",
-        stay_signed_in::auth::server::crypto::random_id()
+        stay_signed_in::auth::server::random_id()
     )
 }
 

@@ -2,7 +2,7 @@
 //! [`SignInForm`], [`FinishSignIn`] (the page a sign-in link opens) and
 //! [`SignOutButton`] where they belong. Their text is plain English and their markup
 //! unstyled (classes `ssi-*`); an app that wants its own words builds the same from
-//! [`actions`](crate::actions) and [`api`](crate::api), as this repository's app does.
+//! [`actions`] and [`api`], as this repository's app does.
 //!
 //! They work once the page is hydrated: until then the buttons are disabled (a click
 //! can never be lost silently).

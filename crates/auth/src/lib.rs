@@ -71,7 +71,7 @@
 
 pub mod api;
 mod bearer;
-pub mod client;
+pub(crate) mod client;
 mod dpop_client;
 #[cfg(feature = "ssr")]
 pub mod server;
@@ -94,6 +94,11 @@ pub use components::{provide_auth, FinishSignIn, SignInForm, SignOutButton};
 #[cfg(feature = "ssr")]
 pub use server::caller::authenticated;
 pub use state::{use_auth, AuthState, AuthStatus};
+/// JSON values in localStorage that never panic where storage is blocked: for an
+/// app's own small browser-side records (this repository's app keeps the page to
+/// return to after sign-in there).
+#[cfg(feature = "hydrate")]
+pub use client::local_storage;
 // The server half:
 #[cfg(feature = "ssr")]
 pub use server::{

@@ -7,7 +7,7 @@ pub use store::{MemoryNotes, NoteStore, RedisNotes, MAX_NOTES};
 
 use super::{Note, MAX_NOTE_CHARS};
 use crate::auth::{
-    server::{crypto::random_id, failure::ServiceError, Clock},
+    server::{failure::ServiceError, random_id, Clock},
     AuthError,
 };
 use std::sync::Arc;

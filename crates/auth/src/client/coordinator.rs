@@ -29,7 +29,6 @@ use futures::{channel::oneshot, future::Either, FutureExt};
 use leptos::prelude::set_timeout_with_handle;
 use std::time::Duration;
 
-pub use super::refresh_policy::MAX_REFRESHES_PER_MINUTE;
 /// A refresh request that has not answered by then is aborted (and retried later).
 pub const REFRESH_TIMEOUT_MS: f64 = 10_000.0;
 

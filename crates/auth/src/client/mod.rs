@@ -23,7 +23,11 @@
 //! - [`lifecycle`]: start-up, sign-in/out, and keeping tabs in sync;
 //! - [`state`]: everything the modules above keep between calls, in one place.
 
+// The pure rules are compiled in every build so native `cargo test` covers them; only
+// the browser build uses them.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub mod refresh_policy;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub mod stored_tokens;
 
 /// Declares the modules that talk to the browser, each in the hydrate build only.

@@ -161,7 +161,7 @@ pub async fn authenticated_by(service: &AuthService) -> Result<Authenticated, Au
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive,
-/// header capped at [`MAX_TOKEN_BYTES`]); anything else is 401 `unauthorized`.
+/// header capped at 8 KiB); anything else is 401 `unauthorized`.
 pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
     let header = headers
         .get(header::AUTHORIZATION)

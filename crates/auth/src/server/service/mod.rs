@@ -2,10 +2,9 @@
 //! `auth/api.rs` only translate between requests and these methods. Time comes from the
 //! service's [`Clock`], so every rule here is tested by moving a clock.
 //!
-//! One [`AuthService`], its methods in one file per job: [`sign_in`] (links, mail,
-//! opening a session), [`sessions`] (refresh, sign-out, authenticating calls, the
-//! sessions list), [`limits`] (every rate limit) and [`notes`] (the demo's data). This
-//! file holds the service itself and what those share (DPoP checks, answering a pair).
+//! One [`AuthService`], its methods in one file per job: `sign_in.rs` (links, mail,
+//! opening a session), `sessions.rs` (refresh, sign-out, authenticating calls, the
+//! sessions list) and `limits.rs` (every rate limit). This file holds the service itself and what those share (DPoP checks, answering a pair).
 
 use super::{
     clock::Clock,
