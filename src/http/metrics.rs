@@ -22,7 +22,7 @@ pub fn recorder() -> PrometheusHandle {
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(
-                    Matcher::Full(counters::API_DURATION.to_string()),
+                    Matcher::Full(counters::names().api_duration.to_string()),
                     &LATENCY_BUCKETS,
                 )
                 .expect("the bucket list is not empty");

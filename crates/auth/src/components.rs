@@ -14,6 +14,18 @@ use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 /// [`use_auth`](crate::state::use_auth)) and starts the browser client once the page
 /// is hydrated. Call it once, in the app's root component.
 pub fn provide_auth() -> AuthState {
+    provide_auth_named(crate::client::names::DEFAULT_APP_NAME)
+}
+
+/// [`provide_auth`] for an app that names itself: the browser keeps its tokens, its
+/// lock, its tab channel and its DPoP key under `app_name`, so two apps on one origin
+/// (or a new app on an origin an older one used) keep their sign-ins apart. Keep the
+/// name once chosen: a new name starts everyone signed out.
+pub fn provide_auth_named(app_name: &str) -> AuthState {
+    #[cfg(feature = "hydrate")]
+    crate::client::names::set_app_name(app_name);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = app_name;
     let auth = AuthState::new();
     provide_context(auth);
     // Effects run only in the browser, after hydration: tokens are read there.

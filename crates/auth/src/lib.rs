@@ -90,15 +90,15 @@ pub use error::{AuthError, EndReason};
 // The surface an app uses, at the root. The browser half (both builds compile it, so
 // pages can call it; only the hydrate build runs it):
 pub use actions::{authed, sign_out, sign_out_everywhere};
-pub use components::{provide_auth, FinishSignIn, SignInForm, SignOutButton};
-#[cfg(feature = "ssr")]
-pub use server::caller::authenticated;
-pub use state::{use_auth, AuthState, AuthStatus};
 /// JSON values in localStorage that never panic where storage is blocked: for an
 /// app's own small browser-side records (this repository's app keeps the page to
 /// return to after sign-in there).
 #[cfg(feature = "hydrate")]
 pub use client::local_storage;
+pub use components::{provide_auth, provide_auth_named, FinishSignIn, SignInForm, SignOutButton};
+#[cfg(feature = "ssr")]
+pub use server::caller::authenticated;
+pub use state::{use_auth, AuthState, AuthStatus};
 // The server half:
 #[cfg(feature = "ssr")]
 pub use server::{

@@ -2,7 +2,7 @@
 // short real access lifetime): sign in with the emailed link, stay signed in after the
 // first access token has expired on the server, sign out.
 import { expect, test, type APIRequestContext } from "@playwright/test";
-import { linkFor, TOKENS_KEY } from "../helpers";
+import { linkFor } from "../helpers";
 
 async function meStatus(request: APIRequestContext, accessToken: string): Promise<number> {
   const answer = await request.post("/api/v1/me", {
@@ -37,7 +37,7 @@ test("the example app signs in, outlives its access lifetime, and signs out", as
   await expect(page.getByTestId("email")).toHaveText(email);
   const first: string = await page.evaluate(
     (key) => JSON.parse(localStorage.getItem(key) ?? "{}").access_token,
-    TOKENS_KEY,
+    "minimal.tokens", // the example names itself (provide_auth_named)
   );
   expect(first).toBeTruthy();
 

@@ -4,7 +4,7 @@ use leptos_router::{
     components::{Route, Router, Routes},
     path, StaticSegment,
 };
-use stay_signed_in_auth::{provide_auth, FinishSignIn};
+use stay_signed_in_auth::{provide_auth_named, FinishSignIn};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -25,8 +25,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 #[component]
 pub fn App() -> impl IntoView {
-    // The sign-in state, and the browser client that keeps the tokens fresh.
-    provide_auth();
+    // The sign-in state, and the browser client that keeps the tokens fresh (kept in
+    // the browser under this app's name).
+    provide_auth_named("minimal");
 
     view! {
         <Router>

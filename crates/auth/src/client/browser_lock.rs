@@ -7,15 +7,11 @@
 use super::state::client;
 use super::timing::{now, sleep};
 use futures::channel::oneshot;
-use super::local_storage;
+use super::{local_storage, names};
 use serde::{Deserialize, Serialize};
 use std::{cell::RefCell, future::Future, rc::Rc};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 
-/// Name of the Web Lock every tab of this site takes to refresh.
-const LOCK_NAME: &str = "stay-signed-in.refresh";
-/// localStorage key of the fallback lease.
-const LEASE_KEY: &str = "stay-signed-in.refresh-lease";
 /// How long a fallback lease is honoured (longer than a refresh may take).
 const LEASE_MS: f64 = 15_000.0;
 
@@ -63,7 +59,7 @@ where
         })
     });
     let granted = request
-        .call2(&locks, &JsValue::from_str(LOCK_NAME), &callback)
+        .call2(&locks, &JsValue::from_str(&names::refresh_lock()), &callback)
         .ok()?
         .dyn_into::<js_sys::Promise>()
         .ok()?;
@@ -87,7 +83,7 @@ async fn with_lease<T, Fut: Future<Output = T>>(work: impl FnOnce() -> Fut) -> T
     if !super::token_store::storage_available() {
         return work().await;
     }
-    while let Some(lease) = local_storage::get::<Lease>(LEASE_KEY) {
+    while let Some(lease) = local_storage::get::<Lease>(&names::refresh_lease()) {
         let mine = *client().tab_id == lease.tab;
         if mine || lease.until <= now() {
             break;
@@ -98,10 +94,10 @@ async fn with_lease<T, Fut: Future<Output = T>>(work: impl FnOnce() -> Fut) -> T
         tab: client().tab_id.clone(),
         until: now() + LEASE_MS,
     };
-    local_storage::set(LEASE_KEY, &lease);
+    local_storage::set(&names::refresh_lease(), &lease);
     let result = work().await;
-    if local_storage::get::<Lease>(LEASE_KEY).is_some_and(|held| *client().tab_id == held.tab) {
-        local_storage::remove(LEASE_KEY);
+    if local_storage::get::<Lease>(&names::refresh_lease()).is_some_and(|held| *client().tab_id == held.tab) {
+        local_storage::remove(&names::refresh_lease());
     }
     result
 }

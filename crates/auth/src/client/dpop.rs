@@ -13,20 +13,17 @@
 use super::state::client;
 use super::timing::sleep;
 use crate::{AuthError, CallError, TokenPair};
-use super::local_storage;
+use super::{local_storage, names};
 use std::future::Future;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/client/dpop_key.js")]
 extern "C" {
     #[wasm_bindgen(catch)]
-    async fn dpop_proof(htu: &str, nonce: Option<String>) -> Result<JsValue, JsValue>;
+    async fn dpop_proof(htu: &str, nonce: Option<String>, database: &str) -> Result<JsValue, JsValue>;
     fn dpop_key_loaded() -> bool;
 }
 
-/// localStorage key of the server's newest nonce: kept across reloads and shared by the
-/// tabs, so a device whose clock is off needs the extra round trip rarely.
-const NONCE_KEY: &str = "stay-signed-in.dpop-nonce";
 
 /// What a call does when the key does not answer within [`SIGN_TIMEOUT_MS`] (a
 /// browser whose IndexedDB hangs, or one busy waking from sleep).
@@ -112,9 +109,9 @@ async fn sign(path: &str) -> Signed {
     let Some(origin) = web_sys::window().and_then(|window| window.location().origin().ok()) else {
         return Signed::NoKey;
     };
-    let nonce = local_storage::get::<String>(NONCE_KEY);
+    let nonce = local_storage::get::<String>(&names::dpop_nonce());
     let htu = format!("{origin}{path}");
-    let signing = dpop_proof(&htu, nonce).boxed_local();
+    let signing = dpop_proof(&htu, nonce, names::app()).boxed_local();
     let signed = if dpop_key_loaded() {
         signing.await
     } else {
@@ -150,5 +147,5 @@ pub fn remember_nonce_of(pair: &TokenPair) {
 /// Keeps the server's nonce for the next proof (where storage refuses, the next proof
 /// goes without one and the server asks again).
 fn remember_nonce(nonce: &str) {
-    local_storage::set(NONCE_KEY, nonce);
+    local_storage::set(&names::dpop_nonce(), nonce);
 }

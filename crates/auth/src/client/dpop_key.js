@@ -2,9 +2,9 @@
 // WebCrypto as non-extractable and kept in IndexedDB (structured clone keeps it
 // non-extractable), so a copy of the token record elsewhere has no key to sign with.
 // Loaded by `dpop.rs`; every function rejects where IndexedDB or WebCrypto is missing or
-// refused, and the session is then created unbound.
+// refused, and the session is then created unbound. The database is named after the app
+// (`names.rs`).
 
-const DB = "stay-signed-in";
 const STORE = "keys";
 const ID = "dpop";
 
@@ -15,8 +15,8 @@ function request(r) {
   });
 }
 
-function open() {
-  const r = indexedDB.open(DB, 1);
+function open(database) {
+  const r = indexedDB.open(database, 1);
   r.onupgradeneeded = () => r.result.createObjectStore(STORE);
   return request(r);
 }
@@ -29,9 +29,9 @@ function b64url(bytes) {
 
 let cached = null;
 
-async function keyPair() {
+async function keyPair(database) {
   if (cached) return cached;
-  const db = await open();
+  const db = await open(database);
   let pair = await request(db.transaction(STORE).objectStore(STORE).get(ID));
   if (!pair) {
     const made = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, [
@@ -59,9 +59,12 @@ export function dpop_key_loaded() {
   return cached !== null;
 }
 
-/** A DPoP proof for `POST htu`, signed with this origin's key (`nonce` may be null). */
-export async function dpop_proof(htu, nonce) {
-  const { pair, jwk } = await keyPair();
+/**
+ * A DPoP proof for `POST htu`, signed with this origin's key kept in the IndexedDB
+ * `database` (`nonce` may be null).
+ */
+export async function dpop_proof(htu, nonce, database) {
+  const { pair, jwk } = await keyPair(database);
   const encode = (value) => b64url(new TextEncoder().encode(JSON.stringify(value)));
   const claims = { htm: "POST", htu, iat: Math.floor(Date.now() / 1000), jti: crypto.randomUUID() };
   if (nonce) claims.nonce = nonce;

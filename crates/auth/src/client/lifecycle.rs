@@ -3,9 +3,10 @@
 //! signed in. The signals themselves are written by [`signals`].
 
 use super::{
+    names,
     coordinator, dpop, pending_sign_out, reconnect, signals, tab_channel,
     timing::now,
-    token_store::{self, Announcement, Record, StoredTokens, TOKENS_KEY},
+    token_store::{self, Announcement, Record, StoredTokens},
 };
 use crate::{api, dpop_paths, state::AuthState, AuthError, CallError, EndReason, TokenPair};
 use std::time::Duration;
@@ -93,7 +94,7 @@ pub async fn sign_out_everywhere() -> Result<(), CallError> {
 /// carries the new value, which wins over this tab's own read of storage (it may be
 /// stale).
 fn on_storage(event: web_sys::StorageEvent) {
-    if event.key().is_some_and(|key| key != TOKENS_KEY) {
+    if event.key().is_some_and(|key| key != names::tokens()) {
         return;
     }
     token_store::forget_memory();

@@ -26,6 +26,8 @@
 // The pure rules are compiled in every build so native `cargo test` covers them; only
 // the browser build uses them.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub mod names;
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub mod refresh_policy;
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub mod stored_tokens;

@@ -7,22 +7,20 @@
 use super::state::client;
 use super::{dpop, signals};
 use crate::{api, dpop_paths};
-use super::local_storage;
+use super::{local_storage, names};
 
-/// localStorage key of the refresh token whose sign-out the server has not confirmed.
-const PENDING_KEY: &str = "stay-signed-in.pending-sign-out";
 
 /// Signs out `refresh_token` on the server; if the server cannot be reached (or asks to
 /// wait), keeps it to try again.
 pub async fn sign_out(refresh_token: String) {
-    local_storage::set(PENDING_KEY, &refresh_token);
+    local_storage::set(&names::pending_sign_out(), &refresh_token);
     finish().await;
 }
 
 /// Tries the kept sign-out once more; drops it once the server answered anything but
 /// a transient failure (ended, already over, or a token it does not know).
 pub async fn finish() {
-    let Some(refresh_token) = local_storage::get::<String>(PENDING_KEY) else {
+    let Some(refresh_token) = local_storage::get::<String>(&names::pending_sign_out()) else {
         return;
     };
     if client().sign_out_running.replace(true) {
@@ -38,8 +36,8 @@ pub async fn finish() {
         }
         _ => {
             // Only the token this attempt sent: a newer pending one stays.
-            if local_storage::get::<String>(PENDING_KEY).as_ref() == Some(&refresh_token) {
-                local_storage::remove(PENDING_KEY);
+            if local_storage::get::<String>(&names::pending_sign_out()).as_ref() == Some(&refresh_token) {
+                local_storage::remove(&names::pending_sign_out());
             }
             signals::show_sign_out_pending(false);
         }

@@ -12,11 +12,9 @@
 //! posting is a no-op and the `storage` event carries on alone.
 
 use serde::{de::DeserializeOwned, Serialize};
-use super::state::client;
+use super::{names, state::client};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 
-/// Name of the channel every tab of this site joins.
-const CHANNEL_NAME: &str = "stay-signed-in.tabs";
 
 /// Sends `message` to every other tab of this browser (never to this one). Best effort:
 /// nothing happens before [`listen`] ran or where the API is missing.
@@ -34,7 +32,7 @@ pub fn post<T: Serialize>(message: &T) {
 /// Joins the channel and calls `on_message` with every message another tab posts that
 /// reads as a `T` (anything else, say from another version of the app, is ignored).
 pub fn listen<T: DeserializeOwned + 'static>(on_message: fn(T)) {
-    let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL_NAME) else {
+    let Ok(channel) = web_sys::BroadcastChannel::new(&names::tabs()) else {
         return;
     };
     let handler =

@@ -40,6 +40,9 @@ pub struct AuthConfig {
     pub issuer: String,
     /// `aud` of the access tokens, checked on every call (default `stay-signed-in/api`).
     pub audience: String,
+    /// The prefix of the metric names (default `ssi`: `ssi_refresh_total`, ...). A
+    /// process has one set of names: the first service made decides.
+    pub metric_prefix: String,
     /// The key access tokens are signed with (HS256; at least 32 random bytes).
     pub jwt_secret: Vec<u8>,
     /// Keys that no longer sign but still verify (rotation).
@@ -85,6 +88,7 @@ impl AuthConfig {
             link_path: "/auth/verify".into(),
             issuer: super::jwt::ISSUER.into(),
             audience: super::jwt::AUDIENCE.into(),
+            metric_prefix: super::counters::DEFAULT_PREFIX.into(),
             jwt_secret,
             jwt_previous_secrets: Vec::new(),
             access_ttl: 30 * MINUTE,
@@ -119,6 +123,7 @@ impl std::fmt::Debug for AuthConfig {
             .field("link_path", &self.link_path)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
+            .field("metric_prefix", &self.metric_prefix)
             .field("jwt_secret", &"[redacted]")
             .field("jwt_previous_secrets", &self.jwt_previous_secrets.len())
             .field("access_ttl", &self.access_ttl)

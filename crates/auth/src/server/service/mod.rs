@@ -95,6 +95,7 @@ impl AuthService {
             config.access_ttl,
         )
         .named(&config.issuer, &config.audience);
+        super::counters::use_prefix(&config.metric_prefix);
         let nonces = NonceKey::new(&config.jwt_secret);
         Self {
             nonces,
