@@ -1,6 +1,7 @@
 //! What the auth system counts, in one place: metric names (under the app's prefix,
-//! `ssi` by default), their labels, and one small function per event. Recording is a no-op unless the server installed a recorder
-//! (`METRICS_ADDR`, see `http/metrics.rs`), so these calls cost nothing otherwise.
+//! `ssi` by default), their labels, and one small function per event. Recording is a
+//! no-op unless the app installed a recorder (this app: `METRICS_ADDR`, see
+//! `http/metrics.rs`), so these calls cost nothing otherwise.
 
 use metrics::{counter, describe_counter, describe_histogram, histogram, Unit};
 use std::sync::OnceLock;

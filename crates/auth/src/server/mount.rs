@@ -125,21 +125,21 @@ mod tests {
         (status, String::from_utf8(body.to_vec()).unwrap())
     }
 
+    /// Asks for a link for ada@example.com, and waits until its mail is handed over
+    /// (delivery runs in the background; it is done once the server has drained).
+    async fn ask_for_a_link(auth: &AuthServer, app: Router) {
+        let body = r#"{"email":"ada@example.com"}"#;
+        let (status, _) = call(app, "POST", "/api/v1/auth/magic-link", body).await;
+        assert_eq!(status, 200);
+        assert!(auth.finish_deliveries(Duration::from_secs(5)).await);
+    }
+
     #[tokio::test]
     async fn a_served_app_keeps_its_routes_and_gains_sign_in_and_the_outbox() {
         let auth = server();
         let app = || auth.serve(Router::new().route("/", get(|| async { "the app" })));
         assert_eq!(call(app(), "GET", "/", "").await, (200, "the app".into()));
-        let (status, _) = call(
-            app(),
-            "POST",
-            "/api/v1/auth/magic-link",
-            r#"{"email":"ada@example.com"}"#,
-        )
-        .await;
-        assert_eq!(status, 200);
-        // Delivery runs in the background; it is done once the server has drained.
-        assert!(auth.finish_deliveries(Duration::from_secs(5)).await);
+        ask_for_a_link(&auth, app()).await;
         let (status, outbox) = call(app(), "GET", "/dev/outbox?to=ada@example.com", "").await;
         assert_eq!(status, 200);
         assert!(
@@ -157,17 +157,8 @@ mod tests {
         let outbox = DevOutbox::new();
         let auth = AuthServer::new(config, Arc::new(MemoryStore::new()), outbox.clone());
         let app = || auth.serve(Router::new());
-        let (status, _) = call(
-            app(),
-            "POST",
-            "/api/v1/auth/magic-link",
-            r#"{"email":"ada@example.com"}"#,
-        )
-        .await;
-        assert_eq!(status, 200);
+        ask_for_a_link(&auth, app()).await;
         assert_eq!(call(app(), "GET", "/dev/outbox", "").await.0, 404);
-        // Delivery runs in the background; it is done once the server has drained.
-        assert!(auth.finish_deliveries(Duration::from_secs(5)).await);
         let sent = outbox.messages(Some("ada@example.com"));
         assert!(
             sent[0]
