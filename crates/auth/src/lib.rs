@@ -9,7 +9,9 @@
 //! elsewhere.
 //!
 //! Two builds, like the app that uses it: the `ssr` feature is the server half, the
-//! `hydrate` feature the browser half. What an app calls is at the root:
+//! `hydrate` feature the browser half. Sessions live in memory with `ssr` alone; the
+//! `redis` feature adds `RedisStore` on one Redis (TLS too), `cluster` its
+//! `RedisStore::cluster` on a Redis Cluster. What an app calls is at the root:
 //!
 //! - on the server, an [`AuthServer`] made from an [`AuthConfig`] serves the app's
 //!   router with the server functions of [`api`] (under `/api/v1`) mounted;
@@ -105,9 +107,11 @@ pub use server::{
     api_layer::{ApiContractLayer, AppContext},
     config::{AuthConfig, RateLimit},
     mailer::{DevOutbox, MailError, Mailer, SignInEmail, SmtpMailer},
-    store::{MemoryStore, RedisStore, SessionStore, StoreError},
+    store::{MemoryStore, SessionStore, StoreError},
     AuthServer, AuthService, Authenticated, Clock, SystemClock,
 };
+#[cfg(feature = "redis")]
+pub use server::store::RedisStore;
 
 use serde::{Deserialize, Serialize};
 

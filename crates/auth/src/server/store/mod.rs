@@ -6,12 +6,15 @@
 //! Time is a parameter (`now`, Unix milliseconds) so expiry and grace windows are tested
 //! without waiting.
 
+#[cfg(feature = "redis")]
 mod breaker;
 mod memory;
+#[cfg(feature = "redis")]
 mod redis;
 pub mod rotation;
 
 pub use self::memory::MemoryStore;
+#[cfg(feature = "redis")]
 pub use self::redis::{Connection as RedisConnection, RedisStore};
 pub use self::rotation::{ProofClaim, RotateOutcome, Rotation};
 

@@ -4,16 +4,15 @@
 
 use super::{RedisStore, COMMAND_TIMEOUT};
 use crate::server::store::{breaker::CircuitOpen, StoreError};
-use redis::{
-    aio::{ConnectionLike, ConnectionManager},
-    cluster::ClusterClient,
-    cluster_async::ClusterConnection,
-};
+use redis::aio::{ConnectionLike, ConnectionManager};
+#[cfg(feature = "cluster")]
+use redis::{cluster::ClusterClient, cluster_async::ClusterConnection};
 use std::{future::Future, time::Instant};
 
 /// Where the store connects.
 pub(super) enum Target {
     Single(redis::Client),
+    #[cfg(feature = "cluster")]
     Cluster(ClusterClient),
 }
 
@@ -27,6 +26,7 @@ pub struct Connection(pub(super) Kind);
 #[derive(Clone)]
 pub(super) enum Kind {
     Single(ConnectionManager),
+    #[cfg(feature = "cluster")]
     Cluster(ClusterConnection),
 }
 
@@ -49,6 +49,7 @@ impl ConnectionLike for Connection {
                     answer => answer,
                 }
             }),
+            #[cfg(feature = "cluster")]
             Kind::Cluster(c) => c.req_packed_command(cmd),
         }
     }
@@ -68,6 +69,7 @@ impl ConnectionLike for Connection {
                     answer => answer,
                 }
             }),
+            #[cfg(feature = "cluster")]
             Kind::Cluster(c) => c.req_packed_commands(cmd, offset, count),
         }
     }
@@ -75,6 +77,7 @@ impl ConnectionLike for Connection {
     fn get_db(&self) -> i64 {
         match &self.0 {
             Kind::Single(c) => c.get_db(),
+            #[cfg(feature = "cluster")]
             Kind::Cluster(c) => c.get_db(),
         }
     }
@@ -112,6 +115,7 @@ impl RedisStore {
                         .map(|c| Connection(Kind::Single(c)))
                         .map_err(unavailable)
                 }
+                #[cfg(feature = "cluster")]
                 Target::Cluster(client) => client
                     .get_async_connection()
                     .await

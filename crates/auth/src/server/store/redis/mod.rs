@@ -26,7 +26,9 @@ use connection::{tls_roots, unavailable, Target};
 
 pub use connection::Connection;
 use keys::Keys;
-use redis::{cluster::ClusterClient, IntoConnectionInfo, ProtocolVersion};
+#[cfg(feature = "cluster")]
+use redis::cluster::ClusterClient;
+use redis::{IntoConnectionInfo, ProtocolVersion};
 use std::time::{Duration, Instant};
 use thread_local::ThreadLocal;
 use tokio::sync::OnceCell;
@@ -81,7 +83,8 @@ impl RedisStore {
 
     /// A store on the Redis Cluster reachable through the `seeds` (`redis://` URLs of
     /// some of its nodes). Every key of a user shares one hash tag, so each script
-    /// touches a single slot. Does not connect yet.
+    /// touches a single slot. Does not connect yet. (Feature `cluster`.)
+    #[cfg(feature = "cluster")]
     pub fn cluster(seeds: &[String], prefix: &str, ca: Option<&[u8]>) -> Result<Self, StoreError> {
         let mut builder = ClusterClient::builder(seeds.to_vec())
             .connection_timeout(COMMAND_TIMEOUT)

@@ -20,10 +20,9 @@ use crate::{
     EndReason,
 };
 use async_trait::async_trait;
-use redis::{
-    cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo},
-    AsyncCommands, Script,
-};
+#[cfg(feature = "cluster")]
+use redis::cluster_routing::{MultipleNodeRoutingInfo, RoutingInfo};
+use redis::{AsyncCommands, Script};
 use std::sync::LazyLock;
 
 macro_rules! script {
@@ -91,6 +90,7 @@ impl SessionStore for RedisStore {
                 match connection.0 {
                     Kind::Single(mut c) => ask.query_async(&mut c).await,
                     // Every master keeps its own slots: each must persist them.
+                    #[cfg(feature = "cluster")]
                     Kind::Cluster(mut c) => {
                         let masters =
                             RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None));
