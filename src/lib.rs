@@ -13,6 +13,8 @@ pub mod components;
 pub mod nav;
 pub mod notes;
 pub mod pages;
+#[cfg(feature = "hydrate")]
+pub mod probe;
 
 #[cfg(feature = "ssr")]
 pub mod config;

@@ -1,7 +1,7 @@
 //! The server's public status, asked once the page runs in the browser: the home page
 //! shows it, and the sign-in page reads whether the development outbox is open.
 
-use crate::auth::{api, CallError, ServerStatus};
+use crate::auth::{actions, CallError, ServerStatus};
 use leptos::{prelude::*, task::spawn_local};
 
 /// What the status call answered; `None` until it has (and always on the server, so the
@@ -13,7 +13,7 @@ pub fn server_status() -> ReadSignal<Option<Result<ServerStatus, CallError>>> {
     let (status, set_status) = signal(None);
     // Effects run in the browser only, after hydration; this one tracks nothing, so once.
     Effect::new(move |_| {
-        spawn_local(async move { set_status.set(Some(api::status().await)) });
+        spawn_local(async move { set_status.set(Some(actions::server_status().await)) });
     });
     status
 }

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 /// Why a session ended; tells the person (and the client) that signing in again is needed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// In JSON it is its [`code`](EndReason::code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndReason {
     /// Idle for longer than `REFRESH_TOKEN_TTL` or older than `SESSION_MAX_AGE`.
     Expired,
@@ -30,9 +30,25 @@ impl EndReason {
 
     /// Parses [`EndReason::code`] back (used for the `?reason=` of the login page).
     pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Expired, Self::Revoked, Self::Reused, Self::Invalid]
-            .into_iter()
-            .find(|reason| reason.code() == code)
+        Self::ALL.into_iter().find(|reason| reason.code() == code)
+    }
+
+    const ALL: [Self; 4] = [Self::Expired, Self::Revoked, Self::Reused, Self::Invalid];
+    const CODES: &'static [&'static str] = &["expired", "revoked", "reused", "invalid"];
+}
+
+// By hand rather than derived: the code as a string, read back through `from_code`. The
+// derived form compiles a visitor per JSON reader into the browser bundle.
+impl Serialize for EndReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for EndReason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(deserializer)?;
+        Self::from_code(&code).ok_or_else(|| serde::de::Error::unknown_variant(&code, Self::CODES))
     }
 }
 

@@ -102,6 +102,8 @@ pub use components::{provide_auth, provide_auth_named, FinishSignIn, SignInForm,
 pub use server::caller::authenticated;
 pub use state::{use_auth, AuthState, AuthStatus};
 // The server half:
+#[cfg(feature = "redis")]
+pub use server::store::RedisStore;
 #[cfg(feature = "ssr")]
 pub use server::{
     api_layer::{ApiContractLayer, AppContext},
@@ -110,8 +112,6 @@ pub use server::{
     store::{MemoryStore, SessionStore, StoreError},
     AuthServer, AuthService, Authenticated, Clock, SystemClock,
 };
-#[cfg(feature = "redis")]
-pub use server::store::RedisStore;
 
 use serde::{Deserialize, Serialize};
 

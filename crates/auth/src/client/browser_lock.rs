@@ -7,7 +7,7 @@
 use super::state::client;
 use super::timing::{now, sleep};
 use futures::channel::oneshot;
-use super::{local_storage, names};
+use super::local_storage;
 use serde::{Deserialize, Serialize};
 use std::{cell::RefCell, future::Future, rc::Rc};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
@@ -59,7 +59,7 @@ where
         })
     });
     let granted = request
-        .call2(&locks, &JsValue::from_str(&names::refresh_lock()), &callback)
+        .call2(&locks, &JsValue::from_str(&client().names.refresh_lock), &callback)
         .ok()?
         .dyn_into::<js_sys::Promise>()
         .ok()?;
@@ -83,7 +83,7 @@ async fn with_lease<T, Fut: Future<Output = T>>(work: impl FnOnce() -> Fut) -> T
     if !super::token_store::storage_available() {
         return work().await;
     }
-    while let Some(lease) = local_storage::get::<Lease>(&names::refresh_lease()) {
+    while let Some(lease) = local_storage::get::<Lease>(&client().names.refresh_lease) {
         let mine = *client().tab_id == lease.tab;
         if mine || lease.until <= now() {
             break;
@@ -94,10 +94,10 @@ async fn with_lease<T, Fut: Future<Output = T>>(work: impl FnOnce() -> Fut) -> T
         tab: client().tab_id.clone(),
         until: now() + LEASE_MS,
     };
-    local_storage::set(&names::refresh_lease(), &lease);
+    local_storage::set(&client().names.refresh_lease, &lease);
     let result = work().await;
-    if local_storage::get::<Lease>(&names::refresh_lease()).is_some_and(|held| *client().tab_id == held.tab) {
-        local_storage::remove(&names::refresh_lease());
+    if local_storage::get::<Lease>(&client().names.refresh_lease).is_some_and(|held| *client().tab_id == held.tab) {
+        local_storage::remove(&client().names.refresh_lease);
     }
     result
 }

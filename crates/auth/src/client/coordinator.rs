@@ -130,7 +130,7 @@ async fn run_refresh() -> Result<StoredTokens, CallError> {
         Err(error) if error.is_transient() => schedule_retry(error),
         Err(_) => {}
     }
-    signals::observe(&result);
+    signals::observe(result.as_ref().err());
     result
 }
 

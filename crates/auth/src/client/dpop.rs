@@ -109,7 +109,7 @@ async fn sign(path: &str) -> Signed {
     let Some(origin) = web_sys::window().and_then(|window| window.location().origin().ok()) else {
         return Signed::NoKey;
     };
-    let nonce = local_storage::get::<String>(&names::dpop_nonce());
+    let nonce = local_storage::get::<String>(&client().names.dpop_nonce);
     let htu = format!("{origin}{path}");
     let signing = dpop_proof(&htu, nonce, names::app()).boxed_local();
     let signed = if dpop_key_loaded() {
@@ -147,5 +147,5 @@ pub fn remember_nonce_of(pair: &TokenPair) {
 /// Keeps the server's nonce for the next proof (where storage refuses, the next proof
 /// goes without one and the server asks again).
 fn remember_nonce(nonce: &str) {
-    local_storage::set(&names::dpop_nonce(), nonce);
+    local_storage::set(&client().names.dpop_nonce, nonce);
 }

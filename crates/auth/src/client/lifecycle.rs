@@ -3,8 +3,9 @@
 //! signed in. The signals themselves are written by [`signals`].
 
 use super::{
-    names,
-    coordinator, dpop, pending_sign_out, reconnect, signals, tab_channel,
+    coordinator, dpop, pending_sign_out, reconnect, signals,
+    state::client,
+    tab_channel,
     timing::now,
     token_store::{self, Announcement, Record, StoredTokens},
 };
@@ -94,7 +95,7 @@ pub async fn sign_out_everywhere() -> Result<(), CallError> {
 /// carries the new value, which wins over this tab's own read of storage (it may be
 /// stale).
 fn on_storage(event: web_sys::StorageEvent) {
-    if event.key().is_some_and(|key| key != names::tokens()) {
+    if event.key().is_some_and(|key| key != client().names.tokens) {
         return;
     }
     token_store::forget_memory();

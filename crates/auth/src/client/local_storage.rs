@@ -29,10 +29,14 @@ pub fn get<T: DeserializeOwned>(key: &str) -> Option<T> {
 
 /// Stores `value` under `key` as JSON; false when storage refuses it.
 pub fn set<T: Serialize + ?Sized>(key: &str, value: &T) -> bool {
-    let Some(storage) = storage() else {
-        return false;
-    };
-    serde_json::to_string(value).is_ok_and(|text| storage.set_item(key, &text).is_ok())
+    serde_json::to_string(value).is_ok_and(|text| set_raw(key, &text))
+}
+
+/// Stores `text` under `key`; false when storage refuses it. (Apart from [`set`], so
+/// each type it stores adds only its own serialisation to the bundle.)
+#[inline(never)]
+fn set_raw(key: &str, text: &str) -> bool {
+    storage().is_some_and(|storage| storage.set_item(key, text).is_ok())
 }
 
 /// Removes the value under `key`, where there is storage.

@@ -50,7 +50,6 @@ browser_modules!(
     lifecycle,
     local_storage,
     pending_sign_out,
-    probe,
     reconnect,
     signals,
     state,

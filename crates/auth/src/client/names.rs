@@ -11,8 +11,8 @@ pub const DEFAULT_APP_NAME: &str = "stay-signed-in";
 
 static APP_NAME: OnceLock<String> = OnceLock::new();
 
-/// Names this page's client; only the first call counts (names must not change while
-/// tokens are kept under them).
+/// Names this page's client; only the first call counts, and only before any name is
+/// used (names must not change while tokens are kept under them).
 pub fn set_app_name(name: &str) {
     let _ = APP_NAME.set(name.to_owned());
 }
@@ -22,43 +22,44 @@ pub fn app() -> &'static str {
     APP_NAME.get().map_or(DEFAULT_APP_NAME, String::as_str)
 }
 
-fn named(what: &str) -> String {
-    format!("{}.{what}", app())
+/// Every name the client keeps its state under, made once per page from the app's name
+/// (kept in the client's state).
+pub struct Names {
+    /// localStorage: the token pair.
+    pub tokens: String,
+    /// localStorage: why the last session ended, shown once.
+    pub ended: String,
+    /// Web Locks: the one refresh of the browser.
+    pub refresh_lock: String,
+    /// localStorage: the lease that stands in for Web Locks where they are missing.
+    pub refresh_lease: String,
+    /// localStorage: the server's newest DPoP nonce.
+    pub dpop_nonce: String,
+    /// BroadcastChannel: new pairs and sign-outs for the other tabs.
+    pub tabs: String,
+    /// localStorage: a sign-out the server has not confirmed.
+    pub pending_sign_out: String,
 }
 
-/// localStorage: the token pair.
-pub fn tokens() -> String {
-    named("tokens")
-}
-
-/// localStorage: why the last session ended, shown once.
-pub fn ended() -> String {
-    named("ended")
-}
-
-/// Web Locks: the one refresh of the browser.
-pub fn refresh_lock() -> String {
-    named("refresh")
-}
-
-/// localStorage: the lease that stands in for Web Locks where they are missing.
-pub fn refresh_lease() -> String {
-    named("refresh-lease")
-}
-
-/// localStorage: the server's newest DPoP nonce.
-pub fn dpop_nonce() -> String {
-    named("dpop-nonce")
-}
-
-/// BroadcastChannel: new pairs and sign-outs for the other tabs.
-pub fn tabs() -> String {
-    named("tabs")
-}
-
-/// localStorage: a sign-out the server has not confirmed.
-pub fn pending_sign_out() -> String {
-    named("pending-sign-out")
+impl Names {
+    /// The names of the app called `app`.
+    pub fn of(app: &str) -> Self {
+        let named = |what: &str| {
+            let mut name = String::from(app);
+            name.push('.');
+            name.push_str(what);
+            name
+        };
+        Self {
+            tokens: named("tokens"),
+            ended: named("ended"),
+            refresh_lock: named("refresh"),
+            refresh_lease: named("refresh-lease"),
+            dpop_nonce: named("dpop-nonce"),
+            tabs: named("tabs"),
+            pending_sign_out: named("pending-sign-out"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -69,12 +70,13 @@ mod tests {
     #[test]
     fn the_default_names_are_the_ones_browsers_already_keep() {
         assert_eq!(app(), "stay-signed-in");
-        assert_eq!(tokens(), "stay-signed-in.tokens");
-        assert_eq!(ended(), "stay-signed-in.ended");
-        assert_eq!(refresh_lock(), "stay-signed-in.refresh");
-        assert_eq!(refresh_lease(), "stay-signed-in.refresh-lease");
-        assert_eq!(dpop_nonce(), "stay-signed-in.dpop-nonce");
-        assert_eq!(tabs(), "stay-signed-in.tabs");
-        assert_eq!(pending_sign_out(), "stay-signed-in.pending-sign-out");
+        let names = Names::of(app());
+        assert_eq!(names.tokens, "stay-signed-in.tokens");
+        assert_eq!(names.ended, "stay-signed-in.ended");
+        assert_eq!(names.refresh_lock, "stay-signed-in.refresh");
+        assert_eq!(names.refresh_lease, "stay-signed-in.refresh-lease");
+        assert_eq!(names.dpop_nonce, "stay-signed-in.dpop-nonce");
+        assert_eq!(names.tabs, "stay-signed-in.tabs");
+        assert_eq!(names.pending_sign_out, "stay-signed-in.pending-sign-out");
     }
 }

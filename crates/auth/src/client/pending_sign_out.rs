@@ -7,20 +7,20 @@
 use super::state::client;
 use super::{dpop, signals};
 use crate::{api, dpop_paths};
-use super::{local_storage, names};
+use super::local_storage;
 
 
 /// Signs out `refresh_token` on the server; if the server cannot be reached (or asks to
 /// wait), keeps it to try again.
 pub async fn sign_out(refresh_token: String) {
-    local_storage::set(&names::pending_sign_out(), &refresh_token);
+    local_storage::set(&client().names.pending_sign_out, &refresh_token);
     finish().await;
 }
 
 /// Tries the kept sign-out once more; drops it once the server answered anything but
 /// a transient failure (ended, already over, or a token it does not know).
 pub async fn finish() {
-    let Some(refresh_token) = local_storage::get::<String>(&names::pending_sign_out()) else {
+    let Some(refresh_token) = local_storage::get::<String>(&client().names.pending_sign_out) else {
         return;
     };
     if client().sign_out_running.replace(true) {
@@ -36,8 +36,8 @@ pub async fn finish() {
         }
         _ => {
             // Only the token this attempt sent: a newer pending one stays.
-            if local_storage::get::<String>(&names::pending_sign_out()).as_ref() == Some(&refresh_token) {
-                local_storage::remove(&names::pending_sign_out());
+            if local_storage::get::<String>(&client().names.pending_sign_out).as_ref() == Some(&refresh_token) {
+                local_storage::remove(&client().names.pending_sign_out);
             }
             signals::show_sign_out_pending(false);
         }

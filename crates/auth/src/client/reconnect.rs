@@ -9,7 +9,6 @@
 
 use super::state::client;
 use super::{refresh_policy::backoff_ms, signals, timing::random};
-use crate::api;
 use leptos::prelude::set_timeout_with_handle;
 use std::time::Duration;
 
@@ -51,7 +50,7 @@ fn schedule() {
 }
 
 async fn probe_once() {
-    match api::status().await {
+    match crate::actions::server_status().await {
         Ok(status) if status.store_ok => {
             client().probing.set(false);
             signals::mark_online();

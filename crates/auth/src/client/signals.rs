@@ -21,13 +21,13 @@ pub fn attach(state: AuthState) {
     client().signals.set(Some(state));
 }
 
-/// Mirrors an answer into the state: `session_ended` signs out (the only thing that
-/// does), a transient failure shows "reconnecting", anything else means the server
-/// was reached.
-pub fn observe<T>(result: &Result<T, CallError>) {
-    match result {
-        Err(CallError::Answer(AuthError::SessionEnded { reason })) => end_session(Some(*reason)),
-        Err(error) if error.is_transient() => mark_reconnecting(),
+/// Mirrors an answer (its error; `None` for a success) into the state: `session_ended`
+/// signs out (the only thing that does), a transient failure shows "reconnecting",
+/// anything else means the server was reached.
+pub fn observe(error: Option<&CallError>) {
+    match error {
+        Some(CallError::Answer(AuthError::SessionEnded { reason })) => end_session(Some(*reason)),
+        Some(error) if error.is_transient() => mark_reconnecting(),
         _ => mark_online(),
     }
 }

@@ -2,7 +2,11 @@
 //! made once per page. Each part sits in a cell of its own, so the module that uses one
 //! part never holds another module's.
 
-use super::{refresh_policy::RefreshPolicy, stored_tokens::StoredTokens};
+use super::{
+    names::{self, Names},
+    refresh_policy::RefreshPolicy,
+    stored_tokens::StoredTokens,
+};
 use crate::{state::AuthState, CallError};
 use futures::channel::oneshot;
 use leptos::prelude::TimeoutHandle;
@@ -13,6 +17,9 @@ pub type Waiters = Option<Vec<oneshot::Sender<Result<StoredTokens, CallError>>>>
 
 /// The client's state, by the module that uses each part.
 pub struct ClientState {
+    /// Where the client keeps things in the browser, under the app's name (fixed once
+    /// the state is made, so `set_app_name` must come first: `provide_auth_named` does).
+    pub names: Names,
     // `coordinator`: the one refresh of this tab and its timer.
     /// Callers of the refresh in flight.
     pub in_flight: RefCell<Waiters>,
@@ -57,6 +64,7 @@ pub struct ClientState {
 impl ClientState {
     fn new() -> Self {
         Self {
+            names: Names::of(names::app()),
             in_flight: RefCell::new(None),
             refresh_timer: Cell::new(None),
             scheduled_for: RefCell::new(None),

@@ -12,7 +12,7 @@
 //! posting is a no-op and the `storage` event carries on alone.
 
 use serde::{de::DeserializeOwned, Serialize};
-use super::{names, state::client};
+use super::state::client;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 
 
@@ -32,7 +32,7 @@ pub fn post<T: Serialize>(message: &T) {
 /// Joins the channel and calls `on_message` with every message another tab posts that
 /// reads as a `T` (anything else, say from another version of the app, is ignored).
 pub fn listen<T: DeserializeOwned + 'static>(on_message: fn(T)) {
-    let Ok(channel) = web_sys::BroadcastChannel::new(&names::tabs()) else {
+    let Ok(channel) = web_sys::BroadcastChannel::new(&client().names.tabs) else {
         return;
     };
     let handler =

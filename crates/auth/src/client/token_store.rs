@@ -14,7 +14,7 @@ pub use super::stored_tokens::{Record, StoredTokens};
 use super::state::client;
 use super::tab_channel;
 use crate::EndReason;
-use super::{local_storage, names};
+use super::local_storage;
 use serde::{Deserialize, Serialize};
 
 
@@ -73,7 +73,7 @@ fn read_storage() -> Record {
     if !storage_available() {
         return Record::Empty;
     }
-    match local_storage::get_raw(&names::tokens()) {
+    match local_storage::get_raw(&client().names.tokens) {
         Ok(Some(raw)) => match serde_json::from_str(&raw) {
             Ok(tokens) => Record::Tokens(tokens),
             Err(_) => Record::Unreadable,
@@ -103,13 +103,13 @@ pub fn save(mut tokens: StoredTokens) -> StoredTokens {
         client().in_memory.borrow_mut().replace(tokens.clone());
         return tokens;
     }
-    if local_storage::set(&names::tokens(), &tokens) {
+    if local_storage::set(&client().names.tokens, &tokens) {
         client().in_memory.borrow_mut().take();
     } else {
         leptos::logging::warn!("storage refused the tokens; keeping them in this tab");
         client().in_memory.borrow_mut().replace(tokens.clone());
     }
-    local_storage::remove(&names::ended());
+    local_storage::remove(&client().names.ended);
     tokens
 }
 
@@ -151,17 +151,17 @@ pub fn clear(reason: Option<EndReason>) {
         return;
     }
     if let Some(reason) = reason {
-        local_storage::set(&names::ended(), reason.code());
+        local_storage::set(&client().names.ended, reason.code());
     } else {
-        local_storage::remove(&names::ended());
+        local_storage::remove(&client().names.ended);
     }
-    local_storage::remove(&names::tokens());
+    local_storage::remove(&client().names.tokens);
 }
 
 /// Drops the recorded end reason once it has been shown.
 pub fn forget_end_reason() {
     if storage_available() {
-        local_storage::remove(&names::ended());
+        local_storage::remove(&client().names.ended);
     }
 }
 
@@ -170,7 +170,7 @@ pub fn ended_reason() -> Option<EndReason> {
     if !storage_available() {
         return None;
     }
-    local_storage::get::<String>(&names::ended()).and_then(|code| EndReason::from_code(&code))
+    local_storage::get::<String>(&client().names.ended).and_then(|code| EndReason::from_code(&code))
 }
 
 /// The access token the bearer client attaches.

@@ -1,10 +1,11 @@
-//! A diagnostics hook exported by the wasm module: fires protected calls at once through
-//! the same wrapper the pages use. The end-to-end suite imports the module and calls it
-//! to prove that many simultaneous calls share one refresh; it can do nothing a page
-//! cannot do.
+//! A diagnostics hook exported by the app's wasm module: fires protected calls at once
+//! through the same wrapper the pages use. The end-to-end suite imports the module and
+//! calls it to prove that many simultaneous calls share one refresh; it can do nothing a
+//! page cannot do. It lives in the app, not the library: other apps' bundles do not
+//! export it, and the call it makes is the one the home page makes (`authed(api::me)`),
+//! compiled once.
 
-use super::authed;
-use crate::api;
+use crate::auth::{api, authed};
 
 /// Fires `count` simultaneous `/api/v1/me` calls; resolves to how many succeeded.
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = probeProtectedCalls)]
