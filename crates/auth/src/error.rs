@@ -19,7 +19,7 @@ pub enum EndReason {
 
 impl EndReason {
     /// The stable code used in JSON and URLs.
-    pub fn code(self) -> &'static str {
+    pub const fn code(self) -> &'static str {
         match self {
             EndReason::Expired => "expired",
             EndReason::Revoked => "revoked",
@@ -33,8 +33,15 @@ impl EndReason {
         Self::ALL.into_iter().find(|reason| reason.code() == code)
     }
 
+    /// Every reason, in declaration order.
     const ALL: [Self; 4] = [Self::Expired, Self::Revoked, Self::Reused, Self::Invalid];
-    const CODES: &'static [&'static str] = &["expired", "revoked", "reused", "invalid"];
+    /// Every code (what a reader that finds another one says it expected).
+    const CODES: &'static [&'static str] = &[
+        Self::Expired.code(),
+        Self::Revoked.code(),
+        Self::Reused.code(),
+        Self::Invalid.code(),
+    ];
 }
 
 // By hand rather than derived: the code as a string, read back through `from_code`. The
